@@ -1,0 +1,13 @@
+"""fdjpeg: a from-scratch baseline JPEG codec in NumPy + Numba, byte-exact with libjpeg-turbo, built to carry
+feature distillation (a JPEG-based defense against adversarial examples) into standard .jpg files.
+"""
+
+from __future__ import annotations
+
+from .errors import JPEGError, JPEGWarning, UnsupportedJPEG
+from .coefficients import JPEGCoefficients
+from . import tables
+
+__version__ = "0.1.0"
+
+__all__ = ["JPEGError", "JPEGWarning", "UnsupportedJPEG", "JPEGCoefficients", "tables", "__version__"]
