@@ -11,3 +11,7 @@ from . import tables
 __version__ = "0.1.0"
 
 __all__ = ["JPEGError", "JPEGWarning", "UnsupportedJPEG", "JPEGCoefficients", "tables", "__version__"]
+
+from .encoder import encode, encode_to  # noqa: E402
+
+__all__ += ["encode", "encode_to"]
