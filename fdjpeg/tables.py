@@ -58,3 +58,15 @@ def standard(quality: int = 75) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"quality must be in 1..100, got {quality}")
     scale = quality_scaling(quality)
     return scale_table(ANNEX_K_LUMA, scale), scale_table(ANNEX_K_CHROMA, scale)
+
+
+def released_table() -> np.ndarray:
+    """The feature-distillation table in the authors' released code: 25 on the top-left 4x4 frequencies
+    (the accuracy-sensitive band), 30 elsewhere; applied to every component.
+
+    Source: Liu et al., "Feature Distillation: DNN-Oriented JPEG Compression Against Adversarial
+    Examples" (CVPR 2019), public implementation; see spec/feature-distillation.md.
+    """
+    t = np.full((8, 8), 30, dtype=np.uint16)
+    t[:4, :4] = 25
+    return t
