@@ -15,3 +15,7 @@ __all__ = ["JPEGError", "JPEGWarning", "UnsupportedJPEG", "JPEGCoefficients", "t
 from .encoder import encode, encode_to  # noqa: E402
 
 __all__ += ["encode", "encode_to"]
+
+from .coefficients import write_coefficients  # noqa: E402
+
+__all__ += ["write_coefficients"]

@@ -247,11 +247,13 @@ def image_to_coefficients(image: np.ndarray, qtables: list[np.ndarray], subsampl
 
 
 def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, optimize=False, restart_interval=0,
-                   restart_rows=0, app_segments=(), com_segments=()) -> bytes:
-    """Assemble a baseline JFIF file with one interleaved scan from per-component quantized blocks.
+                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None) -> bytes:
+    """Assemble a sequential file with one scan (interleaved when there are several components) from
+    per-component quantized blocks of shape (grid rows, grid cols, 64).
 
-    Marker order is libjpeg's: SOI, APP0 JFIF, APPn (EXIF, ICC), COM, DQT per table, SOF0, DHT per
-    table (DC then AC, component order), DRI, SOS, entropy-coded data, EOI.
+    Marker order is libjpeg's: SOI, APP0 JFIF (or ``colour_segment``, e.g. Adobe APP14), APPn (EXIF,
+    ICC), COM, DQT per table, SOF0 (SOF1 when a table needs 16-bit entries), DHT per table (DC then AC,
+    component order), DRI, SOS, entropy-coded data, EOI.
     """
     ncomp = len(blocks)
     # Luma uses Huffman tables 0, chroma (every further component) tables 1, like jpeg_set_colorspace.
@@ -279,13 +281,14 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
         ac_specs = list(STANDARD_AC)
     data = encode_scan(all_blocks, order, order_comp, blocks_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
 
-    out = [markers.write_soi(), markers.write_jfif(), *app_segments, *com_segments]
+    out = [markers.write_soi(), colour_segment or markers.write_jfif(), *app_segments, *com_segments]
     written = set()
     for c in range(ncomp):
         if tq[c] not in written:
             out.append(markers.write_dqt(tq[c], qtables[tq[c]]))
             written.add(tq[c])
-    out.append(markers.write_sof(markers.SOF0, layout.width, layout.height,
+    sof = markers.SOF0 if all(int(np.max(qtables[t])) <= 255 for t in set(tq)) else markers.SOF1
+    out.append(markers.write_sof(sof, layout.width, layout.height,
                                  [(component_ids[c], *layout.sampling[c], tq[c]) for c in range(ncomp)]))
     sent = set()
     for c in range(ncomp):

@@ -122,3 +122,8 @@ def write_com(text: bytes) -> bytes:
 
 def write_app(n: int, payload: bytes) -> bytes:
     return _segment(APP0 + n, bytes(payload))
+
+
+def write_adobe(transform: int) -> bytes:
+    """Adobe APP14 (version 100, no flags) carrying the colour transform: 0 none (RGB/CMYK), 1 YCbCr, 2 YCCK."""
+    return write_app(14, b"Adobe" + (100).to_bytes(2, "big") + b"\x00\x00\x00\x00" + bytes([transform]))
