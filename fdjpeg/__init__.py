@@ -19,3 +19,8 @@ __all__ += ["encode", "encode_to"]
 from .coefficients import write_coefficients  # noqa: E402
 
 __all__ += ["write_coefficients"]
+
+from . import samples  # noqa: E402
+from .distill import distill, requantize, requantize_coefficients  # noqa: E402
+
+__all__ += ["samples", "distill", "requantize", "requantize_coefficients"]

@@ -1,0 +1,203 @@
+"""Feature distillation as codec features (Liu et al., CVPR 2019; spec/feature-distillation.md).
+
+* ``requantize(jpeg, tables)`` -- the one-pass defense in the coefficient domain: every coefficient is
+  dequantized with the file's table, re-quantized with the crafted table and stored with it, giving a
+  standard baseline file that any decoder turns into the defended image (no pixel round trip).
+* ``requantize_coefficients`` -- the same on ``JPEGCoefficients``; ``decode(..., defense=tables)``
+  uses it, so ``decode(requantize(d, t)) == decode(d, defense=t)`` exactly.
+* ``distill(images, tables)`` -- the defense as a pixel -> pixel transform for DNN preprocessing,
+  exactly ``decode(encode(x, tables, subsampling=...))`` without entropy coding, parallel over a batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ._jit import kernel, prange
+from .coefficients import JPEGCoefficients, write_coefficients
+from .color import YCC_RGB_TABLES, _rgb_to_ycc, _ycc_to_rgb
+from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
+
+#: Re-quantized coefficients are clamped to what 8-bit baseline Huffman coding can carry.
+MAX_AC = 1023
+MIN_DC, MAX_DC = -1024, 1023
+
+
+def component_tables(tables, ncomp: int) -> list[np.ndarray]:
+    """Validated tables per component: one table for all, or (luma, chroma) = component 0, the rest."""
+    from .encoder import _validate_tables
+
+    tabs = _validate_tables(tables, None)
+    return [tabs[0] if c == 0 or len(tabs) == 1 else tabs[1] for c in range(ncomp)]
+
+
+@kernel
+def _requantize_blocks(blocks, q_file, q_new, out):
+    """out = clamp(round_half_up(|coef * Qfile| / Qnew) * sign) per coefficient; blocks (n, 64) natural order."""
+    for b in range(blocks.shape[0]):
+        for i in range(64):
+            v = np.int64(blocks[b, i]) * q_file[i]
+            d = q_new[i]
+            m = (abs(v) + d // 2) // d
+            r = -m if v < 0 else m
+            if i == 0:
+                r = min(max(r, MIN_DC), MAX_DC)
+            else:
+                r = min(max(r, -MAX_AC), MAX_AC)
+            out[b, i] = r
+
+
+def requantize_coefficients(coefs: JPEGCoefficients, tables) -> JPEGCoefficients:
+    """The one-pass defense on coefficients: dequantize with the file's tables, re-quantize with
+    ``tables`` (round half away from zero, clamped to the baseline range) and attach ``tables``."""
+    new_tables = component_tables(tables, len(coefs.components))
+    comps = []
+    for blocks, q_file, q_new in zip(coefs.components, coefs.quant_tables, new_tables):
+        flat = np.ascontiguousarray(blocks, dtype=np.int16).reshape(-1, 64)
+        out = np.empty_like(flat)
+        _requantize_blocks(flat, np.asarray(q_file, np.int64).reshape(64), np.asarray(q_new, np.int64).reshape(64), out)
+        comps.append(out.reshape(blocks.shape))
+    return replace(coefs, components=comps, quant_tables=[t.copy() for t in new_tables], coef_bits=None)
+
+
+def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = True) -> bytes:
+    """Rewrite a JPEG (baseline or progressive) with the crafted ``tables`` in the coefficient domain.
+
+    The result is a standard baseline file (one interleaved scan; optimal Huffman tables unless
+    ``optimize=False``) whose DQT is ``tables``; any decoder reconstructs the defended image from it.
+    Sampling, size, component ids and (with ``keep_metadata``) EXIF/ICC/comment are kept.
+    """
+    from .reader import read_coefficients
+
+    return write_coefficients(requantize_coefficients(read_coefficients(data), tables), optimize=optimize,
+                              keep_metadata=keep_metadata)
+
+
+# --------------------------------------------------------------------------------------------------
+# distill: the pixel -> pixel transform
+
+
+@kernel
+def _pad_edges(plane, h, w):
+    """Replicate row h-1 and column w-1 of plane[:h, :w] over the rest of the (padded) plane."""
+    for i in range(h):
+        for j in range(w, plane.shape[1]):
+            plane[i, j] = plane[i, w - 1]
+    for i in range(h, plane.shape[0]):
+        for j in range(plane.shape[1]):
+            plane[i, j] = plane[h - 1, j]
+
+
+@kernel(parallel=True)
+def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
+    """decode(encode(x)) for 4:4:4 colour or grayscale images of one size, one image per thread.
+
+    batch/out: (N, H, W, C) uint8 with C = 3 (YCbCr coding) or 1 (grayscale).
+    """
+    n, h, w, nch = batch.shape
+    hp = -(-h // 8) * 8
+    wp = -(-w // 8) * 8
+    for k in prange(n):
+        planes = np.empty((nch, hp, wp), np.uint8)
+        if nch == 3:
+            _rgb_to_ycc(batch[k], planes[0, :h, :w], planes[1, :h, :w], planes[2, :h, :w])
+        else:
+            planes[0, :h, :w] = batch[k, :, :, 0]
+        coefs = np.empty((hp // 8, wp // 8, 64), np.int16)
+        for c in range(nch):
+            _pad_edges(planes[c], h, w)
+            if c == 0:
+                _fdct_quantize_plane(planes[c], div_luma, coefs)
+                _idct_islow_plane(coefs.reshape(hp // 8, wp // 8, 8, 8), q_luma, planes[c], True)
+            else:
+                _fdct_quantize_plane(planes[c], div_chroma, coefs)
+                _idct_islow_plane(coefs.reshape(hp // 8, wp // 8, 8, 8), q_chroma, planes[c], True)
+        if nch == 3:
+            _ycc_to_rgb(planes[0], planes[1], planes[2], YCC_RGB_TABLES, out[k], 0, False)
+        else:
+            out[k, :, :, 0] = planes[0, :h, :w]
+
+
+def _distill_one_general(img: np.ndarray, tabs, subsampling: str) -> np.ndarray:
+    """Any subsampling: the encoder's coefficient stage followed by the decoder's pixel stage."""
+    from .decoder import coefficients_to_pixels
+    from .encoder import image_to_coefficients
+
+    layout, blocks, tq = image_to_coefficients(img, tabs, subsampling)
+    coefs = JPEGCoefficients(
+        layout.width, layout.height, [b.reshape(b.shape[0], b.shape[1], 8, 8) for b in blocks],
+        [tabs[t] for t in tq], list(layout.sampling), [1] if img.ndim == 2 else [1, 2, 3],
+        "L" if img.ndim == 2 else "YCbCr",
+    )  # fmt: skip
+    return coefficients_to_pixels(coefs)
+
+
+def _to_uint8_batch(images, channels_first: bool):
+    """-> (uint8 NHWC batch, whether the input was float). Accepts one image or a batch, uint8 or float in [0, 1]."""
+    arr = np.asarray(images)
+    if arr.dtype == np.uint8:
+        is_float = False
+    elif arr.dtype.kind == "f":
+        is_float = True
+    else:
+        raise TypeError(f"images must be uint8 or float in [0, 1], got {arr.dtype}")
+    if channels_first:
+        if arr.ndim == 3:
+            arr = arr[None]
+        if arr.ndim != 4 or arr.shape[1] not in (1, 3):
+            raise ValueError(f"channels_first images must be (C, H, W) or (N, C, H, W) with C in (1, 3), got {np.shape(images)}")
+        arr = arr.transpose(0, 2, 3, 1)
+    else:
+        if arr.ndim == 2:
+            arr = arr[None, :, :, None]
+        elif arr.ndim == 3 and arr.shape[2] in (1, 3):
+            arr = arr[None]
+        elif arr.ndim == 3:
+            raise ValueError(f"ambiguous shape {arr.shape}: pass one image as (H, W) / (H, W, 3) or a batch as (N, H, W, C)")
+        if arr.ndim != 4 or arr.shape[3] not in (1, 3):
+            raise ValueError(f"images must be (H, W), (H, W, 3) or (N, H, W, C) with C in (1, 3), got {np.shape(images)}")
+    if 0 in arr.shape:
+        raise ValueError(f"empty images: shape {np.shape(images)}")
+    if arr.shape[1] > 65535 or arr.shape[2] > 65535:
+        raise ValueError(f"image size {arr.shape[2]}x{arr.shape[1]} exceeds 65535")
+    if is_float:
+        if not np.isfinite(arr).all():
+            raise ValueError("float images must be finite (in [0, 1])")
+        u8 = np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
+    else:
+        u8 = arr
+    return np.ascontiguousarray(u8), is_float
+
+
+def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool = False):
+    """Feature distillation as a pixel -> pixel transform: exactly ``decode(encode(x, tables,
+    subsampling=subsampling))`` for uint8 input, without entropy coding, parallel over a batch.
+
+    images: one image (H, W) / (H, W, 3), or a batch (N, H, W, C) with C in (1, 3); uint8, or float
+        in [0, 1] (NHWC, or NCHW with ``channels_first=True``). Floats are rounded to 8 bits first
+        (x -> round(255 x)) and returned as the same dtype, layout and range (value / 255).
+    tables: one 8x8 table for every component or (luma, chroma), 1..255, e.g. tables.preset("paper").
+    """
+    from .encoder import SUBSAMPLING, _validate_tables
+
+    tabs = _validate_tables(tables, None)
+    if subsampling not in SUBSAMPLING:
+        raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)}, got {subsampling!r}")
+    src = images
+    batch, is_float = _to_uint8_batch(images, channels_first)
+    nch = batch.shape[3]
+    if nch == 1 or subsampling == "4:4:4":
+        luma, chroma = tabs[0], tabs[-1]
+        out = np.empty_like(batch)
+        _distill_444_batch(batch, quant_divisors(luma), quant_divisors(chroma), np.asarray(luma, np.int64).reshape(64),
+                           np.asarray(chroma, np.int64).reshape(64), out)
+    else:
+        out = np.stack([_distill_one_general(img, tabs, subsampling) for img in batch])
+    if channels_first:
+        out = out.transpose(0, 3, 1, 2)
+    result = np.ascontiguousarray(out.reshape(np.shape(src)))
+    if is_float:
+        return (result / 255.0).astype(np.asarray(src).dtype)
+    return result
