@@ -216,9 +216,12 @@ def fdct_float_reference(block) -> np.ndarray:
 #             value looked up through libjpeg's range-limit table with ``& RANGE_MASK`` (1023),
 #             so wildly out-of-range values wrap around instead of clamping (jdmaster.c,
 #             prepare_range_limit_table).
+#   "c16"  -- the same C code in a library built with SIMD support but running without it
+#             (JSIMD_FORCENONE=1, or a CPU without SSE2): jmorecfg.h then makes the dequantization
+#             multiplier a 16-bit short, so quantizer values above 32767 act as negative numbers.
 # ---------------------------------------------------------------------------------------------------
 
-IDCT_ARITHMETIC = ("simd", "c")
+IDCT_ARITHMETIC = ("simd", "c", "c16")
 
 
 @kernel
@@ -357,11 +360,21 @@ def _check_arithmetic(arithmetic: str) -> bool:
     return arithmetic == "simd"
 
 
+def idct_multipliers(qtable, arithmetic: str = "simd") -> np.ndarray:
+    """The 64 dequantization multipliers (int64, natural order) the chosen IDCT arithmetic uses
+    (jddctmgr.c stores quantval as ISLOW_MULT_TYPE: 16-bit for "simd" and "c16", int for "c")."""
+    q = np.asarray(qtable).reshape(64).astype(np.int64)
+    if arithmetic == "c16":
+        q = q.astype(np.uint16).view(np.int16).astype(np.int64)
+    return np.ascontiguousarray(q)
+
+
 def inverse_dct_dequantize(coefs, qtable, *, arithmetic: str = "simd") -> np.ndarray:
     """Dequantize and islow-IDCT quantized coefficients (by, bx, 8, 8) natural order -> uint8 (8*by, 8*bx).
 
     ``arithmetic="simd"`` (default) reproduces the AVX2 code Pillow's libjpeg-turbo runs on x86-64;
-    ``"c"`` reproduces jidctint.c. Both agree except for coefficients whose dequantized values overflow.
+    ``"c"`` reproduces jidctint.c, ``"c16"`` jidctint.c with a 16-bit multiplier type. All agree
+    except for coefficients whose dequantized values overflow 16 bits.
     """
     simd = _check_arithmetic(arithmetic)
     c = np.asarray(coefs)
@@ -369,9 +382,9 @@ def inverse_dct_dequantize(coefs, qtable, *, arithmetic: str = "simd") -> np.nda
         c = c.reshape(c.shape[0], c.shape[1], 8, 8)
     if c.ndim != 4 or c.shape[2:] != (8, 8):
         raise ValueError(f"coefs must have shape (by, bx, 8, 8) or (by, bx, 64), got {c.shape}")
-    q = np.asarray(qtable, dtype=np.int64).reshape(64)
+    q = idct_multipliers(qtable, arithmetic)
     out = np.empty((c.shape[0] * 8, c.shape[1] * 8), np.uint8)
-    _idct_islow_plane(np.ascontiguousarray(c, dtype=np.int16), np.ascontiguousarray(q), out, simd)
+    _idct_islow_plane(np.ascontiguousarray(c, dtype=np.int16), q, out, simd)
     return out
 
 

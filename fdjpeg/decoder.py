@@ -20,7 +20,7 @@ import numpy as np
 
 from .coefficients import JPEGCoefficients
 from .color import convert_mode, planes_to_output
-from .dct import _check_arithmetic, _idct_islow_plane
+from .dct import _check_arithmetic, _idct_islow_plane, idct_multipliers
 from .errors import JPEGError, UnsupportedJPEG
 from .sampling import upsample
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
@@ -40,7 +40,8 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
     """Reconstruct the image from quantized coefficients exactly as libjpeg-turbo's default decode.
 
     ``arithmetic`` selects the IDCT's overflow behaviour for hostile coefficients: "simd" (default,
-    libjpeg-turbo's x86-64 AVX2 code, which Pillow uses) or "c" (jidctint.c). Raises
+    libjpeg-turbo's x86-64 SSE2/AVX2 code, which Pillow uses), "c" (jidctint.c) or "c16" (jidctint.c
+    in a SIMD-enabled build run without SIMD); see dct.py. Raises
     ``UnsupportedJPEG`` for sampling ratios libjpeg cannot upsample and for component counts with no
     defined colour space.
     """
@@ -74,13 +75,16 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
         if blocks.ndim != 4 or blocks.shape[2:] != (8, 8) or blocks.shape[0] < bh or blocks.shape[1] < bw:
             raise JPEGError(f"component {ci}: coefficient array {blocks.shape} does not cover {bh}x{bw} blocks")
         blocks = np.ascontiguousarray(blocks, dtype=np.int16)
-        q = np.ascontiguousarray(np.asarray(coefs.quant_tables[ci], dtype=np.int64).reshape(64))
+        quantval = np.ascontiguousarray(np.asarray(coefs.quant_tables[ci]).reshape(64).astype(np.int64))
+        mult = idct_multipliers(quantval, arithmetic)
         plane = np.empty((bh * 8, bw * 8), np.uint8)
         if smoothing is None:
-            _idct_islow_plane(blocks, q, plane, simd)
+            _idct_islow_plane(blocks, mult, plane, simd)
         else:
             cur, prev, last_good = smoothing
-            _idct_islow_plane_smoothed(blocks, q, plane, cur[ci], prev[ci], last_good, v, total_imcu_rows, simd)
+            _idct_islow_plane_smoothed(
+                blocks, quantval, mult, plane, cur[ci], prev[ci], last_good, v, total_imcu_rows, simd
+            )
         planes.append(upsample(plane, hmax // h, vmax // v, width, height, dw, dh))
     return planes_to_output(planes, coefs.colorspace)
 

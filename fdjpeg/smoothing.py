@@ -123,10 +123,13 @@ def _smooth_block(blk, dc, q, bits, change_dc):
 
 
 @kernel
-def _idct_islow_plane_smoothed(coefs, q, out, bits_cur, bits_prev, last_good_imcu_row, v_samp, total_imcu_rows, simd):
+def _idct_islow_plane_smoothed(
+    coefs, quantval, mult, out, bits_cur, bits_prev, last_good_imcu_row, v_samp, total_imcu_rows, simd
+):
     """decompress_smooth_data for one component: smooth each block, then IDCT it into ``out``.
 
     ``coefs`` is the MCU-padded (by, bx, 8, 8) array; ``out`` covers the component's real blocks.
+    ``quantval`` is the quantization table (the estimates' units), ``mult`` the IDCT's multipliers.
     """
     nby_pad, nbx_pad = coefs.shape[0], coefs.shape[1]
     nby = out.shape[0] // 8
@@ -171,8 +174,8 @@ def _idct_islow_plane_smoothed(coefs, q, out, bits_cur, bits_prev, last_good_imc
             for i in range(8):
                 for j in range(8):
                     blk[i * 8 + j] = coefs[r, bx, i, j]
-            _smooth_block(blk, dc, q, bits, change_dc)
-            _idct_islow_block(blk, q, out, r * 8, bx * 8, simd)
+            _smooth_block(blk, dc, quantval, bits, change_dc)
+            _idct_islow_block(blk, mult, out, r * 8, bx * 8, simd)
 
 
 def smoothing_state(coefs):
