@@ -388,7 +388,8 @@ def inverse_dct_dequantize(coefs, qtable, *, arithmetic: str = "simd") -> np.nda
     return out
 
 
-def idct_float_reference(coefs) -> np.ndarray:
-    """Slow float reference: inverse of ``fdct_float_reference`` (input scaled by 8), without level shift."""
+def idct_float_reference(dequantized) -> np.ndarray:
+    """Slow float reference: the orthonormal 2-D inverse DCT C.T @ X @ C of one dequantized 8x8 block
+    (coefficient * quantizer, the islow IDCT's input scale), before the +128 level shift."""
     c = dct_matrix()
-    return (c.T @ np.asarray(coefs, dtype=np.float64) @ c) / 8.0
+    return c.T @ np.asarray(dequantized, dtype=np.float64) @ c

@@ -1,0 +1,161 @@
+"""The islow IDCT: against a slow float reference (bounded error), and bit-exact against libjpeg-turbo
+through Pillow, for ordinary and for hostile (overflowing) coefficients, in each of its arithmetics."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from PIL import Image
+
+from fdjpeg.coefficients import JPEGCoefficients
+from fdjpeg.dct import (
+    dct_matrix,
+    forward_dct_quantize,
+    idct_float_reference,
+    idct_multipliers,
+    inverse_dct_dequantize,
+)
+from fdjpeg.decoder import coefficients_to_pixels
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from jpeg_craft import craft_jpeg  # noqa: E402
+
+
+def _float_idct_pixels(coefs, q):
+    """Reference decode of (by, bx, 8, 8) quantized coefficients: float IDCT, +128, round, clamp."""
+    by, bx = coefs.shape[:2]
+    out = np.empty((by * 8, bx * 8))
+    for i in range(by):
+        for j in range(bx):
+            out[i * 8:i * 8 + 8, j * 8:j * 8 + 8] = idct_float_reference(coefs[i, j] * q) + 128
+    return np.clip(np.round(out), 0, 255)
+
+
+def test_float_reference_inverts_dct_matrix():
+    c = dct_matrix()
+    x = np.random.default_rng(0).normal(size=(8, 8))
+    assert np.allclose(idct_float_reference(c @ x @ c.T), x)
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    qmax=st.sampled_from([1, 2, 16, 64, 255]),
+    kind=st.sampled_from(["noise", "gradient", "flat"]),
+)
+def test_islow_idct_close_to_float_reference(seed, qmax, kind):
+    """For coefficients of real 8-bit blocks the integer IDCT is within 1 of the exact float IDCT
+    (the IEEE 1180 peak-error bound the islow algorithm is designed for)."""
+    rng = np.random.default_rng(seed)
+    if kind == "noise":
+        px = rng.integers(0, 256, (32, 32))
+    elif kind == "gradient":
+        px = np.add.outer(np.arange(32) * rng.integers(0, 8), np.arange(32) * rng.integers(0, 8)) % 256
+    else:
+        px = np.full((32, 32), rng.integers(0, 256))
+    q = rng.integers(1, qmax + 1, (8, 8))
+    coefs = forward_dct_quantize(px.astype(np.uint8), q).reshape(4, 4, 8, 8)
+    got = inverse_dct_dequantize(coefs, q).astype(np.int64)
+    ref = _float_idct_pixels(coefs, q)
+    assert np.abs(got - ref).max() <= 1
+    assert np.abs(got - ref).mean() < 0.1
+
+
+def test_dc_only_block_is_flat():
+    coefs = np.zeros((1, 1, 8, 8), np.int16)
+    for dc in range(-130, 131, 7):
+        coefs[0, 0, 0, 0] = dc
+        out = inverse_dct_dequantize(coefs, np.full((8, 8), 8))
+        assert np.all(out == np.clip(dc + 128, 0, 255))
+
+
+def test_arithmetics_agree_on_ordinary_coefficients():
+    """Coefficients of real 8-bit blocks never reach the overflow paths, so all arithmetics agree."""
+    rng = np.random.default_rng(7)
+    q = rng.integers(1, 100, (8, 8))
+    coefs = forward_dct_quantize(rng.integers(0, 256, (48, 48)).astype(np.uint8), q).reshape(6, 6, 8, 8)
+    ref = inverse_dct_dequantize(coefs, q, arithmetic="simd")
+    for arithmetic in ("c", "c16"):
+        assert np.array_equal(inverse_dct_dequantize(coefs, q, arithmetic=arithmetic), ref)
+
+
+def test_idct_multipliers():
+    q = np.array([1, 255, 32767, 32768, 65535] + [1] * 59)
+    assert list(idct_multipliers(q, "simd")[:5]) == [1, 255, 32767, 32768, 65535]
+    assert list(idct_multipliers(q, "c16")[:5]) == [1, 255, 32767, -32768, -1]
+    with pytest.raises(ValueError, match="arithmetic"):
+        inverse_dct_dequantize(np.zeros((1, 1, 8, 8)), q, arithmetic="float")
+
+
+# ---- bit-exactness with libjpeg-turbo ------------------------------------------------------------
+
+
+def _hostile_case(rng, kind: str, width=40, height=24) -> JPEGCoefficients:
+    """A grayscale image whose coefficients overflow the IDCT's 16-bit (SIMD) or 32-bit (C) paths."""
+    shape = (-(-height // 8), -(-width // 8), 8, 8)
+    if kind == "full":
+        q = rng.integers(1, 65536, (8, 8))
+        c = rng.integers(-32768, 32768, shape)
+        c[rng.random(shape) < 0.4] = 0
+    elif kind == "dc-rows":  # AC rows 1..7 zero: the AVX2 kernel's per-block shortcut
+        q = rng.integers(1, 65536, (8, 8))
+        c = np.zeros(shape, np.int64)
+        c[:, :, 0, :] = rng.integers(-32768, 32768, shape[:2] + (8,))
+    elif kind == "saturating":  # 8-bit tables, values that clip in pass 2 only
+        q = rng.integers(1, 256, (8, 8))
+        c = rng.integers(-2047, 2048, shape)
+        c[rng.random(shape) < 0.7] = 0
+    else:  # ordinary
+        q = rng.integers(1, 100, (8, 8))
+        c = np.round(rng.normal(0, 30, shape) / (1 + np.add.outer(np.arange(8), np.arange(8)))).astype(np.int64)
+    # DC differences must fit the 15-bit DC categories the entropy coder can carry.
+    c[:, :, 0, 0] //= 2
+    return JPEGCoefficients(
+        width=width, height=height, components=[c.astype(np.int16)], quant_tables=[q.astype(np.uint16)],
+        sampling=[(1, 1)], component_ids=[1], colorspace="L",
+    )
+
+
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["full", "dc-rows", "saturating", "ordinary"]))
+def test_simd_arithmetic_matches_pillow(seed, kind):
+    """Pillow's libjpeg-turbo runs the x86-64 SIMD IDCT; for any int16 coefficients and any 16-bit
+    quantizers its output is reproduced bit for bit (this is where it differs from jidctint.c)."""
+    coefs = _hostile_case(np.random.default_rng(seed), kind)
+    ref = np.asarray(Image.open(io.BytesIO(craft_jpeg(coefs))))
+    assert np.array_equal(coefficients_to_pixels(coefs), ref)
+
+
+_PILLOW_DECODE_SCRIPT = (
+    "import sys, numpy as np\nfrom PIL import Image\n"
+    "for p in sys.argv[1:]:\n    np.save(p + '.npy', np.asarray(Image.open(p)))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "env, arithmetic",
+    [({"JSIMD_FORCENONE": "1"}, "c16"), ({"JSIMD_FORCESSE2": "1"}, "simd")],
+    ids=["no-simd-c16", "sse2-simd"],
+)
+def test_other_libjpeg_turbo_paths(tmp_path, env, arithmetic):
+    """libjpeg-turbo's runtime switches select its C IDCT (in a SIMD build: 16-bit multipliers) or the
+    SSE2 kernel; each is matched by the corresponding arithmetic."""
+    rng = np.random.default_rng(11)
+    cases = []
+    for i in range(16):
+        coefs = _hostile_case(rng, ["full", "dc-rows", "saturating", "ordinary"][i % 4])
+        path = tmp_path / f"{i}.jpg"
+        path.write_bytes(craft_jpeg(coefs))
+        cases.append((path, coefs))
+    subprocess.run(
+        [sys.executable, "-c", _PILLOW_DECODE_SCRIPT, *map(str, (p for p, _ in cases))],
+        env={**os.environ, **env}, check=True,
+    )
+    for path, coefs in cases:
+        ref = np.load(str(path) + ".npy")
+        assert np.array_equal(coefficients_to_pixels(coefs, arithmetic=arithmetic), ref), path.name
