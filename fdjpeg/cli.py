@@ -48,6 +48,12 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _short(exc: Exception) -> str:
+    """The first line of an exception message (imageio's are paragraphs)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def _read_image(path: str) -> np.ndarray:
     import imageio.v3 as iio
 
@@ -62,14 +68,9 @@ def _read_image(path: str) -> np.ndarray:
 def _load_tables(spec: str):
     from fdjpeg import tables
 
-    if spec == "released":
-        return tables.released_table()
-    if hasattr(tables, "preset"):
-        try:
-            return tables.preset(spec)
-        except (KeyError, ValueError):
-            pass
-    if os.path.exists(spec) and hasattr(tables, "load"):
+    if spec in tables.PRESETS:
+        return tables.preset(spec)
+    if os.path.exists(spec):
         return tables.load(spec)
     raise ValueError(f"unknown tables {spec!r}: give a preset name or a JSON file written by fdjpeg.tables.save")
 
@@ -102,6 +103,155 @@ def cmd_decode(args) -> int:
     return 0
 
 
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".pnm"}
+
+
+def _collect_inputs(inputs) -> list[tuple[Path, Path]]:
+    """(file, path relative to its input root) for every file argument and every image under a directory."""
+    found = []
+    for arg in inputs:
+        p = Path(arg)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS:
+                    found.append((f, f.relative_to(p)))
+        elif p.exists():
+            found.append((p, Path(p.name)))
+        else:
+            raise FileNotFoundError(f"{arg}: no such file or directory")
+    return found
+
+
+def _is_jpeg(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\xff\xd8"
+
+
+class _Progress:
+    """A one-line progress bar on stderr when it is a terminal (or when forced); silent otherwise."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done, self.failed, self.enabled = total, 0, 0, enabled
+
+    def step(self, ok: bool, name: str) -> None:
+        self.done += 1
+        self.failed += not ok
+        if self.enabled:
+            width = 30
+            filled = width * self.done // max(self.total, 1)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                             f"{f' ({self.failed} failed)' if self.failed else ''} {name[:40]:<40}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def cmd_distill(args) -> int:
+    """Apply feature distillation to many images, in parallel, writing each result atomically."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import imageio.v3 as iio
+
+    import fdjpeg
+    from fdjpeg.encoder import write_atomic
+
+    table = _load_tables(args.tables)
+    jobs = _collect_inputs(args.inputs)
+    if not jobs:
+        print("fdjpeg distill: no input images found", file=sys.stderr)
+        return 1
+    out_root = Path(args.output)
+    suffix = ".png" if args.one_pass else ".jpg"
+    targets: dict[Path, Path] = {}
+    for src, rel in jobs:
+        dest = out_root / rel.with_suffix(suffix)
+        if dest in targets:
+            raise ValueError(f"{src} and {targets[dest]} would both be written to {dest}")
+        targets[dest] = src
+
+    def work(src: Path, rel: Path) -> None:
+        dest = out_root / rel.with_suffix(suffix)
+        if _is_jpeg(src):  # coefficient domain: no pixel round trip
+            data = src.read_bytes()
+            if args.one_pass:
+                result = iio.imwrite("<bytes>", fdjpeg.decode(data, defense=table), extension=".png")
+            else:
+                result = fdjpeg.requantize(data, table)
+        else:
+            img = _read_image(str(src))
+            if args.one_pass:
+                result = iio.imwrite("<bytes>", fdjpeg.distill(img, table, subsampling=args.subsampling), extension=".png")
+            else:
+                result = fdjpeg.encode(img, table, subsampling=args.subsampling, optimize=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(dest, result)
+
+    progress = _Progress(len(jobs), enabled=args.progress or (args.progress is None and sys.stderr.isatty()))
+    lock = threading.Lock()
+    failures = []
+
+    def run(job):
+        src, rel = job
+        try:
+            work(src, rel)
+            ok = True
+        except Exception as exc:  # one bad file must not stop the batch
+            ok = False
+            with lock:
+                failures.append((src, exc))
+        with lock:
+            progress.step(ok, str(rel))
+
+    workers = args.jobs or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # kernels release the GIL
+        list(pool.map(run, jobs))
+    progress.close()
+    for src, exc in failures:
+        print(f"fdjpeg distill: {src}: {_short(exc)}", file=sys.stderr)
+    if not args.quiet:
+        print(f"fdjpeg distill: {len(jobs) - len(failures)} of {len(jobs)} images written to {out_root}/"
+              + (f", {len(failures)} failed" if failures else ""), file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_design_tables(args) -> int:
+    """Design feature-distillation tables from the band statistics of a set of images."""
+    import fdjpeg
+    from fdjpeg import tables
+
+    files = [f for f, _ in _collect_inputs(args.inputs)]
+    failures = []
+
+    def readable():  # stream one image at a time; a bad file is reported and skipped
+        for f in files:
+            try:
+                img = fdjpeg.decode(f) if _is_jpeg(f) else _read_image(str(f))
+            except Exception as exc:
+                failures.append(f)
+                print(f"fdjpeg design-tables: {f}: skipped: {_short(exc)}", file=sys.stderr)
+                continue
+            yield img
+
+    if not files:
+        print("fdjpeg design-tables: no input images found", file=sys.stderr)
+        return 1
+    stats = tables.band_statistics(readable())
+    designed = tables.design(stats, n=args.n, s_as=args.s_as, s_md=args.s_md, eps=args.eps,
+                             per_component=args.per_component)
+    how = f"n={args.n}, s_as={args.s_as}, " + (f"eps={args.eps}" if args.eps is not None else f"s_md={args.s_md or 40}")
+    tables.save(args.output, designed, description=f"fdjpeg design-tables over {len(files)} images ({how})")
+    for name, t in zip(("luma", "chroma") if args.per_component else ("all components",),
+                       designed if args.per_component else (designed,)):
+        print(f"# {name}")
+        print("\n".join(" ".join(f"{int(v):3d}" for v in row) for row in t))
+    print(f"fdjpeg design-tables: wrote {args.output} ({how}, {len(files) - len(failures)} images, "
+          f"{stats.blocks('all')} blocks)", file=sys.stderr)
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from fdjpeg import __version__
 
@@ -126,6 +276,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restart-rows", type=int, default=0, metavar="ROWS")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_encode)
+
+    p = sub.add_parser("distill", help="feature distillation over files and directories (JPEGs stay in the coefficient domain)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or directories (searched recursively)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    p.add_argument("--tables", default="paper", help="preset name (paper, released) or a JSON file (default: %(default)s)")
+    p.add_argument("--one-pass", action="store_true",
+                   help="write the defended pixels as PNG (decoder-side defense) instead of JPEGs carrying the tables")
+    p.add_argument("--subsampling", default="4:4:4", choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
+                   help="chroma subsampling for non-JPEG inputs (default: %(default)s)")
+    p.add_argument("-j", "--jobs", type=int, default=0, help="parallel workers (default: all cores)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_distill)
+
+    p = sub.add_parser("design-tables", help="design feature-distillation tables from images' DCT band statistics")
+    p.add_argument("inputs", nargs="+", metavar="IMAGES")
+    p.add_argument("-o", "--output", required=True, metavar="TABLES.json")
+    p.add_argument("--n", type=int, default=15, help="size of the accuracy-sensitive band (default: %(default)s)")
+    p.add_argument("--s-as", type=int, default=1, help="step in the accuracy-sensitive band (default: %(default)s)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--s-md", type=int, default=None, help="step in the malicious-defense band (default 40)")
+    group.add_argument("--eps", type=float, default=None, help="L-inf budget (0..1); sets s_md = smallest step > 16*eps*255")
+    p.add_argument("--per-component", action="store_true", help="separate luma and chroma designs")
+    p.set_defaults(func=cmd_design_tables)
 
     p = sub.add_parser("decode", help="decode a JPEG file to PNG (or any format imageio writes)")
     p.add_argument("input")

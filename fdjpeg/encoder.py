@@ -334,12 +334,25 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
                           restart_rows=restart_rows, app_segments=apps, com_segments=coms)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # read once: os.umask is process-wide and not thread-safe to query
+
+
 def write_atomic(path, data: bytes) -> None:
-    """Write bytes to ``path`` via a temporary file in the same directory and an atomic rename."""
+    """Write bytes to ``path`` via a temporary file in the same directory and an atomic rename.
+
+    The file gets the permissions a plain ``open(path, "wb")`` would give (0666 minus the umask).
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".fdjpeg-", suffix=".tmp", dir=directory)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
