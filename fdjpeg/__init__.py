@@ -24,3 +24,7 @@ from . import samples  # noqa: E402
 from .distill import distill, requantize, requantize_coefficients  # noqa: E402
 
 __all__ += ["samples", "distill", "requantize", "requantize_coefficients"]
+
+from .decoder import decode  # noqa: E402
+
+__all__ += ["decode"]
