@@ -1,0 +1,124 @@
+"""Smoke test of the benchmark harness (bench/): it imports, formats both sides of every ratio, and reports
+missing fdjpeg operations as "n/a" instead of crashing. No assertion depends on a measured time."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import __main__ as bench_main  # noqa: E402
+from bench import cases, environment, firstcall, fd_reference, images, memory, peers, report, timing, worker  # noqa: E402,F401
+
+
+def _meta(**extra):
+    meta = {
+        "command": "python -m bench --quick",
+        "environment": {"CPU": "test CPU", "cores": "2"},
+        "quick": True,
+        "runs": 3,
+        "sections": ["encode", "decode"],
+        "threads": ["1", "all"],
+        "reference": "1MP",
+        "batch": "batch:8x224",
+        "largest": "1MP",
+    }
+    meta.update(extra)
+    return meta
+
+
+def _record(op, case_id, threads, libs, checks=None):
+    return {
+        "case": {"op": op, "id": case_id, "label": f"label of {case_id}", "image": "rgb:1MP", "params": {}},
+        "threads": threads,
+        "libs": libs,
+        "checks": checks or {},
+    }
+
+
+def test_ratio_row_shows_both_sides_and_the_ratio():
+    assert report.ratio_cells({"median_ms": 10.0}, {"median_ms": 4.0}) == ("10.0", "4.00", "2.50")
+    fd, peer, ratio = report.ratio_cells({"na": peers.NOT_IMPLEMENTED}, {"median_ms": 4.0})
+    assert (fd, peer, ratio) == (peers.NOT_IMPLEMENTED, "4.00", "n/a")
+
+
+def test_render_quick_report_with_missing_operation():
+    timings = [
+        _record("encode", "encode/rgb/1MP/4:2:0/standard", t,
+                {"fdjpeg": {"median_ms": 12.0}, "Pillow": {"median_ms": 4.0}, "simplejpeg": {"median_ms": 3.0},
+                 "OpenCV": {"na": "not installed (pip install opencv-python-headless)"}},
+                {"Pillow": "identical bytes"})
+        for t in ("1", "all")
+    ] + [
+        _record("decode", "decode/rgb/1MP/4:2:0/baseline", t,
+                {"fdjpeg": {"na": peers.NOT_IMPLEMENTED}, "Pillow": {"median_ms": 5.0},
+                 "simplejpeg": {"median_ms": 2.0}, "OpenCV": {"median_ms": 2.5}})
+        for t in ("1", "all")
+    ]  # fmt: skip
+    text = report.render(_meta(), timings, [], None)
+    assert "Quick run" in text and "`python -m bench --quick`" in text
+    encode_row = next(line for line in text.splitlines() if line.startswith("| label of encode") and "| Pillow |" in line)
+    assert "| 12.0 | 4.00 | 3.00 |" in encode_row and "identical bytes" in encode_row
+    decode_rows = [line for line in text.splitlines() if line.startswith("| label of decode")]
+    assert len(decode_rows) == 3 and all(peers.NOT_IMPLEMENTED in row for row in decode_rows)
+    assert "| 5.00 | n/a |" in decode_rows[0]
+    assert "not run in this invocation" in text  # distill, requantize, memory, first call
+    targets = text.split("## Targets")[1].split("##")[0]
+    assert "| 12.0 | 4.00 | 3.00 | ≤ 3 | yes |" in targets
+
+
+def test_memory_and_firstcall_tables():
+    case = {"op": "encode", "id": "encode/x", "label": "24 MP", "image": "rgb:1MP", "params": {}}
+    mem = [
+        {"case": case, "lib": "fdjpeg", "image_bytes": 1_000_000, "method": "VmHWM", "peak_delta_bytes": 1_200_000},
+        {"case": case, "lib": "Pillow", "na": peers.NOT_IMPLEMENTED, "image_bytes": 1_000_000},
+    ]
+    text = report.memory_section("encode", mem)
+    assert "1.2 (1.20×)" in text and peers.NOT_IMPLEMENTED in text
+    first = {
+        "python -c pass": {"median_s": 0.02},
+        "rows": [{"key": "encode", "label": "encode", "fdjpeg warm": {"median_s": 0.8},
+                  "fdjpeg empty": {"na": peers.NOT_IMPLEMENTED}, "Pillow": {"median_s": 0.2}}],
+    }  # fmt: skip
+    text = report.firstcall_section(first)
+    assert "| encode | 0.80 | n/a (not implemented yet) | 0.20 | 4.00 | n/a |" in text
+
+
+def test_missing_fdjpeg_operation_is_reported_not_raised(tmp_path, monkeypatch):
+    import fdjpeg
+
+    monkeypatch.delattr(fdjpeg, "decode", raising=False)
+    case = cases.Case("decode", "decode/t", "t", "rgb:224",
+                      {"quality": 75, "subsampling": "4:2:0", "progressive": False})  # fmt: skip
+    record = worker.run_case(case, images.ImageStore(str(tmp_path)), runs=1, min_run_s=0.0)
+    assert record["libs"]["fdjpeg"] == {"na": peers.NOT_IMPLEMENTED}
+    assert record["libs"]["Pillow"]["median_ms"] > 0
+    assert record["checks"] == {}
+
+
+def test_timing_compare_and_output_check():
+    result = timing.compare({"a": lambda: None, "b": lambda: sum(range(10))}, runs=3)
+    assert set(result) == {"a", "b"} and all(len(t.runs_s) == 3 for t in result.values())
+    x = np.zeros((8, 8), np.uint8)
+    y = x.copy()
+    y[0, 0] = 3
+    assert peers.same_output(x, x) == "identical pixels"
+    assert peers.same_output(x, y).startswith("max Δ 3")
+    assert peers.same_output(b"abc", b"abc") == "identical bytes"
+
+
+def test_reference_loop_round_trips_a_flat_image():
+    flat = np.full((2, 16, 16, 3), 120, np.uint8)
+    out = fd_reference.distill_blocks(flat, np.full((8, 8), 30))
+    assert out.shape == flat.shape and np.abs(out.astype(int) - 120).max() <= 1
+
+
+def test_cli_rejects_unknown_section():
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--only", "encode,bogus"])
+    args = bench_main.parse_args(["--quick", "--only", "encode,memory"])
+    assert args.sections == ["encode", "memory"] and args.quick
