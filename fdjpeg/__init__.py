@@ -28,3 +28,7 @@ __all__ += ["samples", "distill", "requantize", "requantize_coefficients"]
 from .decoder import decode  # noqa: E402
 
 __all__ += ["decode"]
+
+from .reader import read_coefficients, read_header  # noqa: E402
+
+__all__ += ["read_coefficients", "read_header"]

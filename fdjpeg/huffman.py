@@ -215,3 +215,52 @@ def optimal_spec(freq) -> HuffmanSpec:
         raise ValueError("frequency array must have 256 entries")
     bits, values, n = _gen_optimal_table(freq)
     return HuffmanSpec(tuple(int(b) for b in bits[1:17]), bytes(values[:n]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Decoder tables (libjpeg's ``jpeg_make_d_derived_tbl``, T.81 F.2.2.3 and Figure F.15/F.16).
+# ---------------------------------------------------------------------------------------------------
+
+#: Bits looked at in one step by the decoder's table lookup. Codes up to this length (nearly all of
+#: them in real files) decode with one table read; longer codes go through ``maxcode``/``valoffset``.
+LOOKAHEAD_BITS = 9
+
+
+def decoder_tables(spec: HuffmanSpec, is_dc: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Build the decoder's view of one table: (lookup, maxcode, valoffset, huffval).
+
+    * ``lookup[2**LOOKAHEAD_BITS]`` int32: for the next 9 bits of the stream, ``(length << 8) | symbol``
+      of the code they start with, or 0 when that code is longer than 9 bits (or no code matches).
+    * ``maxcode[18]``/``valoffset[18]`` int64: T.81 Figure F.15's MAXCODE and the offset that maps a
+      code of length l to its index in ``huffval`` (-1 in ``maxcode`` when there is no code of length l).
+    * ``huffval[256]`` int32: the symbols, zero-padded.
+
+    Validation is libjpeg's (raises ``HuffmanTableError``): at most 256 symbols, codes that fit their
+    lengths without an all-ones code (T.81 C.2), and DC symbols 0..15 (T.81 F.1.2.1.1). AC symbols
+    are not checked: any byte is a legal run/size pair for the decoder.
+    """
+    if len(spec.values) > 256:
+        raise HuffmanTableError(f"Huffman table has {len(spec.values)} symbols (at most 256)")
+    codes, sizes = canonical_codes(spec)
+    if is_dc:
+        for sym in spec.values:
+            if sym > 15:
+                raise HuffmanTableError(f"DC Huffman table contains symbol {sym} (DC categories are 0..15)")
+    lookup = np.zeros(1 << LOOKAHEAD_BITS, dtype=np.int32)
+    maxcode = np.full(18, -1, dtype=np.int64)
+    valoffset = np.zeros(18, dtype=np.int64)
+    huffval = np.zeros(256, dtype=np.int32)
+    huffval[: len(spec.values)] = np.frombuffer(spec.values, dtype=np.uint8)
+    p = 0
+    for length in range(1, 17):
+        count = spec.bits[length - 1]
+        if count:
+            valoffset[length] = p - int(codes[p])
+            maxcode[length] = int(codes[p + count - 1])
+        for _ in range(count):
+            if length <= LOOKAHEAD_BITS:
+                shift = LOOKAHEAD_BITS - length
+                first = int(codes[p]) << shift
+                lookup[first : first + (1 << shift)] = (length << 8) | spec.values[p]
+            p += 1
+    return lookup, maxcode, valoffset, huffval

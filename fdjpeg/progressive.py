@@ -1,0 +1,364 @@
+"""Progressive Huffman decoding (T.81 G.2; libjpeg-turbo's jdphuff.c): DC first and refinement scans,
+AC first and refinement scans with end-of-band runs, and the progression bookkeeping (``coef_bits``).
+
+A progressive frame sends each component's coefficients in several scans: spectral selection splits
+the zigzag band Ss..Se, successive approximation sends the high bits first (point transform Al) and
+one more bit per refinement scan (Ah = previous Al). Coefficients accumulate in the same store that
+sequential scans write, in natural order; nothing is dequantized here.
+
+``coef_bits`` follows libjpeg exactly: per component and zigzag position, -1 until a scan carries
+the coefficient, then the Al of the last scan that did. libjpeg also keeps a second copy, the state
+before the most recent scan that touched each component (used by block smoothing for rows the last
+scan never reached); ``ProgressionState`` keeps both. An illegal scan header (Ss/Se/Ah/Al out of
+range, an AC scan with several components) is an error; a scan that does not follow from the
+previous ones (refining a coefficient never sent, sending it twice) is only a warning, as in libjpeg.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import kernel
+from .entropy_decode import (
+    B_ACTBL,
+    B_COMP,
+    B_DCTBL,
+    ERR_DC_RANGE,
+    OK,
+    S_DISCARDED,
+    S_ERROR_POS,
+    S_LAST_GOOD,
+    S_MARKER,
+    S_POS,
+    W_BAD_CODE,
+    _block_row,
+    _decode_symbol,
+    _extend,
+    _get_bits,
+    _log,
+    _process_restart,
+    _wrap16,
+)
+from .errors import JPEGError
+
+_INT_MAX = 2147483647
+_INT_MIN = -2147483648
+
+
+class ProgressionState:
+    """libjpeg's ``coef_bits`` for a progressive frame: ``current[c]`` and ``previous[c]`` (64 ints each,
+    zigzag-indexed) and the number of scans started."""
+
+    def __init__(self, ncomponents: int):
+        self.current = np.full((ncomponents, 64), -1, dtype=np.int64)
+        # libjpeg leaves this half uninitialised until a scan sets it; every scan sets entries 1..9
+        # of its components, the only ones block smoothing reads.
+        self.previous = np.zeros((ncomponents, 64), dtype=np.int64)
+        self.scans = 0
+
+    def start_scan(self, comps: list[int], ss: int, se: int, ah: int, al: int, offset: int, warn) -> None:
+        """Validate a progressive scan header and update the progression (jdphuff.c start_pass).
+
+        ``comps`` are frame component indices; ``warn(message, offset)`` reports inconsistencies.
+        Raises JPEGError for parameters T.81 G.1.1.1.1 forbids (as libjpeg's JERR_BAD_PROGRESSION).
+        """
+        self.scans += 1
+        dc_band = ss == 0
+        bad = False
+        if dc_band:
+            bad = se != 0  # T.81 G.1.1.1.1: a DC scan has Se = 0
+        else:
+            bad = ss > se or se > 63 or len(comps) != 1  # AC scans: one component, Ss <= Se <= 63
+        if ah != 0 and al != ah - 1:
+            bad = True  # a refinement scan adds exactly one bit
+        if al > 13:
+            bad = True  # libjpeg's limit for 8-bit data
+        if bad:
+            raise JPEGError(
+                f"invalid progressive scan parameters Ss={ss} Se={se} Ah={ah} Al={al} (T.81 G.1.1.1.1)", offset
+            )
+        for c in comps:
+            cur = self.current[c]
+            if not dc_band and cur[0] < 0:
+                warn(f"inconsistent progression sequence for component {c} coefficient 0 "
+                     "(AC scan before any DC scan)", offset)
+            lo, hi = min(ss, 1), max(se, 9)
+            if self.scans > 1:
+                self.previous[c, lo : hi + 1] = cur[lo : hi + 1]
+            else:
+                self.previous[c, lo : hi + 1] = 0
+            # libjpeg warns once per coefficient; one warning per scan and component says the same.
+            band = cur[ss : se + 1]
+            expected = np.where(band < 0, 0, band)
+            wrong = np.flatnonzero(expected != ah) + ss
+            if wrong.size:
+                which = f"coefficient {wrong[0]}" if wrong.size == 1 else f"coefficients {wrong[0]}..{wrong[-1]}"
+                warn(f"inconsistent progression sequence for component {c} {which} (scan refines from bit {ah}, "
+                     f"but {'nothing' if band[wrong[0] - ss] < 0 else f'bit {band[wrong[0] - ss]}'} was received "
+                     "before)", offset)
+            cur[ss : se + 1] = al
+
+
+@kernel
+def _restart_if_due(data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
+                    restart_interval, log, state):
+    """The restart bookkeeping every progressive MCU starts with. Returns the new reader state and
+    whether predictions and the EOB run must be reset."""
+    reset = False
+    if restart_interval != 0:
+        if restarts_to_go == 0:
+            pos, marker, next_restart, discarded, insufficient = _process_restart(
+                data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+            buf = np.int64(0)
+            bits = np.int64(0)
+            restarts_to_go = restart_interval
+            reset = True
+        restarts_to_go -= 1
+    return pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset
+
+
+@kernel
+def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, al,
+                     lookup, maxcode, valoffset, huffval, state, log):
+    """DC first scan (T.81 G.1.2.1): DPCM differences as in sequential mode, stored shifted left by Al."""
+    pos = state[S_POS]
+    marker = state[S_MARKER]
+    discarded = state[S_DISCARDED]
+    last_good = state[S_LAST_GOOD]
+    buf = np.int64(0)
+    bits = np.int64(0)
+    insufficient = np.int64(0)
+    last_dc = np.zeros(4, dtype=np.int64)
+    restarts_to_go = restart_interval
+    next_restart = np.int64(0)
+    for mcu_row in range(mcus_y):
+        for mcu_col in range(mcus_x):
+            if insufficient == 0:
+                last_good = mcu_row // imcu_div
+            pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset = _restart_if_due(
+                data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
+                restart_interval, log, state)
+            if reset:
+                last_dc[:] = 0
+            if insufficient != 0:
+                continue
+            for b in range(blocks.shape[0]):
+                s, pos, buf, bits, marker, insufficient = _decode_symbol(
+                    data, pos, buf, bits, marker, insufficient, blocks[b, B_DCTBL],
+                    lookup, maxcode, valoffset, huffval, log, state)
+                diff = np.int64(0)
+                if s != 0:
+                    v, pos, buf, bits, marker, insufficient = _get_bits(
+                        data, pos, buf, bits, marker, insufficient, s, log, state)
+                    diff = _extend(v, s)
+                ci = blocks[b, B_COMP]
+                last = last_dc[ci]
+                if (last >= 0 and diff > _INT_MAX - last) or (last < 0 and diff < _INT_MIN - last):
+                    state[S_ERROR_POS] = pos
+                    return ERR_DC_RANGE
+                last += diff
+                last_dc[ci] = last
+                coef[_block_row(blocks, b, mcu_row, mcu_col), 0] = _wrap16(last << al)
+    state[S_POS] = pos
+    state[S_MARKER] = marker
+    state[S_DISCARDED] = discarded
+    state[S_LAST_GOOD] = last_good
+    return OK
+
+
+@kernel
+def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, al, state, log):
+    """DC refinement scan (T.81 G.1.2.1): one raw bit per block, OR-ed in at bit Al.
+
+    Like libjpeg, the out-of-data flag is not consulted: zero bits change nothing.
+    """
+    pos = state[S_POS]
+    marker = state[S_MARKER]
+    discarded = state[S_DISCARDED]
+    last_good = state[S_LAST_GOOD]
+    buf = np.int64(0)
+    bits = np.int64(0)
+    insufficient = np.int64(0)
+    restarts_to_go = restart_interval
+    next_restart = np.int64(0)
+    p1 = np.int64(1) << al
+    for mcu_row in range(mcus_y):
+        for mcu_col in range(mcus_x):
+            if insufficient == 0:
+                last_good = mcu_row // imcu_div
+            pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset = _restart_if_due(
+                data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
+                restart_interval, log, state)
+            for b in range(blocks.shape[0]):
+                bit, pos, buf, bits, marker, insufficient = _get_bits(
+                    data, pos, buf, bits, marker, insufficient, 1, log, state)
+                if bit != 0:
+                    row = _block_row(blocks, b, mcu_row, mcu_col)
+                    coef[row, 0] = _wrap16(np.int64(coef[row, 0]) | p1)
+    state[S_POS] = pos
+    state[S_MARKER] = marker
+    state[S_DISCARDED] = discarded
+    state[S_LAST_GOOD] = last_good
+    return OK
+
+
+@kernel
+def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
+                     lookup, maxcode, valoffset, huffval, natural, state, log):
+    """AC first scan of one component (T.81 G.1.2.2): run/size symbols over the band Ss..Se, values
+    shifted left by Al, and EOBn symbols that end this band in the next 2**n + bits blocks too."""
+    pos = state[S_POS]
+    marker = state[S_MARKER]
+    discarded = state[S_DISCARDED]
+    last_good = state[S_LAST_GOOD]
+    buf = np.int64(0)
+    bits = np.int64(0)
+    insufficient = np.int64(0)
+    restarts_to_go = restart_interval
+    next_restart = np.int64(0)
+    eobrun = np.int64(0)
+    t = blocks[0, B_ACTBL]
+    for mcu_row in range(mcus_y):
+        for mcu_col in range(mcus_x):
+            if insufficient == 0:
+                last_good = mcu_row // imcu_div
+            pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset = _restart_if_due(
+                data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
+                restart_interval, log, state)
+            if reset:
+                eobrun = np.int64(0)
+            if insufficient != 0:
+                continue
+            if eobrun > 0:
+                eobrun -= 1  # this block is inside an end-of-band run: nothing coded
+                continue
+            row = _block_row(blocks, 0, mcu_row, mcu_col)
+            k = ss
+            while k <= se:
+                rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                    data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                r = rs >> 4
+                s = rs & 15
+                if s != 0:
+                    k += r
+                    v, pos, buf, bits, marker, insufficient = _get_bits(
+                        data, pos, buf, bits, marker, insufficient, s, log, state)
+                    coef[row, natural[k]] = _wrap16(_extend(v, s) << al)
+                elif r == 15:
+                    k += 15  # ZRL
+                else:
+                    eobrun = np.int64(1) << r  # EOBr: 2**r blocks, plus r appended bits
+                    if r != 0:
+                        extra, pos, buf, bits, marker, insufficient = _get_bits(
+                            data, pos, buf, bits, marker, insufficient, r, log, state)
+                        eobrun += extra
+                    eobrun -= 1  # this block is the first of the run
+                    break
+                k += 1
+    state[S_POS] = pos
+    state[S_MARKER] = marker
+    state[S_DISCARDED] = discarded
+    state[S_LAST_GOOD] = last_good
+    return OK
+
+
+@kernel
+def _refine_nonzero(data, pos, buf, bits, marker, insufficient, coef, row, z, p1, m1, log, state):
+    """Append one correction bit to an already-nonzero coefficient (T.81 G.1.2.3): a 1 moves its
+    magnitude up by 2**Al, unless that bit is already set."""
+    bit, pos, buf, bits, marker, insufficient = _get_bits(data, pos, buf, bits, marker, insufficient, 1, log, state)
+    if bit != 0:
+        cur = np.int64(coef[row, z])
+        if (cur & p1) == 0:
+            if cur >= 0:
+                coef[row, z] = _wrap16(cur + p1)
+            else:
+                coef[row, z] = _wrap16(cur + m1)
+    return pos, buf, bits, marker, insufficient
+
+
+@kernel
+def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
+                      lookup, maxcode, valoffset, huffval, natural, state, log):
+    """AC refinement scan of one component (T.81 G.1.2.3, jdphuff.c decode_mcu_AC_refine).
+
+    Each symbol places one newly nonzero coefficient (+-2**Al) after skipping r still-zero ones;
+    coefficients already nonzero that are passed over receive a correction bit each. Inside an EOB
+    run only the correction bits are coded.
+    """
+    pos = state[S_POS]
+    marker = state[S_MARKER]
+    discarded = state[S_DISCARDED]
+    last_good = state[S_LAST_GOOD]
+    buf = np.int64(0)
+    bits = np.int64(0)
+    insufficient = np.int64(0)
+    restarts_to_go = restart_interval
+    next_restart = np.int64(0)
+    eobrun = np.int64(0)
+    t = blocks[0, B_ACTBL]
+    p1 = np.int64(1) << al
+    m1 = -p1
+    for mcu_row in range(mcus_y):
+        for mcu_col in range(mcus_x):
+            if insufficient == 0:
+                last_good = mcu_row // imcu_div
+            pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset = _restart_if_due(
+                data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
+                restart_interval, log, state)
+            if reset:
+                eobrun = np.int64(0)
+            if insufficient != 0:
+                continue
+            row = _block_row(blocks, 0, mcu_row, mcu_col)
+            k = ss
+            if eobrun == 0:
+                while k <= se:
+                    rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                    r = rs >> 4
+                    s = rs & 15
+                    value = np.int64(0)
+                    if s != 0:
+                        if s != 1:  # a newly nonzero coefficient is always +-1 at this bit
+                            _log(log, state, W_BAD_CODE, 0, 0, pos)
+                        sign, pos, buf, bits, marker, insufficient = _get_bits(
+                            data, pos, buf, bits, marker, insufficient, 1, log, state)
+                        value = p1 if sign != 0 else m1
+                    elif r != 15:
+                        eobrun = np.int64(1) << r
+                        if r != 0:
+                            extra, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, r, log, state)
+                            eobrun += extra
+                        break
+                    # Skip r zero coefficients (16 for ZRL), refining the nonzero ones passed over.
+                    while True:
+                        z = natural[k]
+                        if coef[row, z] != 0:
+                            pos, buf, bits, marker, insufficient = _refine_nonzero(
+                                data, pos, buf, bits, marker, insufficient, coef, row, z, p1, m1, log, state)
+                        else:
+                            r -= 1
+                            if r < 0:
+                                break  # reached the zero coefficient that becomes nonzero
+                        k += 1
+                        if k > se:
+                            break
+                    if value != 0:
+                        coef[row, natural[k]] = value
+                    k += 1
+            if eobrun > 0:
+                # Inside an EOB run: only correction bits for the nonzero coefficients left in the band.
+                while k <= se:
+                    z = natural[k]
+                    if coef[row, z] != 0:
+                        pos, buf, bits, marker, insufficient = _refine_nonzero(
+                            data, pos, buf, bits, marker, insufficient, coef, row, z, p1, m1, log, state)
+                    k += 1
+                eobrun -= 1
+    state[S_POS] = pos
+    state[S_MARKER] = marker
+    state[S_DISCARDED] = discarded
+    state[S_LAST_GOOD] = last_good
+    return OK

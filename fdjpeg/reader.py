@@ -1,0 +1,308 @@
+"""Public entry points of the decoder's first half: ``read_header`` and ``read_coefficients``.
+
+``read_coefficients`` is libjpeg-turbo's ``jpeg_read_coefficients`` rebuilt: markers are walked by
+parser.py, each scan is entropy-decoded by entropy_decode.py (sequential) or progressive.py into one
+int16 store of 64-coefficient rows, and the result is a ``JPEGCoefficients`` whose per-component
+arrays are views of that store, shaped (blocks_y, blocks_x, 8, 8) over the MCU-padded block grid.
+
+Per scan, in libjpeg's order (jdinput.c start_input_pass): MCU geometry (T.81 A.2; at most 10 blocks
+per interleaved MCU), quantization tables latched for components seen for the first time, then the
+entropy decoder's own checks (Huffman tables present and valid, progression parameters).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+
+from . import entropy_decode as ed
+from .coefficients import JPEGCoefficients
+from .errors import JPEGError, JPEGWarning
+from .huffman import HuffmanSpec, HuffmanTableError, decoder_tables
+from .parser import MAX_BLOCKS_IN_MCU, PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader, load_bytes
+from .progressive import (
+    ProgressionState,
+    _decode_ac_first,
+    _decode_ac_refine,
+    _decode_dc_first,
+    _decode_dc_refine,
+)
+from .zigzag import ZIGZAG_PADDED
+
+#: Pillow's decompression-bomb threshold, ``PIL.Image.MAX_IMAGE_PIXELS`` (1024 * 1024 * 1024 // 4 // 3).
+MAX_PIXELS = 89_478_485
+
+_WARNING_TEXT = {
+    ed.W_HIT_MARKER: "corrupt JPEG data: premature end of data segment (missing data decoded as zero bits)",
+    ed.W_BAD_CODE: "corrupt JPEG data: bad Huffman code",
+    ed.W_EOF: PREMATURE_EOF,
+}
+
+#: A marker that ends entropy-coded data: FF (any fill FFs) then a code other than 00 and RSTn.
+_SCAN_END = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _emit(collected: list[tuple[str, int | None]], stacklevel: int) -> None:
+    """Issue the collected warnings, each distinct message once (with the offset where first seen)."""
+    seen = set()
+    for message, offset in collected:
+        if message in seen:
+            continue
+        seen.add(message)
+        where = "" if offset is None else f" (at byte offset {offset})"
+        warnings.warn(JPEGWarning(message + where), stacklevel=stacklevel + 1)
+
+
+def _skip_scan(parser: MarkerParser, scan: ScanHeader) -> None:
+    """Header-only walk: step over the entropy-coded data to the next marker that is not RSTn."""
+    m = _SCAN_END.search(parser.raw, parser.pos)
+    parser.pos = parser.n if m is None else m.start()
+
+
+def read_header(data) -> JPEGHeader:
+    """Parse a JPEG file's markers without decoding its scans.
+
+    Validation up to and including the first scan header is what libjpeg's ``jpeg_read_header`` does
+    (plus the frame checks it makes when decoding starts); problems after the first scan only end the
+    walk early. Warnings (junk between segments...) are issued as ``JPEGWarning``.
+    """
+    raw = load_bytes(data)
+    collected: list[tuple[str, int | None]] = []
+    parser = MarkerParser(raw, _skip_scan, lambda message, offset: collected.append((message, offset)))
+    try:
+        parser.run()
+    except JPEGError:
+        if not parser.first_scan_seen:
+            _emit(collected, 2)
+            raise
+    _emit(collected, 2)
+    return parser.header
+
+
+class _CoefficientReader:
+    """The state of one read_coefficients call: the coefficient store, latched quantization tables,
+    progression and the Huffman tables built so far."""
+
+    def __init__(self, raw: bytes, max_pixels: int | None):
+        self.raw = raw
+        self.data = np.frombuffer(raw, dtype=np.uint8)
+        self.max_pixels = max_pixels
+        self.collected: list[tuple[str, int | None]] = []
+        self.parser = MarkerParser(raw, self._on_scan, self._warn, max_pixels)
+        self.store: np.ndarray | None = None
+        self.bases: list[int] = []
+        self.grids: list[tuple[int, int]] = []  # padded (blocks_y, blocks_x) per component
+        self.real: list[tuple[int, int]] = []  # width/height in blocks per component (T.81 A.2.1)
+        self.latched: list[np.ndarray | None] = []
+        self.progression: ProgressionState | None = None
+        self.last_good = 0
+        self._derived: dict[tuple[HuffmanSpec, bool], tuple] = {}
+        self.state = np.zeros(ed.STATE_SIZE, dtype=np.int64)
+        self.log = np.zeros((ed.LOG_SIZE, 4), dtype=np.int64)
+
+    def _warn(self, message: str, offset: int | None) -> None:
+        self.collected.append((message, offset))
+
+    # --- frame set-up at the first scan --------------------------------------------------------------
+
+    def _allocate(self, hdr: JPEGHeader, offset: int) -> None:
+        """Size the block grids (libjpeg's coefficient arrays) and allocate the store, once the frame has
+        been validated (and checked against max_pixels) by the parser."""
+        hmax, vmax = hdr.max_sampling
+        base = 0
+        for c in hdr.components:
+            wb = _ceil_div(hdr.width * c.h, 8 * hmax)
+            hb = _ceil_div(hdr.height * c.v, 8 * vmax)
+            gy, gx = _ceil_div(hb, c.v) * c.v, _ceil_div(wb, c.h) * c.h
+            self.real.append((hb, wb))
+            self.grids.append((gy, gx))
+            self.bases.append(base)
+            base += gy * gx
+        self.store = np.zeros((base, 64), dtype=np.int16)
+        self.latched = [None] * len(hdr.components)
+        if hdr.progressive:
+            self.progression = ProgressionState(len(hdr.components))
+
+    # --- per scan ------------------------------------------------------------------------------------
+
+    def _geometry(self, hdr: JPEGHeader, scan: ScanHeader) -> tuple[np.ndarray, int, int, int]:
+        """MCU layout of a scan (jdinput.c per_scan_setup; T.81 A.2.2 and A.2.3).
+
+        A non-interleaved scan codes one component block by block over its real (unpadded) grid, left
+        to right and top to bottom; an interleaved scan codes MCUs of Hi x Vi blocks per component, in
+        scan order, over the whole padded frame.
+        """
+        rows = []
+        if len(scan.components) == 1:
+            sc = scan.components[0]
+            ci = sc.index
+            hb, wb = self.real[ci]
+            rows.append((self.bases[ci], self.grids[ci][1], 0, 0, 1, 1, 0, sc.td, 4 + sc.ta))
+            return np.array(rows, dtype=np.int64), wb, hb, hdr.components[ci].v
+        hmax, vmax = hdr.max_sampling
+        for i, sc in enumerate(scan.components):
+            comp = hdr.components[sc.index]
+            for dy in range(comp.v):
+                for dx in range(comp.h):
+                    rows.append((self.bases[sc.index], self.grids[sc.index][1], dy, dx, comp.h, comp.v, i,
+                                 sc.td, 4 + sc.ta))
+        if len(rows) > MAX_BLOCKS_IN_MCU:
+            raise JPEGError(f"sampling factors too large for an interleaved scan: {len(rows)} blocks per MCU "
+                            f"(T.81 B.2.3: at most {MAX_BLOCKS_IN_MCU})", scan.offset)
+        return (np.array(rows, dtype=np.int64), _ceil_div(hdr.width, 8 * hmax), _ceil_div(hdr.height, 8 * vmax), 1)
+
+    def _latch_quant(self, hdr: JPEGHeader, scan: ScanHeader) -> None:
+        """Copy each component's table when its first scan starts (jdinput.c latch_quant_tables)."""
+        for sc in scan.components:
+            if self.latched[sc.index] is not None:
+                continue
+            tq = hdr.components[sc.index].tq
+            table = self.parser.qt[tq] if tq < 4 else None
+            if table is None:
+                raise JPEGError(f"quantization table Tq={tq} of component {sc.index} (id {sc.id}) was not defined "
+                                "before its first scan", scan.offset)
+            self.latched[sc.index] = table.copy()
+
+    def _tables(self, scan: ScanHeader, dc: bool, ac: bool) -> tuple[np.ndarray, ...]:
+        """Decoder tables for the scan's DC and/or AC selectors, stacked by slot (DC 0..3, AC 4..7)."""
+        lookup = np.zeros((8, 512), dtype=np.int32)
+        maxcode = np.full((8, 18), -1, dtype=np.int64)
+        valoffset = np.zeros((8, 18), dtype=np.int64)
+        huffval = np.zeros((8, 256), dtype=np.int32)
+        wanted = []
+        for sc in scan.components:
+            if dc:
+                wanted.append((True, sc.td))
+            if ac:
+                wanted.append((False, sc.ta))
+        for is_dc, slot in wanted:
+            kind = "DC" if is_dc else "AC"
+            spec = (self.parser.dc_tables if is_dc else self.parser.ac_tables)[slot] if slot < 4 else None
+            if spec is None:
+                raise JPEGError(f"{kind} Huffman table {slot} was not defined (T.81 B.2.4.2)", scan.offset)
+            key = (spec, is_dc)
+            if key not in self._derived:
+                try:
+                    self._derived[key] = decoder_tables(spec, is_dc)
+                except HuffmanTableError as e:
+                    raise JPEGError(f"bad {kind} Huffman table {slot}: {e}", scan.offset) from None
+            index = slot if is_dc else 4 + slot
+            lookup[index], maxcode[index], valoffset[index], huffval[index] = self._derived[key]
+        return lookup, maxcode, valoffset, huffval
+
+    def _on_scan(self, parser: MarkerParser, scan: ScanHeader) -> None:
+        hdr = parser.header
+        if self.store is None:
+            self._allocate(hdr, scan.offset)
+        blocks, mcus_x, mcus_y, imcu_div = self._geometry(hdr, scan)
+        self._latch_quant(hdr, scan)
+        state, log = self.state, self.log
+        state[:] = 0
+        state[ed.S_POS] = parser.pos
+        state[ed.S_MARKER] = parser.unread
+        state[ed.S_DISCARDED] = parser.discarded
+        state[ed.S_LAST_GOOD] = self.last_good
+        interval = parser.restart_interval
+        data, store = self.data, self.store
+        if not hdr.progressive:
+            if scan.ss != 0 or scan.se != 63 or scan.ah != 0 or scan.al != 0:
+                self._warn(f"invalid SOS parameters for sequential JPEG: Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
+                           f"Al={scan.al} (expected 0, 63, 0, 0; ignored)", scan.offset)
+            tables = self._tables(scan, dc=True, ac=True)
+            status = ed._decode_sequential(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, *tables,
+                                           ZIGZAG_PADDED, state, log)
+        else:
+            self.progression.start_scan([sc.index for sc in scan.components], scan.ss, scan.se, scan.ah,
+                                        scan.al, scan.offset, self._warn)
+            if scan.ss == 0 and scan.ah == 0:
+                tables = self._tables(scan, dc=True, ac=False)
+                status = _decode_dc_first(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al,
+                                          *tables, state, log)
+            elif scan.ss == 0:
+                status = _decode_dc_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al,
+                                           state, log)
+            elif scan.ah == 0:
+                tables = self._tables(scan, dc=False, ac=True)
+                status = _decode_ac_first(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
+                                          scan.se, scan.al, *tables, ZIGZAG_PADDED, state, log)
+            else:
+                tables = self._tables(scan, dc=False, ac=True)
+                status = _decode_ac_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
+                                           scan.se, scan.al, *tables, ZIGZAG_PADDED, state, log)
+        self._collect_log()
+        if status == ed.ERR_DC_RANGE:
+            raise JPEGError("DC coefficient out of range: the DC prediction of a progressive scan overflows "
+                            "32 bits", int(state[ed.S_ERROR_POS]))
+        parser.pos = int(state[ed.S_POS])
+        parser.unread = int(state[ed.S_MARKER])
+        parser.discarded = int(state[ed.S_DISCARDED])
+        self.last_good = int(state[ed.S_LAST_GOOD])
+
+    def _collect_log(self) -> None:
+        count = int(self.state[ed.S_NLOG])
+        for code, a, b, offset in self.log[: min(count, ed.LOG_SIZE)].tolist():
+            if code == ed.W_EXTRANEOUS:
+                message = f"corrupt JPEG data: {a} extraneous bytes before marker 0x{b:02X}"
+            elif code == ed.W_RESYNC:
+                message = f"corrupt JPEG data: found marker 0x{a:02X} instead of RST{b}"
+            else:
+                message = _WARNING_TEXT[code]
+            self._warn(message, offset)
+
+    # --- result --------------------------------------------------------------------------------------
+
+    def run(self) -> JPEGCoefficients:
+        try:
+            self.parser.run()
+        finally:
+            _emit(self.collected, 3)
+        hdr = self.parser.header
+        components = [
+            self.store[base : base + gy * gx].reshape(gy, gx, 8, 8) for base, (gy, gx) in zip(self.bases, self.grids)
+        ]
+        # A component no scan ever carried has no latched table; libjpeg then dequantizes with zeros.
+        quant = [t if t is not None else np.zeros((8, 8), dtype=np.uint16) for t in self.latched]
+        coefs = JPEGCoefficients(
+            width=hdr.width,
+            height=hdr.height,
+            components=components,
+            quant_tables=quant,
+            sampling=hdr.sampling,
+            component_ids=hdr.component_ids,
+            colorspace=hdr.colorspace,
+            progressive=hdr.progressive,
+            header=hdr,
+        )
+        ps = self.progression
+        if ps is not None:
+            coefs.coef_bits = [ps.current[c].copy() for c in range(len(components))]
+            # libjpeg's second half of coef_bits, and the row where the last scan ran out of data:
+            # what block smoothing needs (see smoothing.py). Single-scan files latch -1 (None here).
+            coefs.prev_coef_bits = [ps.previous[c].copy() if ps.scans > 1 else None for c in range(len(components))]
+            coefs.last_good_imcu_row = self.last_good
+        return coefs
+
+
+def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS) -> JPEGCoefficients:
+    """Entropy-decode a baseline, extended (8-bit) or progressive Huffman JPEG to its quantized DCT
+    coefficients, exactly as libjpeg-turbo's ``jpeg_read_coefficients`` holds them.
+
+    ``data``: bytes, bytearray, memoryview, a path, or a binary file object. ``max_pixels``: frames with
+    more pixels raise ``JPEGError`` before anything is allocated (None: no limit).
+
+    Components are int16 (blocks_y, blocks_x, 8, 8) arrays in natural order over the MCU-padded block
+    grid. For progressive files, ``coef_bits[c]`` (64 ints, zigzag-indexed) is libjpeg's progression
+    state after the last scan, ``prev_coef_bits`` and ``last_good_imcu_row`` what block smoothing needs.
+    Damaged data is decoded as libjpeg-turbo decodes it, with ``JPEGWarning``s; data libjpeg-turbo
+    refuses raises ``JPEGError`` (``UnsupportedJPEG`` for lossless, hierarchical, arithmetic, 12-bit).
+    """
+    if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer))):
+        raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")
+    raw = load_bytes(data)
+    return _CoefficientReader(raw, None if max_pixels is None else int(max_pixels)).run()
