@@ -307,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--mode", choices=["RGB", "L"], default=None)
     p.set_defaults(func=cmd_decode)
+
+    from fdjpeg.check import register as register_check  # check, info (fdjpeg/check.py)
+
+    register_check(sub)
     return parser
 
 
