@@ -126,6 +126,7 @@ def main(argv=None) -> int:
         "reference": plan.reference,
         "batch": plan.batch,
         "largest": plan.sizes[-1],
+        "sizes": list(plan.sizes),
     }
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fdjpeg-bench-") as tmp:
@@ -135,6 +136,8 @@ def main(argv=None) -> int:
         first = None
         if "firstcall" in args.sections:
             first = firstcall.measure(images.mosaic(512, 512), plan.firstcall_runs, log=log)
+    layers = sorted({t["numba_threading_layer"] for t in timings if t.get("numba_threading_layer")})
+    meta["environment"]["Numba threading layer"] = ", ".join(layers) or "not started (no parallel kernel ran)"
     meta["environment"]["run time"] = f"{time.perf_counter() - started:.0f} s"
     text = report.render(meta, timings, memory, first)
     tmp_out = args.output + ".tmp"

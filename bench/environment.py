@@ -54,7 +54,7 @@ def _git() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "fdjpeg"], cwd=REPO, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--", "fdjpeg"], cwd=REPO, capture_output=True, text=True
         )
         return rev.stdout.strip() + (" (fdjpeg/ has uncommitted changes)" if dirty.stdout.strip() else "")
     except Exception:

@@ -46,6 +46,16 @@ def _failure(exc: BaseException) -> dict:
     return {"error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
+def _threading_layer() -> str | None:
+    """Numba's threading layer, once a parallel kernel has run in this process (None before)."""
+    try:
+        import numba
+
+        return numba.threading_layer()
+    except Exception:
+        return None
+
+
 def run_case(case: Case, store: ImageStore, runs: int, min_run_s: float) -> dict:
     """Warm up every library once (excluded; its output feeds the output check), then time them together."""
     image = store.get(case.image)
@@ -91,6 +101,7 @@ def main(argv=None) -> int:
         print(f"  [{args.threads} thread{'s' if args.threads != '1' else ''}] {case.id}", file=sys.stderr, flush=True)
         record = run_case(case, store, args.runs, args.min_run_s)
         record["threads"] = args.threads
+        record["numba_threading_layer"] = _threading_layer()
         with open(args.out, "a") as f:
             f.write(json.dumps(record) + "\n")
     return 0
