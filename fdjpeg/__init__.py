@@ -32,3 +32,5 @@ __all__ += ["decode"]
 from .reader import read_coefficients, read_header  # noqa: E402
 
 __all__ += ["read_coefficients", "read_header"]
+
+from . import _imageio_register  # noqa: E402,F401  -- registers the imageio v3 plugin "fdjpeg" (lazily)

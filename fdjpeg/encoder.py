@@ -247,13 +247,14 @@ def image_to_coefficients(image: np.ndarray, qtables: list[np.ndarray], subsampl
 
 
 def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, optimize=False, restart_interval=0,
-                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None) -> bytes:
+                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None, write_dht=True) -> bytes:
     """Assemble a sequential file with one scan (interleaved when there are several components) from
     per-component quantized blocks of shape (grid rows, grid cols, 64).
 
     Marker order is libjpeg's: SOI, APP0 JFIF (or ``colour_segment``, e.g. Adobe APP14), APPn (EXIF,
     ICC), COM, DQT per table, SOF0 (SOF1 when a table needs 16-bit entries), DHT per table (DC then AC,
-    component order), DRI, SOS, entropy-coded data, EOI.
+    component order), DRI, SOS, entropy-coded data, EOI. ``write_dht=False`` leaves the DHT segments
+    out (a Motion-JPEG frame coded with the standard tables, which its decoders then assume).
     """
     ncomp = len(blocks)
     # Luma uses Huffman tables 0, chroma (every further component) tables 1, like jpeg_set_colorspace.
@@ -290,7 +291,7 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     sof = markers.SOF0 if all(int(np.max(qtables[t])) <= 255 for t in set(tq)) else markers.SOF1
     out.append(markers.write_sof(sof, layout.width, layout.height,
                                  [(component_ids[c], *layout.sampling[c], tq[c]) for c in range(ncomp)]))
-    sent = set()
+    sent = set() if write_dht else {(a, t) for a in (False, True) for t in (0, 1)}
     for c in range(ncomp):
         for is_ac, specs in ((False, dc_specs), (True, ac_specs)):
             if (is_ac, htbl[c]) not in sent:
@@ -305,7 +306,7 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
 
 
 def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=False, restart_interval=0,
-           restart_rows=0, comment=None, exif=None, icc_profile=None) -> bytes:
+           restart_rows=0, comment=None, exif=None, icc_profile=None, profile=None, mjpeg=False) -> bytes:
     """Encode a uint8 image as a baseline JPEG, byte-identical to libjpeg-turbo for the same settings.
 
     image: (H, W) or (H, W, 1) grayscale, or (H, W, 3) RGB, uint8, 1..65535 on each side.
@@ -316,6 +317,11 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
     optimize: build optimal Huffman tables (libjpeg's two-pass optimize_coding) instead of Annex K.3.
     restart_interval: MCUs between restart markers; restart_rows: MCU rows between them (one or the other).
     comment / exif / icc_profile: COM, APP1 EXIF and APP2 ICC_PROFILE (chunked) segments.
+    profile: "baseline-hw" refuses (ValueError) any setting or result outside what hardware decoders
+        are documented to accept -- SOF0, 8-bit tables, one interleaved scan, ids 1-2-3, 4:4:4, 4:2:2,
+        4:2:0 or grayscale, bounded APPn data (rules and sources: spec/hardware-profile.md).
+    mjpeg: write a Motion-JPEG (UVC-style) frame: an AVI1 APP0 instead of JFIF and no DHT segments,
+        the entropy data coded with the Annex K.3 tables that MJPEG decoders assume (so not with optimize).
     """
     image = _validate_image(image)
     qtables = _validate_tables(tables, quality)
@@ -327,11 +333,29 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
     restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
     if restart_interval and restart_rows:
         raise ValueError("give restart_interval (in MCUs) or restart_rows (in MCU rows), not both")
+    if not isinstance(mjpeg, (bool, np.bool_)):
+        raise TypeError(f"mjpeg must be a bool, got {mjpeg!r}")
+    if mjpeg and optimize:
+        raise ValueError("mjpeg=True frames carry no DHT, so they must use the standard tables: drop optimize=True")
     apps, coms = metadata_segments(comment, exif, icc_profile)
+    if profile is not None:
+        from .check import hardware_settings_problem
+
+        problem = hardware_settings_problem(profile, image.ndim == 3, subsampling, apps)
+        if problem:
+            raise ValueError(problem)
     layout, blocks, tq = image_to_coefficients(image, qtables, subsampling)
     ids = [1] if image.ndim == 2 else [1, 2, 3]
-    return write_baseline(layout, ids, blocks, qtables, tq, optimize=bool(optimize), restart_interval=restart_interval,
-                          restart_rows=restart_rows, app_segments=apps, com_segments=coms)
+    data = write_baseline(layout, ids, blocks, qtables, tq, optimize=bool(optimize), restart_interval=restart_interval,
+                          restart_rows=restart_rows, app_segments=apps, com_segments=coms,
+                          colour_segment=markers.write_avi1() if mjpeg else None, write_dht=not mjpeg)
+    if profile is not None:
+        from .check import profile_problems, walk
+
+        problems = profile_problems(walk(data), profile)
+        if problems:  # a safety net: the argument checks above should have caught every case
+            raise ValueError("; ".join(p.message for p in problems))
+    return data
 
 
 def _current_umask() -> int:

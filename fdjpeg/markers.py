@@ -124,6 +124,13 @@ def write_app(n: int, payload: bytes) -> bytes:
     return _segment(APP0 + n, bytes(payload))
 
 
+def write_avi1() -> bytes:
+    """The APP0 "AVI1" segment of Motion-JPEG frames (as AVI/UVC capture devices write it): the
+    identifier, field polarity 0 (not interlaced), a reserved zero and two 32-bit field sizes left 0
+    (unknown), the layout ffmpeg's mjpegdec.c documents for it."""
+    return write_app(0, b"AVI1" + bytes(10))
+
+
 def write_adobe(transform: int) -> bytes:
     """Adobe APP14 (version 100, no flags) carrying the colour transform: 0 none (RGB/CMYK), 1 YCbCr, 2 YCCK."""
     return write_app(14, b"Adobe" + (100).to_bytes(2, "big") + b"\x00\x00\x00\x00" + bytes([transform]))
