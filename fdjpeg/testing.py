@@ -7,6 +7,8 @@ teams testing *their* decoders against fdjpeg's files.
     @given(images(), encoder_settings())
     def test_roundtrip(img, settings): ...
 
+``jpeg_files()`` yields ``(data, pixels)``: a file and the exact pixels libjpeg-turbo decodes from it.
+
 Requires ``hypothesis`` (a test dependency, not a runtime one).
 """
 
@@ -116,3 +118,39 @@ def encoder_settings(draw, *, subsamplings=SUBSAMPLINGS, metadata: bool = False)
     if metadata and draw(st.booleans()):
         kw["comment"] = draw(st.binary(min_size=1, max_size=64))
     return kw
+
+
+def _default_images(max_side: int):
+    return images(max_side=max_side)  # the module-level strategy (jpeg_files' argument shadows the name)
+
+
+@st.composite
+def jpeg_files(draw, *, images=None, settings=None, mjpeg: bool = False, max_side: int = 64):
+    """``(data, pixels)``: a JPEG file and exactly the pixels libjpeg-turbo's default decode returns for it.
+
+    ``data`` is what ``fdjpeg.encode`` writes for an image drawn from ``images`` (default
+    ``images(max_side=max_side)``) with settings drawn from ``settings`` (default
+    ``encoder_settings(metadata=True)``: every subsampling, quality or custom tables, standard or
+    optimized Huffman tables, restart markers, comments). With ``mjpeg=True`` some files are
+    Motion-JPEG frames without DHT (``encode(..., mjpeg=True)``), which a decoder must read with the
+    standard tables.
+
+    ``pixels`` is libjpeg-turbo's default decompression (islow IDCT, fancy upsampling, its YCbCr->RGB
+    arithmetic): uint8 (H, W) for grayscale files, (H, W, 3) RGB otherwise -- what
+    ``np.asarray(PIL.Image.open(f))`` gives with Pillow's bundled libjpeg-turbo, and what ``djpeg``
+    writes. It is computed by ``fdjpeg.decode``, which fdjpeg's decoder tests prove pixel-identical to
+    libjpeg-turbo on all of these settings (and its interoperability tests check again against
+    Pillow and djpeg), so neither Pillow nor libjpeg-turbo is needed to use this strategy. A decoder
+    that matches libjpeg-turbo should reproduce ``pixels`` exactly; any other should stay within the
+    tolerance its own IDCT and upsampler allow.
+    """
+    from .decoder import decode
+    from .encoder import encode
+
+    img = draw(images if images is not None else _default_images(max_side))
+    kw = dict(draw(settings if settings is not None else encoder_settings(metadata=True)))
+    if mjpeg and draw(st.booleans()):
+        kw["optimize"] = False
+        kw["mjpeg"] = True
+    data = encode(img, **kw)
+    return data, decode(data)
