@@ -103,7 +103,7 @@ def _read_input(data) -> bytes:
     raise TypeError(f"data must be bytes, a path or a binary file object, got {type(data).__name__}")
 
 
-def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS, defense=None) -> np.ndarray:
     """Decode a baseline or progressive Huffman JPEG to the pixels libjpeg-turbo (via Pillow) returns.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object.
@@ -111,6 +111,10 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
     docstring), "RGB" or "L" -- converted as ``PIL.Image.convert`` does.
     ``max_pixels``: refuse (``JPEGError``, before any large allocation) images with more pixels;
     None disables the guard. Default: Pillow's MAX_IMAGE_PIXELS.
+    ``defense``: feature-distillation tables (one 8x8 table or (luma, chroma)) for the one-pass
+    defense: coefficients are dequantized with the file's tables, re-quantized with these and
+    reconstructed with them (spec/feature-distillation.md section 4); equals
+    ``decode(requantize(data, defense))``.
     """
     if mode not in (None, "RGB", "L"):
         raise ValueError(f"mode must be None, 'RGB' or 'L', got {mode!r}")
@@ -119,4 +123,8 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
     from .reader import read_coefficients
 
     coefs = read_coefficients(_read_input(data), max_pixels=max_pixels)
+    if defense is not None:
+        from .distill import requantize_coefficients
+
+        coefs = requantize_coefficients(coefs, defense)
     return convert_mode(coefficients_to_pixels(coefs), mode)
