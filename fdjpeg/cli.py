@@ -31,7 +31,9 @@ def cmd_demo(args) -> int:
     jobs = [
         (f"{args.image}-q75.jpg", "standard quality 75 (Annex K tables)", dict(quality=75)),
         (f"{args.image}-fd-released.jpg", "feature distillation, released table (25 on 4x4, 30 elsewhere)",
-         dict(tables=tables.released_table())),
+         dict(tables=tables.preset("released"))),
+        (f"{args.image}-fd-paper.jpg", "feature distillation, paper preset (15 bands at step 1, 49 at 40)",
+         dict(tables=tables.preset("paper"))),
     ]
     h, w = image.shape[:2]
     print(f"fdjpeg demo: {samples.path(args.image).name} ({w}x{h}, see fdjpeg/data/README.md for its source) -> {out}/")
@@ -44,7 +46,7 @@ def cmd_demo(args) -> int:
             print(f"fdjpeg demo: {name} decoded to shape {decoded.shape}, expected {image.shape}", file=sys.stderr)
             return 1
         print(f"{name:<28} {len(data):>8} {_psnr(image, decoded):>10.2f}  {what}")
-    print(f"both files decode; open them in any viewer, or check them with: djpeg {out}/{jobs[1][0]} > /dev/null")
+    print(f"all {len(jobs)} files decode with fdjpeg; they are standard baseline JPEGs (try: djpeg {out}/{jobs[1][0]} > /dev/null)")
     return 0
 
 
