@@ -315,6 +315,9 @@ class _Walker:
                   "(T.81 Table B.2)", "sof")
         if s.width == 0:
             s.add("error", pos + 7, f"{name}: image width 0", "sof")
+        if max(s.width, s.height) > 65500:
+            s.add("warning", pos + 5, f"{name}: {s.width}x{s.height} exceeds 65500 pixels on a side, libjpeg-turbo's "
+                  "JPEG_MAX_DIMENSION (it refuses the file)", "sof")
         if nf == 0 or (nf > 4 and code not in (M.SOF0, M.SOF1, M.SOF3)):
             s.add("error", pos + 9, f"{name}: {nf} components ({'none' if nf == 0 else 'more than 4 in a progressive frame'})", "sof")
         elif nf > 4:
@@ -476,8 +479,12 @@ class _Walker:
         progressive = s.sof in (M.SOF2, M.SOF6, M.SOF10, M.SOF14)
         lossless = s.sof in (M.SOF3, M.SOF7, M.SOF11, M.SOF15)
         label = f"Ss={scan.ss} Se={scan.se} Ah={scan.ah} Al={scan.al}"
-        if lossless:
-            pass  # Ss is the predictor, Al the point transform: not checked further
+        if lossless:  # Ss: predictor, Al: point transform (T.81 H.1.2.1, Table H.1)
+            hierarchical = s.sof in (M.SOF7, M.SOF15)
+            if not ((1 if not hierarchical else 0) <= scan.ss <= 7 and scan.se == 0 and scan.ah == 0
+                    and scan.al < (s.precision or 16)):
+                s.add("error", pos, f"SOS: invalid lossless scan parameters {label} (predictor Ss 1..7, Se=0, "
+                      f"Ah=0, point transform Al below the precision {s.precision})", "scan-params")
         elif not progressive:
             if (scan.ss, scan.se, scan.ah, scan.al) != (0, 63, 0, 0):
                 s.add("error", pos, f"SOS: {label} in a sequential scan (must be Ss=0 Se=63 Ah=0 Al=0; "
@@ -594,6 +601,10 @@ class _Walker:
                 pass  # "EOI before any scan" already says it; an abbreviated table-only stream
             elif not any(p.code in ("no-soi", "empty") for p in s.problems):
                 s.add("error", 0, "no frame header (SOFn) in the file", "no-sof")
+        if s.precision == 8 and any(pq for defs in s.qtables_ever.values() for pq, _ in defs):
+            at = min(off for defs in s.qtables_ever.values() for pq, off in defs if pq)
+            s.add("warning", at, "16-bit quantization table (Pq=1) in an 8-bit frame: T.81 B.2.4.1 requires Pq=0 "
+                  "(libjpeg-turbo accepts it)", "dqt")
         if s.height == 0 and s.sof is not None and not self.dnl_seen:
             s.add("error", (s.sof_offset or 0) + 5, "image height 0 and no DNL segment defines it", "sof")
         if s.sof is not None and s.components:
