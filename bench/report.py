@@ -74,14 +74,25 @@ def status_text(entry: dict | None) -> str | None:
     return None
 
 
+def round_ratio_range(ours: dict, peer: dict) -> tuple[float, float] | None:
+    """Lowest and highest per-round ratio (runs are paired: round i timed both sides back to back)."""
+    a, b = ours.get("runs_ms"), peer.get("runs_ms")
+    if not a or not b or len(a) != len(b) or len(a) < 2:
+        return None
+    ratios = [x / y for x, y in zip(a, b)]
+    return min(ratios), max(ratios)
+
+
 def ratio_cells(ours: dict | None, peer: dict | None) -> tuple[str, str, str]:
-    """(fdjpeg ms, peer ms, fdjpeg ÷ peer) for one thread configuration."""
+    """(fdjpeg ms, peer ms, fdjpeg ÷ peer [per-round range]) for one thread configuration."""
     a = status_text(ours) or fmt_ms(ours["median_ms"])
     b = status_text(peer) or fmt_ms(peer["median_ms"])
-    if status_text(ours) is None and status_text(peer) is None:
-        r = fmt_ratio(ours["median_ms"] / peer["median_ms"])
-    else:
-        r = "n/a"
+    if status_text(ours) is not None or status_text(peer) is not None:
+        return a, b, "n/a"
+    r = fmt_ratio(ours["median_ms"] / peer["median_ms"])
+    spread = round_ratio_range(ours, peer)
+    if spread is not None:
+        r += f" ({fmt_ratio(spread[0])}–{fmt_ratio(spread[1])})"
     return a, b, r
 
 
@@ -130,7 +141,8 @@ def speed_section(op: str, timings: list[dict], threads: tuple[str, ...] = ("1",
                     row_cells += ["—", "—", "n/a"]
                     continue
                 row_cells += list(ratio_cells(rec["libs"].get("fdjpeg"), rec["libs"].get(peer)))
-                check = rec.get("checks", {}).get(peer, check) if check == "—" else check
+                if check == "—":  # the output check is made once per process; show the first one found
+                    check = rec.get("checks", {}).get(peer, "—")
             rows.append([case["label"], peer, check] + row_cells)
     return table(header, rows)
 
@@ -183,16 +195,19 @@ def targets_section(meta: dict, timings: list[dict], memory: list[dict], firstca
                     ("yes" if entry["median_s"] <= limit else "no") if ok else "n/a",
                 ]
             )
-    big = next((m for m in memory if m["case"]["op"] == "encode" and m["lib"] == "fdjpeg" and m["case"]["image"] == f"rgb:{meta['largest']}"), None)
-    if big is not None:
-        ok = "peak_delta_bytes" in big
-        mult = big["peak_delta_bytes"] / big["image_bytes"] if ok else None
+    big_id = f"encode/rgb/{meta['largest']}/4:2:0/standard"
+    mem = {m["lib"]: m for m in memory if m["case"]["id"] == big_id}
+    if "fdjpeg" in mem:
+        ours, pil = mem["fdjpeg"], mem.get("Pillow", {})
+        ok, pil_ok = "peak_delta_bytes" in ours, "peak_delta_bytes" in pil
+        mult = ours["peak_delta_bytes"] / ours["image_bytes"] if ok else None
+        pil_mult = pil["peak_delta_bytes"] / pil["image_bytes"] if pil_ok else None
         rows.append(
             [
                 f"peak RSS increase, encode {meta['largest']} 4:2:0 (multiple of the input array)",
-                f"{mult:.2f}×" if ok else status_text(big),
-                "—",
-                "—",
+                f"{mult:.2f}×" if ok else status_text(ours),
+                f"{pil_mult:.2f}× (Pillow)" if pil_ok else (status_text(pil or None) or "—"),
+                fmt_ratio(mult / pil_mult) if ok and pil_ok and pil_mult > 0 else "n/a",
                 "≤ 1.5×",
                 ("yes" if mult <= 1.5 else "no") if ok else "n/a",
             ]
@@ -269,6 +284,7 @@ its peer timed in interleaved rounds after an excluded warm-up call (so Numba co
 `ratio` = fdjpeg time ÷ peer time: **below 1 means fdjpeg is faster**. The *1 thread* columns run in a process
 with `NUMBA_NUM_THREADS=1` and `cv2.setNumThreads(1)`; *all cores* uses the defaults (Pillow and simplejpeg are
 single-threaded in both). Absolute times are only meaningful next to the peer's time from the same run.
+In parentheses after a ratio: the lowest and highest ratio of single rounds, a measure of the noise.
 "peer output vs fdjpeg" checks that both sides did the same work: *identical bytes/pixels*, or how far apart.
 "n/a (not implemented yet)" marks fdjpeg operations that do not exist yet; rerun the suite when they land."""
 

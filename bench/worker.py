@@ -69,6 +69,14 @@ def run_case(case: Case, store: ImageStore, runs: int, min_run_s: float) -> dict
             fns[lib] = fn
         except Exception as exc:  # reported in the table, never fatal
             record["libs"][lib] = _failure(exc)
+    if "fdjpeg" in outputs:
+        for lib, out in outputs.items():
+            if lib != "fdjpeg":
+                try:
+                    record["checks"][lib] = same_output(outputs["fdjpeg"], out)
+                except Exception as exc:  # an output of an unexpected type or shape
+                    record["checks"][lib] = f"cannot compare ({type(exc).__name__})"
+    del outputs  # large outputs must not sit in memory while timing
     try:
         timings = compare(fns, runs, min_run_s)
     except Exception as exc:  # the code under test failed after its warm-up succeeded
@@ -77,10 +85,6 @@ def run_case(case: Case, store: ImageStore, runs: int, min_run_s: float) -> dict
         return record
     for lib, t in timings.items():
         record["libs"][lib] = t.as_dict()
-    if "fdjpeg" in outputs:
-        for lib, out in outputs.items():
-            if lib != "fdjpeg":
-                record["checks"][lib] = same_output(outputs["fdjpeg"], out)
     return record
 
 
@@ -98,8 +102,11 @@ def main(argv=None) -> int:
     store = ImageStore(args.store)
     for d in json.loads(args.cases):
         case = Case.from_dict(d)
-        print(f"  [{args.threads} thread{'s' if args.threads != '1' else ''}] {case.id}", file=sys.stderr, flush=True)
-        record = run_case(case, store, args.runs, args.min_run_s)
+        print(f"  [{'1 thread' if args.threads == '1' else 'all cores'}] {case.id}", file=sys.stderr, flush=True)
+        try:
+            record = run_case(case, store, args.runs, args.min_run_s)
+        except Exception as exc:  # e.g. preparing the input failed: report it, go on with the next case
+            record = {"case": case.as_dict(), "libs": {lib: _failure(exc) for lib in LIBRARIES[case.op]}, "checks": {}}
         record["threads"] = args.threads
         record["numba_threading_layer"] = _threading_layer()
         with open(args.out, "a") as f:

@@ -42,6 +42,8 @@ def _record(op, case_id, threads, libs, checks=None):
 
 def test_ratio_row_shows_both_sides_and_the_ratio():
     assert report.ratio_cells({"median_ms": 10.0}, {"median_ms": 4.0}) == ("10.0", "4.00", "2.50")
+    paired = report.ratio_cells({"median_ms": 10.0, "runs_ms": [9.0, 10.0, 11.0]}, {"median_ms": 5.0, "runs_ms": [5.0] * 3})
+    assert paired == ("10.0", "5.00", "2.00 (1.80–2.20)")
     fd, peer, ratio = report.ratio_cells({"na": peers.NOT_IMPLEMENTED}, {"median_ms": 4.0})
     assert (fd, peer, ratio) == (peers.NOT_IMPLEMENTED, "4.00", "n/a")
 
