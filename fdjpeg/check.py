@@ -153,6 +153,8 @@ class _Walker:
         self.frame_seen = False
         self.dnl_seen = False
         self.dc_symbols: list = []  # (offset, Th, largest symbol) of each DC table definition
+        self.no_dht_reported = False
+        self.coded: set = set()  # frame component indices a sequential scan has coded
 
     # -- driver ------------------------------------------------------------------------------------
 
@@ -474,6 +476,12 @@ class _Walker:
                 idx.append(frame_ids.index(cid))
         if idx != sorted(idx):
             s.add("error", pos, "SOS: components not in frame-header order (T.81 B.2.3)", "sos")
+        if s.sof in (M.SOF0, M.SOF1, M.SOF5, M.SOF9, M.SOF13):  # sequential: each component in one scan
+            again = [s.components[i][0] for i in idx if i in self.coded]
+            if again:
+                s.add("warning", pos, f"component(s) {again} already coded by an earlier scan of this sequential "
+                      "frame (a sequential frame codes each component in exactly one scan)", "scan")
+            self.coded.update(idx)
         if len(idx) > 1 and sum(s.components[i][1] * s.components[i][2] for i in idx) > 10:
             s.add("error", pos, "SOS: interleaved MCU of more than 10 blocks (T.81 B.2.3)", "sos")
         progressive = s.sof in (M.SOF2, M.SOF6, M.SOF10, M.SOF14)
@@ -531,7 +539,8 @@ class _Walker:
                     s.add(sev, pos, f"scan uses Huffman table {label}, which no DHT before this scan defines"
                           + (" (libjpeg-turbo and ffmpeg substitute the Annex K table)" if th <= 1 else ""),
                           "undefined-dht")
-        if huffman and not s.htables_ever and not any(p.code == "no-dht" for p in s.problems):
+        if huffman and not s.htables_ever and not self.no_dht_reported:
+            self.no_dht_reported = True  # a flag, not a search of the problems: files may hold many scans
             s.add("warning", pos, "no DHT segment: relies on the Motion-JPEG convention that the Annex K.3 tables "
                   "apply (libjpeg-turbo, ffmpeg and fdjpeg do this; strict decoders reject the file)", "no-dht")
 
