@@ -278,11 +278,12 @@ def _idct_1d(i0, i1, i2, i3, i4, i5, i6, i7, wrap):
 
 
 @kernel
-def _idct_islow_block(blk, q, out, r0, c0, simd):
+def _idct_islow_block(blk, q, out, r0, c0, simd, scratch):
     """Dequantize and inverse-transform one block (64 coefficients, natural order, int values) into
-    out[r0:r0+8, c0:c0+8] (uint8), with the arithmetic of the AVX2 kernel (simd) or of jidctint.c."""
-    ws = np.empty(64, dtype=np.int64)
-    deq = np.empty(64, dtype=np.int64)
+    out[r0:r0+8, c0:c0+8] (uint8), with the arithmetic of the AVX2 kernel (simd) or of jidctint.c.
+    ``scratch`` is a caller-owned int64 array of 128 (dequantized values, inter-pass workspace)."""
+    deq = scratch[:64]
+    ws = scratch[64:]
     ac_zero = True
     for i in range(64):
         v = np.int64(blk[i]) * np.int64(q[i])
@@ -346,12 +347,13 @@ def _idct_islow_plane(coefs, q, out, simd):
     nby = out.shape[0] // 8
     nbx = out.shape[1] // 8
     blk = np.empty(64, dtype=np.int64)
+    scratch = np.empty(128, dtype=np.int64)
     for by in range(nby):
         for bx in range(nbx):
             for r in range(8):
                 for c in range(8):
                     blk[r * 8 + c] = coefs[by, bx, r, c]
-            _idct_islow_block(blk, q, out, by * 8, bx * 8, simd)
+            _idct_islow_block(blk, q, out, by * 8, bx * 8, simd, scratch)
 
 
 def _check_arithmetic(arithmetic: str) -> bool:

@@ -137,6 +137,7 @@ def _idct_islow_plane_smoothed(
     blk = np.empty(64, dtype=np.int64)
     dc = np.empty(25, dtype=np.int64)
     rows = np.empty(5, dtype=np.int64)
+    scratch = np.empty(128, dtype=np.int64)
     last_col = nbx - 1
     for r in range(nby):
         imcu = r // v_samp
@@ -175,7 +176,7 @@ def _idct_islow_plane_smoothed(
                 for j in range(8):
                     blk[i * 8 + j] = coefs[r, bx, i, j]
             _smooth_block(blk, dc, quantval, bits, change_dc)
-            _idct_islow_block(blk, mult, out, r * 8, bx * 8, simd)
+            _idct_islow_block(blk, mult, out, r * 8, bx * 8, simd, scratch)
 
 
 def smoothing_state(coefs):
