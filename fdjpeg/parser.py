@@ -450,9 +450,9 @@ class MarkerParser:
             index = self._u8()
             value = self._u8()
             length -= 2
-            if index >= 8:
+            if index >= 32:  # libjpeg keeps 16 DC and 16 AC conditioning slots
                 raise JPEGError(f"bad DAC table index Tc/Tb={index} (T.81 B.2.4.3)", offset)
-            if index < 4 and (value & 15) > (value >> 4):
+            if index < 16 and (value & 15) > (value >> 4):
                 raise JPEGError(f"bad DAC value 0x{value:02X} for DC table {index}: L > U", offset)
         if length != 0:
             raise JPEGError("bad DAC segment length", offset)
