@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
+
 from ._jit import kernel
 from .zigzag import ZIGZAG
 
@@ -119,36 +121,63 @@ def _gather_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, resta
 
 
 @kernel
+def _flush_bytes(buf, nbits, out, pos):
+    """Move the whole bytes at the top of the ``nbits``-bit accumulator to ``out``, stuffing a 0x00
+    after every 0xFF (T.81 F.1.2.3). Returns (bits left, new pos)."""
+    while nbits >= 8:
+        nbits -= 8
+        byte = (buf >> np.uint64(nbits)) & np.uint64(0xFF)
+        out[pos] = np.uint8(byte)
+        pos += 1
+        if byte == 0xFF:
+            out[pos] = 0
+            pos += 1
+    return nbits, pos
+
+
+@kernel
+def _pad_to_byte(buf, nbits, out, pos):
+    """Write out every pending bit, filling the last partial byte with 1-bits (libjpeg's flush_bits)."""
+    nbits, pos = _flush_bytes(buf, nbits, out, pos)
+    if nbits > 0:
+        fill = np.uint64(8 - nbits)
+        buf = (buf << fill) | ((np.uint64(1) << fill) - np.uint64(1))
+        nbits, pos = _flush_bytes(buf, 8, out, pos)
+    return pos
+
+
+@kernel
 def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, out, pos, state):
-    """Huffman-code blocks from MCU ``state[S_NEXT]`` on into ``out[pos:]`` with byte stuffing (T.81 F.1.2.3).
+    """Huffman-code blocks from MCU ``state[S_NEXT]`` on into ``out[pos:]`` with byte stuffing (T.81 F.1.2).
 
     Stops early with STATUS_NEED_SPACE when fewer than one MCU's worst case is left in ``out``.
     ``ehufco``/``ehufsi`` are (4, 256) code/length tables: rows 0-1 DC tables, rows 2-3 AC tables.
     Returns (status, new pos). At the end of the scan the final partial byte is padded with 1-bits.
+
+    Bits collect right-aligned in a 64-bit accumulator that is flushed once it holds more than 32
+    bits, so a symbol plus its extra bits (at most 16 + 11) always fits. AC coefficients are found
+    through a 64-bit map of the nonzero zigzag positions, visiting only nonzero ones (the approach of
+    libjpeg-turbo's jchuff.c).
     """
     nmcu = order.shape[0] // blocks_in_mcu
-    margin = blocks_in_mcu * 420 + 2 + 8
+    margin = blocks_in_mcu * MAX_BLOCK_BYTES + 2 + 16
     buf = np.uint64(state[S_BUF])
-    nbits_buf = state[S_BITS]
+    nbits = state[S_BITS]
+    zz = np.zeros(64, dtype=np.int64)
+    one = np.uint64(1)
     m = state[S_NEXT]
     while m < nmcu:
         if pos + margin > out.shape[0]:
             state[S_NEXT] = m
             state[S_BUF] = np.int64(buf)
-            state[S_BITS] = nbits_buf
+            state[S_BITS] = nbits
             return STATUS_NEED_SPACE, pos
         if restart_interval > 0:
             if state[S_RST_TO_GO] == 0:
                 # Pad to a byte boundary with 1-bits, then RSTn (T.81 F.1.2.3, B.2.1).
-                if nbits_buf > 0:
-                    byte = ((buf << np.uint64(8 - nbits_buf)) | np.uint64((1 << (8 - nbits_buf)) - 1)) & np.uint64(0xFF)
-                    out[pos] = np.uint8(byte)
-                    pos += 1
-                    if byte == 0xFF:
-                        out[pos] = 0
-                        pos += 1
+                pos = _pad_to_byte(buf, nbits, out, pos)
                 buf = np.uint64(0)
-                nbits_buf = 0
+                nbits = 0
                 out[pos] = 0xFF
                 out[pos + 1] = 0xD0 + state[S_RST_NUM]
                 pos += 2
@@ -161,58 +190,50 @@ def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufc
             k = m * blocks_in_mcu + kk
             b = order[k]
             c = order_comp[k]
-            # DC difference: category code then the low bits of (diff, or diff-1 when negative).
+            # DC difference: category SSSS, then SSSS low bits of diff (diff - 1 when negative).
             dc = np.int64(blocks[b, 0])
             diff = dc - state[S_PRED + c]
             state[S_PRED + c] = dc
             mag = abs(diff)
-            nb = _nbits(mag)
+            nb = 0 if mag == 0 else 64 - np.int64(leading_zeros(np.uint64(mag)))
             if nb > 11:
                 return STATUS_BAD_COEF, pos
             t = dc_tbl[c]
             size = np.int64(ehufsi[t, nb])
             if size == 0:
                 return STATUS_NO_CODE, pos
-            buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, nb])
-            nbits_buf += size
-            if nb > 0:
-                if diff < 0:
-                    diff -= 1
-                buf = (buf << np.uint64(nb)) | (np.uint64(diff & ((1 << nb) - 1)))
-                nbits_buf += nb
-            while nbits_buf >= 8:
-                nbits_buf -= 8
-                byte = (buf >> np.uint64(nbits_buf)) & np.uint64(0xFF)
-                out[pos] = np.uint8(byte)
-                pos += 1
-                if byte == 0xFF:
-                    out[pos] = 0
-                    pos += 1
-            # AC coefficients in zigzag order as (run, size) symbols, ZRL for runs > 15, EOB at the end.
-            t = 2 + ac_tbl[c]
-            r = 0
+            if diff < 0:
+                diff -= 1
+            bits = (np.uint64(ehufco[t, nb]) << np.uint64(nb)) | (np.uint64(diff & ((1 << nb) - 1)))
+            buf = (buf << np.uint64(size + nb)) | bits
+            nbits += size + nb
+            if nbits > 32:
+                nbits, pos = _flush_bytes(buf, nbits, out, pos)
+            # AC: map the nonzero zigzag positions 1..63, then code (run, size) symbols.
+            nz = np.uint64(0)
             for i in range(1, 64):
                 v = np.int64(blocks[b, ZIGZAG[i]])
-                if v == 0:
-                    r += 1
-                    continue
-                while r > 15:
+                zz[i] = v
+                nz |= np.uint64(v != 0) << np.uint64(i)
+            t = 2 + ac_tbl[c]
+            last = 0
+            while nz != 0:
+                i = np.int64(trailing_zeros(nz))
+                nz &= nz - one
+                r = i - last - 1
+                last = i
+                while r > 15:  # ZRL: sixteen zeros
                     size = np.int64(ehufsi[t, 0xF0])
                     if size == 0:
                         return STATUS_NO_CODE, pos
                     buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0xF0])
-                    nbits_buf += size
-                    while nbits_buf >= 8:
-                        nbits_buf -= 8
-                        byte = (buf >> np.uint64(nbits_buf)) & np.uint64(0xFF)
-                        out[pos] = np.uint8(byte)
-                        pos += 1
-                        if byte == 0xFF:
-                            out[pos] = 0
-                            pos += 1
+                    nbits += size
+                    if nbits > 32:
+                        nbits, pos = _flush_bytes(buf, nbits, out, pos)
                     r -= 16
+                v = zz[i]
                 mag = abs(v)
-                nb = _nbits(mag)
+                nb = 64 - np.int64(leading_zeros(np.uint64(mag)))
                 if nb > 10:
                     return STATUS_BAD_COEF, pos
                 sym = (r << 4) + nb
@@ -221,41 +242,22 @@ def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufc
                     return STATUS_NO_CODE, pos
                 if v < 0:
                     v -= 1
-                buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, sym])
-                buf = (buf << np.uint64(nb)) | np.uint64(v & ((1 << nb) - 1))
-                nbits_buf += size + nb
-                while nbits_buf >= 8:
-                    nbits_buf -= 8
-                    byte = (buf >> np.uint64(nbits_buf)) & np.uint64(0xFF)
-                    out[pos] = np.uint8(byte)
-                    pos += 1
-                    if byte == 0xFF:
-                        out[pos] = 0
-                        pos += 1
-                r = 0
-            if r > 0:
+                bits = (np.uint64(ehufco[t, sym]) << np.uint64(nb)) | np.uint64(v & ((1 << nb) - 1))
+                buf = (buf << np.uint64(size + nb)) | bits
+                nbits += size + nb
+                if nbits > 32:
+                    nbits, pos = _flush_bytes(buf, nbits, out, pos)
+            if last != 63:  # EOB
                 size = np.int64(ehufsi[t, 0])
                 if size == 0:
                     return STATUS_NO_CODE, pos
                 buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0])
-                nbits_buf += size
-                while nbits_buf >= 8:
-                    nbits_buf -= 8
-                    byte = (buf >> np.uint64(nbits_buf)) & np.uint64(0xFF)
-                    out[pos] = np.uint8(byte)
-                    pos += 1
-                    if byte == 0xFF:
-                        out[pos] = 0
-                        pos += 1
+                nbits += size
+                if nbits > 32:
+                    nbits, pos = _flush_bytes(buf, nbits, out, pos)
         m += 1
     # End of scan: pad the last partial byte with 1-bits (libjpeg's flush_bits).
-    if nbits_buf > 0:
-        byte = ((buf << np.uint64(8 - nbits_buf)) | np.uint64((1 << (8 - nbits_buf)) - 1)) & np.uint64(0xFF)
-        out[pos] = np.uint8(byte)
-        pos += 1
-        if byte == 0xFF:
-            out[pos] = 0
-            pos += 1
+    pos = _pad_to_byte(buf, nbits, out, pos)
     state[S_NEXT] = m
     state[S_BUF] = 0
     state[S_BITS] = 0
