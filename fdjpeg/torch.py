@@ -1,0 +1,79 @@
+"""Feature distillation as a ``torch.nn.Module`` (optional extra: ``pip install "fdjpeg[torch]"``).
+
+    import torch, fdjpeg.torch
+    defended = torch.nn.Sequential(fdjpeg.torch.FeatureDistillation("paper"), classifier)
+    logits = defended(x)                  # x: float NCHW in [0, 1], C = 1 or 3
+
+Forward: the exact fdjpeg codec transform (``fdjpeg.distill``, or the one-pass decoder-side defense,
+see ``fdjpeg._pixel_defense``), computed with NumPy/Numba on the CPU and returned on the input's device
+and dtype. Inputs are rounded to 8 bits (``round(255 x)``) as any JPEG encoder does.
+
+Backward: straight-through (the identity), the BPDA estimate of Athalye et al. (2018) for a
+non-differentiable preprocessor -- so ``loss.backward()`` through this module gives the gradient an
+adaptive (BPDA) attacker uses. ``fdjpeg`` itself never imports this module or torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._pixel_defense import PLACEMENTS, apply, resolve_tables
+
+__all__ = ["FeatureDistillation", "StraightThroughFD", "feature_distillation"]
+
+
+class StraightThroughFD(torch.autograd.Function):
+    """y = FD(x) in the forward pass, dL/dx = dL/dy in the backward pass (BPDA with the identity)."""
+
+    @staticmethod
+    def forward(ctx, x, tables, placement, subsampling):  # noqa: D401 - autograd signature
+        arr = x.detach().to("cpu", torch.float32).numpy()
+        out = apply(arr, tables, placement=placement, subsampling=subsampling, channels_first=True)
+        return torch.from_numpy(np.ascontiguousarray(out)).to(device=x.device, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, None, None, None
+
+
+def feature_distillation(x: torch.Tensor, tables="paper", *, placement: str = "distill", subsampling: str = "4:4:4"):
+    """Functional form of ``FeatureDistillation``: x float (N, C, H, W) or (C, H, W) in [0, 1]."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a float tensor in [0, 1], got {x.dtype}")
+    squeeze = x.dim() == 3
+    if squeeze:
+        x = x.unsqueeze(0)
+    if x.dim() != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"x must be (N, C, H, W) or (C, H, W) with C in (1, 3), got {tuple(x.shape)}")
+    tabs = resolve_tables(tables)
+    y = StraightThroughFD.apply(x, tabs, placement, subsampling)
+    return y.squeeze(0) if squeeze else y
+
+
+class FeatureDistillation(torch.nn.Module):
+    """Feature distillation preprocessing layer: NCHW float in [0, 1] -> the same, with an identity backward.
+
+    tables: a preset name ("paper", "released"), "q<N>" for the standard quality-N tables, a JSON
+        tables file, one 8x8 table or (luma, chroma).
+    placement: "distill" (decode(encode(x, tables)); the default) or "one-pass" (the decoder-side
+        defense applied to x arriving as a quality-100 4:4:4 JPEG).
+    subsampling: chroma subsampling of the "distill" placement ("4:4:4" default, as the paper's
+        per-channel tables).
+    """
+
+    def __init__(self, tables="paper", *, placement: str = "distill", subsampling: str = "4:4:4"):
+        super().__init__()
+        if placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
+        self.tables = resolve_tables(tables)
+        self.placement = placement
+        self.subsampling = subsampling
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return feature_distillation(x, self.tables, placement=self.placement, subsampling=self.subsampling)
+
+    def extra_repr(self) -> str:
+        return f"placement={self.placement!r}, subsampling={self.subsampling!r}, tables={len(self.tables)}"
