@@ -391,6 +391,13 @@ class MarkerParser:
             if not (1 <= c.h <= 4 and 1 <= c.v <= 4):
                 raise JPEGError(f"bad sampling factors H={c.h} V={c.v} for component {i} (id {c.id}); "
                                 "T.81 B.2.2 allows 1..4", offset)
+        if self.max_pixels is not None:
+            # Memory, not just pixels: up to 10 components are legal. Allow four full-size planes (CMYK).
+            hmax, vmax = hdr.max_sampling
+            samples = sum(-(-width * c.h // hmax) * -(-height * c.v // vmax) for c in comps)
+            if samples > 4 * self.max_pixels:
+                raise JPEGError(f"{nf} components of {width}x{height} need {samples} samples, over 4 x max_pixels "
+                                f"= {4 * self.max_pixels}", offset)
 
     # --- tables (T.81 B.2.4) -------------------------------------------------------------------------
 

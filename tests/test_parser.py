@@ -381,6 +381,9 @@ def test_too_many_components():
     comps = bytes(sof[10:19]) * 4  # 12 components
     new = segment(0xC0, bytes(sof[4:9]) + bytes([12]) + comps[:36])
     _raises(edit(data, 0xC0, lambda s: new), JPEGError, "too many components: Nf=12")
+    # Ten full-size components are legal, but need more memory than four planes at the pixel limit.
+    ten = segment(0xC0, bytes(sof[4:9]) + bytes([10]) + comps[:30])
+    _raises(edit(data, 0xC0, lambda s: ten), JPEGError, "10 components of 48x40 need 10560 samples", max_pixels=2000)
 
 
 def test_mcu_too_large_only_for_interleaved_scans():
