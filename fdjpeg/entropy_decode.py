@@ -288,6 +288,11 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
     Like libjpeg, the DC coefficient is always stored and an AC coefficient only when it is nonzero,
     so a component coded twice keeps the first scan's values where the second has zeros. ``natural``
     is the zigzag table padded with 63s: a corrupt run past the block's end lands on coefficient 63.
+
+    The common cases -- a code of up to 9 bits found in ``lookup`` with at least 9 bits buffered, value
+    bits already buffered -- are written out inline: Numba does not inline the helpers, and calling
+    them per symbol costs several times the decoding itself. Everything else goes through the
+    helpers, which refill exactly where libjpeg refills.
     """
     pos = state[S_POS]
     marker = state[S_MARKER]
@@ -318,31 +323,48 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
             for b in range(nblocks):
                 row = _block_row(blocks, b, mcu_row, mcu_col)
                 # T.81 F.2.2.1: DC difference.
-                s, pos, buf, bits, marker, insufficient = _decode_symbol(
-                    data, pos, buf, bits, marker, insufficient, blocks[b, B_DCTBL],
-                    lookup, maxcode, valoffset, huffval, log, state)
+                t = blocks[b, B_DCTBL]
+                if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:
+                    entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
+                    bits -= entry >> 8
+                    s = np.int64(entry & 0xFF)
+                else:
+                    s, pos, buf, bits, marker, insufficient = _decode_symbol(
+                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
                 diff = np.int64(0)
                 if s != 0:
-                    v, pos, buf, bits, marker, insufficient = _get_bits(
-                        data, pos, buf, bits, marker, insufficient, s, log, state)
+                    if bits >= s:
+                        bits -= s
+                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                    else:
+                        v, pos, buf, bits, marker, insufficient = _get_bits(
+                            data, pos, buf, bits, marker, insufficient, s, log, state)
                     diff = _extend(v, s)
                 ci = blocks[b, B_COMP]
                 dc = _wrap32(last_dc[ci] + diff)
                 last_dc[ci] = dc
                 coef[row, 0] = _wrap16(dc)
                 # T.81 F.2.2.2: AC run/size symbols.
-                at = blocks[b, B_ACTBL]
+                t = blocks[b, B_ACTBL]
                 k = 1
                 while k < 64:
-                    rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                        data, pos, buf, bits, marker, insufficient, at,
-                        lookup, maxcode, valoffset, huffval, log, state)
+                    if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:
+                        entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
+                        bits -= entry >> 8
+                        rs = np.int64(entry & 0xFF)
+                    else:
+                        rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
                     r = rs >> 4
                     s = rs & 15
                     if s != 0:
                         k += r
-                        v, pos, buf, bits, marker, insufficient = _get_bits(
-                            data, pos, buf, bits, marker, insufficient, s, log, state)
+                        if bits >= s:
+                            bits -= s
+                            v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                        else:
+                            v, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, s, log, state)
                         coef[row, natural[k]] = _extend(v, s)
                     else:
                         if r != 15:

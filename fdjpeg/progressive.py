@@ -143,13 +143,22 @@ def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
             if insufficient != 0:
                 continue
             for b in range(blocks.shape[0]):
-                s, pos, buf, bits, marker, insufficient = _decode_symbol(
-                    data, pos, buf, bits, marker, insufficient, blocks[b, B_DCTBL],
-                    lookup, maxcode, valoffset, huffval, log, state)
+                t = blocks[b, B_DCTBL]
+                if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:  # inline fast path
+                    entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
+                    bits -= entry >> 8
+                    s = np.int64(entry & 0xFF)
+                else:
+                    s, pos, buf, bits, marker, insufficient = _decode_symbol(
+                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
                 diff = np.int64(0)
                 if s != 0:
-                    v, pos, buf, bits, marker, insufficient = _get_bits(
-                        data, pos, buf, bits, marker, insufficient, s, log, state)
+                    if bits >= s:
+                        bits -= s
+                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                    else:
+                        v, pos, buf, bits, marker, insufficient = _get_bits(
+                            data, pos, buf, bits, marker, insufficient, s, log, state)
                     diff = _extend(v, s)
                 ci = blocks[b, B_COMP]
                 last = last_dc[ci]
@@ -190,8 +199,12 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                 data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
                 restart_interval, log, state)
             for b in range(blocks.shape[0]):
-                bit, pos, buf, bits, marker, insufficient = _get_bits(
-                    data, pos, buf, bits, marker, insufficient, 1, log, state)
+                if bits >= 1:
+                    bits -= 1
+                    bit = (buf >> bits) & 1
+                else:
+                    bit, pos, buf, bits, marker, insufficient = _get_bits(
+                        data, pos, buf, bits, marker, insufficient, 1, log, state)
                 if bit != 0:
                     row = _block_row(blocks, b, mcu_row, mcu_col)
                     coef[row, 0] = _wrap16(np.int64(coef[row, 0]) | p1)
@@ -235,14 +248,23 @@ def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
             row = _block_row(blocks, 0, mcu_row, mcu_col)
             k = ss
             while k <= se:
-                rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                    data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:  # inline fast path
+                    entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
+                    bits -= entry >> 8
+                    rs = np.int64(entry & 0xFF)
+                else:
+                    rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
                 r = rs >> 4
                 s = rs & 15
                 if s != 0:
                     k += r
-                    v, pos, buf, bits, marker, insufficient = _get_bits(
-                        data, pos, buf, bits, marker, insufficient, s, log, state)
+                    if bits >= s:
+                        bits -= s
+                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                    else:
+                        v, pos, buf, bits, marker, insufficient = _get_bits(
+                            data, pos, buf, bits, marker, insufficient, s, log, state)
                     coef[row, natural[k]] = _wrap16(_extend(v, s) << al)
                 elif r == 15:
                     k += 15  # ZRL
@@ -263,18 +285,15 @@ def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
 
 
 @kernel
-def _refine_nonzero(data, pos, buf, bits, marker, insufficient, coef, row, z, p1, m1, log, state):
-    """Append one correction bit to an already-nonzero coefficient (T.81 G.1.2.3): a 1 moves its
-    magnitude up by 2**Al, unless that bit is already set."""
-    bit, pos, buf, bits, marker, insufficient = _get_bits(data, pos, buf, bits, marker, insufficient, 1, log, state)
-    if bit != 0:
-        cur = np.int64(coef[row, z])
-        if (cur & p1) == 0:
-            if cur >= 0:
-                coef[row, z] = _wrap16(cur + p1)
-            else:
-                coef[row, z] = _wrap16(cur + m1)
-    return pos, buf, bits, marker, insufficient
+def _corrected(coefficient, p1, m1):
+    """A correction bit of 1 for a nonzero coefficient (T.81 G.1.2.3): its magnitude grows by 2**Al,
+    unless that bit is already set (libjpeg's guard against a repeated refinement)."""
+    cur = np.int64(coefficient)
+    if (cur & p1) != 0:
+        return _wrap16(cur)
+    if cur >= 0:
+        return _wrap16(cur + p1)
+    return _wrap16(cur + m1)
 
 
 @kernel
@@ -314,16 +333,25 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
             k = ss
             if eobrun == 0:
                 while k <= se:
-                    rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                    if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:  # inline fast path
+                        entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
+                        bits -= entry >> 8
+                        rs = np.int64(entry & 0xFF)
+                    else:
+                        rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
                     r = rs >> 4
                     s = rs & 15
                     value = np.int64(0)
                     if s != 0:
                         if s != 1:  # a newly nonzero coefficient is always +-1 at this bit
                             _log(log, state, W_BAD_CODE, 0, 0, pos)
-                        sign, pos, buf, bits, marker, insufficient = _get_bits(
-                            data, pos, buf, bits, marker, insufficient, 1, log, state)
+                        if bits >= 1:
+                            bits -= 1
+                            sign = (buf >> bits) & 1
+                        else:
+                            sign, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, 1, log, state)
                         value = p1 if sign != 0 else m1
                     elif r != 15:
                         eobrun = np.int64(1) << r
@@ -336,8 +364,14 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                     while True:
                         z = natural[k]
                         if coef[row, z] != 0:
-                            pos, buf, bits, marker, insufficient = _refine_nonzero(
-                                data, pos, buf, bits, marker, insufficient, coef, row, z, p1, m1, log, state)
+                            if bits >= 1:  # inline: one correction bit (T.81 G.1.2.3)
+                                bits -= 1
+                                bit = (buf >> bits) & 1
+                            else:
+                                bit, pos, buf, bits, marker, insufficient = _get_bits(
+                                    data, pos, buf, bits, marker, insufficient, 1, log, state)
+                            if bit != 0:
+                                coef[row, z] = _corrected(coef[row, z], p1, m1)
                         else:
                             r -= 1
                             if r < 0:
@@ -353,8 +387,14 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                 while k <= se:
                     z = natural[k]
                     if coef[row, z] != 0:
-                        pos, buf, bits, marker, insufficient = _refine_nonzero(
-                            data, pos, buf, bits, marker, insufficient, coef, row, z, p1, m1, log, state)
+                        if bits >= 1:
+                            bits -= 1
+                            bit = (buf >> bits) & 1
+                        else:
+                            bit, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, 1, log, state)
+                        if bit != 0:
+                            coef[row, z] = _corrected(coef[row, z], p1, m1)
                     k += 1
                 eobrun -= 1
     state[S_POS] = pos
