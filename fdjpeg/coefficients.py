@@ -114,7 +114,8 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     colour = None
     if coefs.colorspace in _ADOBE_TRANSFORM:
         colour = markers.write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
-    blocks = [np.ascontiguousarray(c).reshape(c.shape[0], c.shape[1], 64) for c in coefs.components]
+    flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
+    blocks = flat[layout.transmission_order()]
     return write_baseline(layout, list(coefs.component_ids), blocks, slots, tq, optimize=bool(optimize),
                           restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,
                           com_segments=coms, colour_segment=colour)

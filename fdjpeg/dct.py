@@ -154,22 +154,28 @@ def quant_divisors(qtable) -> np.ndarray:
 
 
 @kernel
+def _fdct_quantize_block(src, r0, c0, divisors, ws, out):
+    """Level-shift, FDCT and quantize the 8x8 block src[r0:r0+8, c0:c0+8] (uint8) into out[0:64]
+    (int16, natural order); ``ws`` is a caller-owned int32 scratch of 64 entries."""
+    for r in range(8):
+        row = src[r0 + r]
+        for c in range(8):
+            ws[r * 8 + c] = np.int32(row[c0 + c]) - 128
+    _fdct_islow(ws)
+    for i in range(64):
+        x = np.int64(ws[i])
+        m = ((abs(x) + divisors[1, i]) * divisors[0, i]) >> divisors[2, i]
+        out[i] = -m if x < 0 else m
+
+
+@kernel
 def _fdct_quantize_plane(plane, divisors, out):
     """Level-shift, FDCT and quantize every 8x8 block of a uint8 plane into out[by, bx, 64] (int16)."""
     nby, nbx = out.shape[0], out.shape[1]
     ws = np.empty(64, dtype=np.int32)
     for by in range(nby):
         for bx in range(nbx):
-            for r in range(8):
-                for c in range(8):
-                    ws[r * 8 + c] = np.int32(plane[by * 8 + r, bx * 8 + c]) - 128
-            _fdct_islow(ws)
-            for i in range(64):
-                x = np.int64(ws[i])
-                if x < 0:
-                    out[by, bx, i] = -(((-x + divisors[1, i]) * divisors[0, i]) >> divisors[2, i])
-                else:
-                    out[by, bx, i] = ((x + divisors[1, i]) * divisors[0, i]) >> divisors[2, i]
+            _fdct_quantize_block(plane, by * 8, bx * 8, divisors, ws, out[by, bx])
 
 
 def forward_dct_quantize(plane: np.ndarray, qtable) -> np.ndarray:

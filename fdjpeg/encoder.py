@@ -15,11 +15,10 @@ from numbers import Integral
 import numpy as np
 
 from . import markers
-from .color import rgb_to_ycbcr
-from .dct import forward_dct_quantize
-from .entropy_encode import encode_scan, gather_frequencies, mcu_order
+from .dct import quant_divisors
+from .entropy_encode import components_in_mcu, encode_scan, gather_frequencies, transmission_order
 from .huffman import STANDARD_AC, STANDARD_DC, optimal_spec
-from .sampling import downsample, pad_plane
+from .prepare import _prepare_strips
 from .tables import standard
 
 #: Luma sampling factors for each chroma subsampling name (chroma is always 1x1).
@@ -196,50 +195,72 @@ class FrameLayout:
         by, bx = self.blocks(c)
         return -(-by // v) * v, -(-bx // h) * h
 
+    @property
+    def scan_sampling(self) -> tuple[tuple[int, int], ...]:
+        """Blocks per MCU of each component in the (single) scan: the sampling factors when
+        interleaved, one block for a single-component scan (T.81 A.2.2)."""
+        return self.sampling if self.interleaved else ((1, 1),)
 
-def plane_to_blocks(plane: np.ndarray, layout: FrameLayout, c: int, qtable) -> np.ndarray:
-    """One full-resolution plane -> the component's quantized blocks on its MCU grid, (rows, cols, 64).
+    @property
+    def blocks_per_mcu(self) -> int:
+        return sum(h * v for h, v in self.scan_sampling)
 
-    Edge replication follows jcprepct/jcsample exactly: columns are replicated at full resolution
-    out to the block grid; rows only up to a whole row group (max_v rows), and after downsampling the
-    last downsampled row is replicated down to the block grid -- so a 4:2:0 chroma plane repeats
-    avg(row H-2, row H-1), not a row made from copies of row H-1.
-    Dummy blocks as jccoefct: a dummy block right of the image copies the DC of its left neighbour,
-    a dummy row at the bottom copies the DC of the last block of the row above in the same MCU, and
-    all their AC coefficients are zero.
-    """
-    h, v = layout.sampling[c]
-    h_exp, v_exp = layout.max_h // h, layout.max_v // v
-    by, bx = layout.blocks(c)
-    group_rows = -(-layout.height // layout.max_v) * layout.max_v
-    src = pad_plane(plane, group_rows, bx * 8 * h_exp)
-    real = forward_dct_quantize(pad_plane(downsample(src, h_exp, v_exp), by * 8, bx * 8), qtable)
-    gy, gx = layout.grid(c)
-    if (gy, gx) == (by, bx):
-        return real
-    grid = np.zeros((gy, gx, 64), dtype=np.int16)
-    grid[:by, :bx] = real
-    grid[:by, bx:, 0] = real[:, bx - 1 : bx, 0]
-    for r in range(by, gy):
-        last_in_mcu = grid[r - 1, h - 1 :: h, 0]  # rightmost block of the row above, per MCU
-        grid[r, :, 0] = np.repeat(last_in_mcu, h)
-    return grid
+    def transmission_order(self) -> np.ndarray:
+        """Indices into the concatenated component grids (rows * cols, 64) in transmission order."""
+        sizes = [r * c for r, c in (self.grid(i) for i in range(len(self.sampling)))]
+        offsets = np.cumsum([0] + sizes[:-1])
+        return transmission_order(offsets, [self.grid(c)[1] for c in range(len(self.sampling))],
+                                  self.scan_sampling, self.mcus_x, self.mcus_y)
+
+    def prepare_geometry(self) -> np.ndarray:
+        """Per component (h, v, width_in_blocks, height_in_blocks, h_expand, v_expand, first block in
+        the MCU), the table that prepare._prepare_strips works from."""
+        geom = np.zeros((len(self.sampling), 7), np.int64)
+        offset = 0
+        for c, ((h, v), (sh, sv)) in enumerate(zip(self.sampling, self.scan_sampling)):
+            by, bx = self.blocks(c)
+            geom[c] = (sh, sv, bx, by, self.max_h // h, self.max_v // v, offset)
+            offset += sh * sv
+        return geom
+
+
+def image_to_mcu_blocks(image: np.ndarray, qtables: list[np.ndarray], subsampling: str):
+    """Validated uint8 image -> (layout, quantized blocks (n, 64) int16 in transmission order, table
+    index per component). Colour conversion, edge replication, downsampling, FDCT, quantization and
+    libjpeg's dummy blocks all happen in ``prepare._prepare_strips`` (spec/codec.md section 2)."""
+    height, width = image.shape[:2]
+    if image.ndim == 2:
+        sampling, tq = ((1, 1),), [0]
+        pixels = image[:, :, None]
+    else:
+        sampling = (SUBSAMPLING[subsampling], (1, 1), (1, 1))
+        tq = [0, 1, 1] if len(qtables) == 2 else [0, 0, 0]
+        pixels = image
+    layout = FrameLayout(width, height, sampling)
+    geom = layout.prepare_geometry()
+    divisors = np.stack([quant_divisors(qtables[t]) for t in tq])
+    out = np.empty((layout.mcus_x * layout.mcus_y * layout.blocks_per_mcu, 64), np.int16)
+    # Strips are iMCU rows; a single-component scan has one-block MCUs, so its strips are 8 rows.
+    max_v = layout.max_v if layout.interleaved else 1
+    padded_width = int(max(geom[:, 2] * 8 * geom[:, 4]))
+    _prepare_strips(np.ascontiguousarray(pixels), height, width, geom, divisors, layout.mcus_x, layout.mcus_y,
+                    layout.blocks_per_mcu, max_v, padded_width, out)
+    return layout, out, tq
 
 
 def image_to_coefficients(image: np.ndarray, qtables: list[np.ndarray], subsampling: str):
-    """Validated uint8 image -> (layout, [per-component (rows, cols, 64) int16 blocks], table index per component)."""
-    height, width = image.shape[:2]
-    if image.ndim == 2:
-        planes = [image]
-        sampling = ((1, 1),)
-        tq = [0]
-    else:
-        planes = list(rgb_to_ycbcr(image))
-        sampling = (SUBSAMPLING[subsampling], (1, 1), (1, 1))
-        tq = [0, 1, 1] if len(qtables) == 2 else [0, 0, 0]
-    layout = FrameLayout(width, height, sampling)
-    blocks = [plane_to_blocks(p, layout, c, qtables[tq[c]]) for c, p in enumerate(planes)]
-    return layout, blocks, tq
+    """Validated uint8 image -> (layout, [per-component (rows, cols, 64) int16 blocks on the MCU grid],
+    table index per component): the encoder's coefficients, arranged per component."""
+    layout, mcu_blocks, tq = image_to_mcu_blocks(image, qtables, subsampling)
+    grids = [np.zeros(layout.grid(c) + (64,), np.int16) for c in range(len(layout.sampling))]
+    flat = np.concatenate([g.reshape(-1, 64) for g in grids]) if len(grids) > 1 else grids[0].reshape(-1, 64)
+    flat[layout.transmission_order()] = mcu_blocks
+    offset = 0
+    for c, g in enumerate(grids):
+        n = g.shape[0] * g.shape[1]
+        g.reshape(-1, 64)[:] = flat[offset : offset + n]
+        offset += n
+    return layout, grids, tq
 
 
 # --------------------------------------------------------------------------------------------------
@@ -249,38 +270,29 @@ def image_to_coefficients(image: np.ndarray, qtables: list[np.ndarray], subsampl
 def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, optimize=False, restart_interval=0,
                    restart_rows=0, app_segments=(), com_segments=(), colour_segment=None, write_dht=True) -> bytes:
     """Assemble a sequential file with one scan (interleaved when there are several components) from
-    per-component quantized blocks of shape (grid rows, grid cols, 64).
+    quantized blocks (n, 64) int16 in transmission order (see ``FrameLayout.transmission_order``).
 
     Marker order is libjpeg's: SOI, APP0 JFIF (or ``colour_segment``, e.g. Adobe APP14), APPn (EXIF,
     ICC), COM, DQT per table, SOF0 (SOF1 when a table needs 16-bit entries), DHT per table (DC then AC,
     component order), DRI, SOS, entropy-coded data, EOI. ``write_dht=False`` leaves the DHT segments
     out (a Motion-JPEG frame coded with the standard tables, which its decoders then assume).
     """
-    ncomp = len(blocks)
+    ncomp = len(layout.sampling)
     # Luma uses Huffman tables 0, chroma (every further component) tables 1, like jpeg_set_colorspace.
     htbl = [0] + [1] * (ncomp - 1)
-    flat = [b.reshape(-1, 64) for b in blocks]
-    offsets = np.cumsum([0] + [f.shape[0] for f in flat[:-1]])
-    all_blocks = np.ascontiguousarray(np.concatenate(flat)) if ncomp > 1 else np.ascontiguousarray(flat[0])
-    if layout.interleaved:
-        order, order_comp = mcu_order(offsets, [layout.grid(c)[1] for c in range(ncomp)], layout.sampling,
-                                      layout.mcus_x, layout.mcus_y)
-        blocks_in_mcu = sum(h * v for h, v in layout.sampling)
-    else:
-        by, bx = layout.blocks(0)
-        order, order_comp = mcu_order([0], [layout.grid(0)[1]], [(1, 1)], bx, by)
-        blocks_in_mcu = 1
+    comp_in_mcu = components_in_mcu(layout.scan_sampling)
+    blocks = np.ascontiguousarray(blocks, dtype=np.int16)
     if restart_rows:
         restart_interval = min(restart_rows * layout.mcus_x, 65535)
     if optimize:
-        dc_freq, ac_freq = gather_frequencies(all_blocks, order, order_comp, blocks_in_mcu, htbl, htbl, restart_interval)
+        dc_freq, ac_freq = gather_frequencies(blocks, comp_in_mcu, htbl, htbl, restart_interval)
         used = sorted(set(htbl))
         dc_specs = [optimal_spec(dc_freq[t]) if t in used else None for t in range(2)]
         ac_specs = [optimal_spec(ac_freq[t]) if t in used else None for t in range(2)]
     else:
         dc_specs = list(STANDARD_DC)
         ac_specs = list(STANDARD_AC)
-    data = encode_scan(all_blocks, order, order_comp, blocks_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
+    data = encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
 
     out = [markers.write_soi(), colour_segment or markers.write_jfif(), *app_segments, *com_segments]
     written = set()
@@ -344,7 +356,7 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
         problem = hardware_settings_problem(profile, image.ndim == 3, subsampling, apps)
         if problem:
             raise ValueError(problem)
-    layout, blocks, tq = image_to_coefficients(image, qtables, subsampling)
+    layout, blocks, tq = image_to_mcu_blocks(image, qtables, subsampling)
     ids = [1] if image.ndim == 2 else [1, 2, 3]
     data = write_baseline(layout, ids, blocks, qtables, tq, optimize=bool(optimize), restart_interval=restart_interval,
                           restart_rows=restart_rows, app_segments=apps, com_segments=coms,

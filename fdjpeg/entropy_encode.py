@@ -1,20 +1,27 @@
 """Huffman entropy encoding of a sequential scan (T.81 F.1.2, libjpeg's jchuff.c).
 
-A scan is described to the kernels by an ``order`` array: the row (in a (blocks, 64) coefficient
-array) of every block in transmission order, with ``order_comp`` giving its scan component and
-``blocks_in_mcu`` how many consecutive entries make one MCU. Interleaved MCU order (T.81 A.2.3) and
-the non-interleaved raster order (A.2.2) are thus both just orders; ``mcu_order`` builds them.
+The kernels read the scan's blocks already in transmission order: a (blocks, 64) int16 array whose
+consecutive groups of ``len(comp_in_mcu)`` rows are the MCUs, ``comp_in_mcu[i]`` naming the scan
+component of the i-th block of every MCU. ``transmission_order`` gives that order for per-component
+block grids (interleaved MCU order, T.81 A.2.3; a single-component scan is raster order, A.2.2).
+
+Parallel coding: the MCUs are cut into one chunk per thread. A chunk's DC predictors are known
+before coding (the DC of the previous block of each component, or 0 after a restart), so chunks
+are coded independently. Without restart markers each chunk is coded as raw bits, without byte
+stuffing, and ``_stitch`` joins the bit strings and stuffs; with restart markers the chunks are cut
+at interval boundaries, coded as finished byte-aligned segments and joined with the RSTn markers
+between them. Either way the bytes are those of one sequential pass.
 
 Kernels report problems with status codes (never exceptions): see ``STATUS_*``.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
-from ._jit import kernel
+from ._jit import kernel, prange
 from .zigzag import ZIGZAG
 
 STATUS_OK = 0
@@ -28,28 +35,24 @@ MAX_BLOCK_BYTES = 2 * ((16 + 11 + 63 * (16 + 10)) // 8 + 1)
 # Entropy state carried between kernel calls, as int64 slots.
 S_NEXT = 0  # index of the next MCU to encode
 S_BUF = 1  # bit accumulator
-S_BITS = 2  # number of valid bits in the accumulator (< 8 between symbols)
+S_BITS = 2  # number of valid bits in the accumulator
 S_RST_TO_GO = 3  # MCUs left before the next restart marker
 S_RST_NUM = 4  # number (0..7) of the next RSTn
 S_PRED = 5  # DC predictors, one slot per scan component (up to 4)
 STATE_SIZE = S_PRED + 4
 
-
-def new_state(restart_interval: int) -> np.ndarray:
-    state = np.zeros(STATE_SIZE, dtype=np.int64)
-    state[S_RST_TO_GO] = restart_interval
-    return state
+#: Below this many blocks a scan is coded in one piece: threads would cost more than they save.
+PARALLEL_MIN_BLOCKS = 4096
 
 
 @kernel
-def _mcu_order(offsets, grid_cols, hs, vs, mcus_x, mcus_y):
+def _transmission_order(offsets, grid_cols, hs, vs, mcus_x, mcus_y):
     """Block rows in interleaved MCU order (T.81 A.2.3): per MCU, each component's v x h blocks, row by row."""
     ncomp = offsets.shape[0]
     per_mcu = 0
     for c in range(ncomp):
         per_mcu += hs[c] * vs[c]
     order = np.empty(mcus_x * mcus_y * per_mcu, dtype=np.int64)
-    order_comp = np.empty(mcus_x * mcus_y * per_mcu, dtype=np.int8)
     k = 0
     for my in range(mcus_y):
         for mx in range(mcus_x):
@@ -57,79 +60,109 @@ def _mcu_order(offsets, grid_cols, hs, vs, mcus_x, mcus_y):
                 for v in range(vs[c]):
                     for h in range(hs[c]):
                         order[k] = offsets[c] + (my * vs[c] + v) * grid_cols[c] + mx * hs[c] + h
-                        order_comp[k] = c
                         k += 1
-    return order, order_comp
+    return order
 
 
-def mcu_order(offsets, grid_cols, sampling, mcus_x, mcus_y):
-    """Transmission order of an interleaved scan. For a single-component (non-interleaved) scan pass
-    sampling [(1, 1)] and the component's real block counts as mcus_x, mcus_y (T.81 A.2.2)."""
+def transmission_order(offsets, grid_cols, sampling, mcus_x, mcus_y) -> np.ndarray:
+    """Indices into the concatenated (rows * cols, 64) component grids, in transmission order.
+
+    For a single-component (non-interleaved) scan pass sampling [(1, 1)] and the component's real
+    block counts as mcus_x, mcus_y (T.81 A.2.2).
+    """
     hs = np.array([h for h, _ in sampling], dtype=np.int64)
     vs = np.array([v for _, v in sampling], dtype=np.int64)
-    return _mcu_order(
+    return _transmission_order(
         np.asarray(offsets, dtype=np.int64), np.asarray(grid_cols, dtype=np.int64), hs, vs, int(mcus_x), int(mcus_y)
     )
 
 
-@kernel
-def _nbits(x):
-    """Number of bits in |x| (the magnitude category SSSS of T.81 F.1.2.1.1)."""
-    n = 0
-    while x:
-        n += 1
-        x >>= 1
-    return n
+def components_in_mcu(sampling) -> np.ndarray:
+    """Scan component of each block of an MCU: component c contributes h*v consecutive blocks."""
+    return np.repeat(np.arange(len(sampling), dtype=np.int64), [h * v for h, v in sampling])
 
 
 @kernel
-def _gather_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, restart_interval, dc_freq, ac_freq):
-    """First pass of ``optimize_coding``: count DC categories and AC run/size symbols per table (jchuff.c
-    encode_mcu_gather). Returns STATUS_OK or STATUS_BAD_COEF."""
-    pred = np.zeros(4, dtype=np.int64)
-    nblocks = order.shape[0]
-    for k in range(nblocks):
-        if restart_interval > 0 and k % (restart_interval * blocks_in_mcu) == 0:
+def _category(mag):
+    """Magnitude category SSSS of T.81 F.1.2.1.1: the number of bits in |x|."""
+    return 0 if mag == 0 else 64 - np.int64(leading_zeros(np.uint64(mag)))
+
+
+@kernel
+def _start_state(blocks, comp_in_mcu, restart_interval, m0, state):
+    """Entropy state for coding from MCU m0: predictors are the DCs of the previous block of each
+    component (0 at the start of a restart interval), restart counters as a sequential pass has them."""
+    state[:] = 0
+    state[S_NEXT] = m0
+    bpm = comp_in_mcu.shape[0]
+    if restart_interval > 0:
+        state[S_RST_TO_GO] = restart_interval - m0 % restart_interval if m0 % restart_interval else restart_interval
+        state[S_RST_NUM] = (m0 // restart_interval) & 7
+        if m0 % restart_interval == 0:
+            return
+    if m0 > 0:
+        for i in range(bpm):
+            state[S_PRED + comp_in_mcu[i]] = blocks[(m0 - 1) * bpm + i, 0]
+
+
+@kernel
+def _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, m0, m1, dc_freq, ac_freq):
+    """First pass of ``optimize_coding`` over MCUs m0..m1-1: count DC categories and AC run/size
+    symbols per table (jchuff.c encode_mcu_gather). Returns STATUS_OK or STATUS_BAD_COEF."""
+    state = np.zeros(STATE_SIZE, np.int64)
+    _start_state(blocks, comp_in_mcu, restart_interval, m0, state)
+    pred = state[S_PRED : S_PRED + 4].copy()
+    bpm = comp_in_mcu.shape[0]
+    for m in range(m0, m1):
+        if restart_interval > 0 and m % restart_interval == 0:
             pred[:] = 0
-        b = order[k]
-        c = order_comp[k]
-        dc = np.int64(blocks[b, 0])
-        diff = dc - pred[c]
-        pred[c] = dc
-        nb = _nbits(abs(diff))
-        if nb > 11:
-            return STATUS_BAD_COEF
-        dc_freq[dc_tbl[c], nb] += 1
-        r = 0
-        t = ac_tbl[c]
-        for i in range(1, 64):
-            v = np.int64(blocks[b, ZIGZAG[i]])
-            if v == 0:
-                r += 1
-            else:
-                while r > 15:
-                    ac_freq[t, 0xF0] += 1
-                    r -= 16
-                nb = _nbits(abs(v))
-                if nb > 10:
-                    return STATUS_BAD_COEF
-                ac_freq[t, (r << 4) + nb] += 1
-                r = 0
-        if r > 0:
-            ac_freq[t, 0] += 1
+        for kk in range(bpm):
+            b = m * bpm + kk
+            c = comp_in_mcu[kk]
+            dc = np.int64(blocks[b, 0])
+            nb = _category(abs(dc - pred[c]))
+            pred[c] = dc
+            if nb > 11:
+                return STATUS_BAD_COEF
+            dc_freq[dc_tbl[c], nb] += 1
+            r = 0
+            t = ac_tbl[c]
+            for i in range(1, 64):
+                v = np.int64(blocks[b, ZIGZAG[i]])
+                if v == 0:
+                    r += 1
+                else:
+                    while r > 15:
+                        ac_freq[t, 0xF0] += 1
+                        r -= 16
+                    nb = _category(abs(v))
+                    if nb > 10:
+                        return STATUS_BAD_COEF
+                    ac_freq[t, (r << 4) + nb] += 1
+                    r = 0
+            if r > 0:
+                ac_freq[t, 0] += 1
     return STATUS_OK
 
 
+@kernel(parallel=True)
+def _gather_chunks(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, bounds, dc_freq, ac_freq, status):
+    """``_gather_range`` for every chunk [bounds[i], bounds[i+1]) in parallel, counts per chunk."""
+    for i in prange(bounds.shape[0] - 1):
+        status[i] = _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, bounds[i], bounds[i + 1],
+                                  dc_freq[i], ac_freq[i])
+
+
 @kernel
-def _flush_bytes(buf, nbits, out, pos):
-    """Move the whole bytes at the top of the ``nbits``-bit accumulator to ``out``, stuffing a 0x00
-    after every 0xFF (T.81 F.1.2.3). Returns (bits left, new pos)."""
+def _flush_bytes(buf, nbits, out, pos, stuff):
+    """Move the whole bytes at the top of the ``nbits``-bit accumulator to ``out``; with ``stuff``
+    a 0x00 follows every 0xFF (T.81 F.1.2.3). Returns (bits left, new pos)."""
     while nbits >= 8:
         nbits -= 8
         byte = (buf >> np.uint64(nbits)) & np.uint64(0xFF)
         out[pos] = np.uint8(byte)
         pos += 1
-        if byte == 0xFF:
+        if stuff and byte == 0xFF:
             out[pos] = 0
             pos += 1
     return nbits, pos
@@ -138,35 +171,38 @@ def _flush_bytes(buf, nbits, out, pos):
 @kernel
 def _pad_to_byte(buf, nbits, out, pos):
     """Write out every pending bit, filling the last partial byte with 1-bits (libjpeg's flush_bits)."""
-    nbits, pos = _flush_bytes(buf, nbits, out, pos)
+    nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
     if nbits > 0:
         fill = np.uint64(8 - nbits)
         buf = (buf << fill) | ((np.uint64(1) << fill) - np.uint64(1))
-        nbits, pos = _flush_bytes(buf, 8, out, pos)
+        nbits, pos = _flush_bytes(buf, 8, out, pos, True)
     return pos
 
 
 @kernel
-def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, out, pos, state):
-    """Huffman-code blocks from MCU ``state[S_NEXT]`` on into ``out[pos:]`` with byte stuffing (T.81 F.1.2).
+def _encode_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, m_end, stuff, finish,
+                  out, pos, state):
+    """Huffman-code MCUs ``state[S_NEXT]`` .. ``m_end``-1 into ``out[pos:]`` (T.81 F.1.2).
 
-    Stops early with STATUS_NEED_SPACE when fewer than one MCU's worst case is left in ``out``.
     ``ehufco``/``ehufsi`` are (4, 256) code/length tables: rows 0-1 DC tables, rows 2-3 AC tables.
-    Returns (status, new pos). At the end of the scan the final partial byte is padded with 1-bits.
+    ``stuff``: insert 0x00 after 0xFF bytes; ``finish``: pad the last byte with 1-bits at the end,
+    otherwise leave the pending bits in ``state`` (S_BUF/S_BITS) for the caller. Returns (status, pos);
+    STATUS_NEED_SPACE when fewer than one MCU's worst case is left in ``out`` (state is kept, so
+    the call can be repeated with a larger buffer).
 
     Bits collect right-aligned in a 64-bit accumulator that is flushed once it holds more than 32
     bits, so a symbol plus its extra bits (at most 16 + 11) always fits. AC coefficients are found
     through a 64-bit map of the nonzero zigzag positions, visiting only nonzero ones (the approach of
     libjpeg-turbo's jchuff.c).
     """
-    nmcu = order.shape[0] // blocks_in_mcu
-    margin = blocks_in_mcu * MAX_BLOCK_BYTES + 2 + 16
+    bpm = comp_in_mcu.shape[0]
+    margin = bpm * MAX_BLOCK_BYTES + 2 + 16
     buf = np.uint64(state[S_BUF])
     nbits = state[S_BITS]
     zz = np.zeros(64, dtype=np.int64)
     one = np.uint64(1)
     m = state[S_NEXT]
-    while m < nmcu:
+    while m < m_end:
         if pos + margin > out.shape[0]:
             state[S_NEXT] = m
             state[S_BUF] = np.int64(buf)
@@ -186,16 +222,14 @@ def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufc
                 for c in range(4):
                     state[S_PRED + c] = 0
             state[S_RST_TO_GO] -= 1
-        for kk in range(blocks_in_mcu):
-            k = m * blocks_in_mcu + kk
-            b = order[k]
-            c = order_comp[k]
+        for kk in range(bpm):
+            b = m * bpm + kk
+            c = comp_in_mcu[kk]
             # DC difference: category SSSS, then SSSS low bits of diff (diff - 1 when negative).
             dc = np.int64(blocks[b, 0])
             diff = dc - state[S_PRED + c]
             state[S_PRED + c] = dc
-            mag = abs(diff)
-            nb = 0 if mag == 0 else 64 - np.int64(leading_zeros(np.uint64(mag)))
+            nb = _category(abs(diff))
             if nb > 11:
                 return STATUS_BAD_COEF, pos
             t = dc_tbl[c]
@@ -208,7 +242,7 @@ def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufc
             buf = (buf << np.uint64(size + nb)) | bits
             nbits += size + nb
             if nbits > 32:
-                nbits, pos = _flush_bytes(buf, nbits, out, pos)
+                nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
             # AC: map the nonzero zigzag positions 1..63, then code (run, size) symbols.
             nz = np.uint64(0)
             for i in range(1, 64):
@@ -229,11 +263,10 @@ def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufc
                     buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0xF0])
                     nbits += size
                     if nbits > 32:
-                        nbits, pos = _flush_bytes(buf, nbits, out, pos)
+                        nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
                     r -= 16
                 v = zz[i]
-                mag = abs(v)
-                nb = 64 - np.int64(leading_zeros(np.uint64(mag)))
+                nb = _category(abs(v))
                 if nb > 10:
                     return STATUS_BAD_COEF, pos
                 sym = (r << 4) + nb
@@ -246,7 +279,7 @@ def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufc
                 buf = (buf << np.uint64(size + nb)) | bits
                 nbits += size + nb
                 if nbits > 32:
-                    nbits, pos = _flush_bytes(buf, nbits, out, pos)
+                    nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
             if last != 63:  # EOB
                 size = np.int64(ehufsi[t, 0])
                 if size == 0:
@@ -254,14 +287,67 @@ def _encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufc
                 buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0])
                 nbits += size
                 if nbits > 32:
-                    nbits, pos = _flush_bytes(buf, nbits, out, pos)
+                    nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
         m += 1
-    # End of scan: pad the last partial byte with 1-bits (libjpeg's flush_bits).
-    pos = _pad_to_byte(buf, nbits, out, pos)
     state[S_NEXT] = m
-    state[S_BUF] = 0
-    state[S_BITS] = 0
+    if finish:
+        pos = _pad_to_byte(buf, nbits, out, pos)
+        buf = np.uint64(0)
+        nbits = 0
+    else:
+        nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+    state[S_BUF] = np.int64(buf & ((one << np.uint64(nbits)) - one))
+    state[S_BITS] = nbits
     return STATUS_OK, pos
+
+
+@kernel(parallel=True)
+def _encode_chunks(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, bounds, raw,
+                   outs, lengths, tails, status):
+    """Code chunk i = MCUs [bounds[i], bounds[i+1]) into outs[i] in parallel. ``raw``: no stuffing and
+    leave the chunk's last bits in tails[i] = (bits, count); otherwise finished, padded segments."""
+    for i in prange(bounds.shape[0] - 1):
+        state = np.zeros(STATE_SIZE, np.int64)
+        _start_state(blocks, comp_in_mcu, restart_interval, bounds[i], state)
+        st, pos = _encode_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, bounds[i + 1],
+                                not raw, not raw, outs[i], 0, state)
+        status[i] = st
+        lengths[i] = pos
+        tails[i, 0] = state[S_BUF]
+        tails[i, 1] = state[S_BITS]
+
+
+@kernel
+def _stitch(outs, lengths, tails, out):
+    """Concatenate raw (unstuffed) chunk bit strings into one stuffed, 1-padded segment (T.81 F.1.2.3)."""
+    pos = 0
+    carry = np.uint64(0)  # pending bits, right-aligned
+    ncarry = 0
+    for i in range(outs.shape[0]):
+        src = outs[i]
+        if ncarry == 0:
+            for j in range(lengths[i]):
+                byte = src[j]
+                out[pos] = byte
+                pos += 1
+                if byte == 0xFF:
+                    out[pos] = 0
+                    pos += 1
+        else:
+            for j in range(lengths[i]):
+                carry = (carry << np.uint64(8)) | np.uint64(src[j])
+                byte = (carry >> np.uint64(ncarry)) & np.uint64(0xFF)
+                out[pos] = np.uint8(byte)
+                pos += 1
+                if byte == 0xFF:
+                    out[pos] = 0
+                    pos += 1
+            carry &= (np.uint64(1) << np.uint64(ncarry)) - np.uint64(1)
+        carry = (carry << np.uint64(tails[i, 1])) | np.uint64(tails[i, 0])
+        ncarry += tails[i, 1]
+        ncarry, pos = _flush_bytes(carry, ncarry, out, pos, True)
+        carry &= (np.uint64(1) << np.uint64(ncarry)) - np.uint64(1)
+    return _pad_to_byte(carry, ncarry, out, pos)
 
 
 def _lookup_tables(dc_specs, ac_specs):
@@ -278,18 +364,6 @@ def _lookup_tables(dc_specs, ac_specs):
     return ehufco, ehufsi
 
 
-def gather_frequencies(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, restart_interval):
-    """Symbol counts (dc_freq[2, 256], ac_freq[2, 256]) of a scan, for optimal Huffman tables."""
-    dc_freq = np.zeros((2, 256), dtype=np.int64)
-    ac_freq = np.zeros((2, 256), dtype=np.int64)
-    status = _gather_scan(
-        blocks, order, order_comp, blocks_in_mcu,
-        np.asarray(dc_tbl, np.int64), np.asarray(ac_tbl, np.int64), restart_interval, dc_freq, ac_freq,
-    )  # fmt: skip
-    _check_status(status)
-    return dc_freq, ac_freq
-
-
 def _check_status(status):
     if status == STATUS_BAD_COEF:
         raise ValueError("coefficient out of range for 8-bit baseline JPEG (|AC| <= 1023, |DC difference| <= 2047)")
@@ -297,23 +371,68 @@ def _check_status(status):
         raise ValueError("the Huffman table has no code for a symbol this scan needs")
 
 
-def encode_scan(blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, dc_specs, ac_specs, restart_interval) -> bytes:
-    """Entropy-coded segment(s) of one sequential scan, including RSTn markers, as bytes."""
+def _chunk_bounds(nmcu: int, nblocks: int, restart_interval: int) -> np.ndarray:
+    """MCU boundaries of the parallel chunks: one per thread, on restart-interval boundaries when
+    there are restarts; a single chunk for small scans or one thread."""
+    threads = numba.get_num_threads()
+    if threads <= 1 or nblocks < PARALLEL_MIN_BLOCKS:
+        return np.array([0, nmcu], np.int64)
+    cuts = np.linspace(0, nmcu, threads + 1).astype(np.int64)
+    if restart_interval:
+        cuts = (cuts // restart_interval) * restart_interval
+        cuts[-1] = nmcu
+    return np.unique(cuts)
+
+
+def gather_frequencies(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval):
+    """Symbol counts (dc_freq[2, 256], ac_freq[2, 256]) of a scan, for optimal Huffman tables."""
+    bpm = comp_in_mcu.shape[0]
+    bounds = _chunk_bounds(blocks.shape[0] // bpm, blocks.shape[0], restart_interval)
+    n = bounds.shape[0] - 1
+    dc_freq = np.zeros((n, 2, 256), dtype=np.int64)
+    ac_freq = np.zeros((n, 2, 256), dtype=np.int64)
+    status = np.zeros(n, np.int64)
+    _gather_chunks(blocks, comp_in_mcu, np.asarray(dc_tbl, np.int64), np.asarray(ac_tbl, np.int64), restart_interval,
+                   bounds, dc_freq, ac_freq, status)
+    for st in status:
+        _check_status(st)
+    return dc_freq.sum(axis=0), ac_freq.sum(axis=0)
+
+
+def encode_scan(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_specs, ac_specs, restart_interval) -> bytes:
+    """Entropy-coded segment(s) of one sequential scan, including RSTn markers, as bytes.
+
+    ``dc_tbl``/``ac_tbl`` give the Huffman table slot of each scan component.
+    """
     ehufco, ehufsi = _lookup_tables(dc_specs, ac_specs)
     dc_tbl = np.asarray(dc_tbl, np.int64)
     ac_tbl = np.asarray(ac_tbl, np.int64)
-    state = new_state(restart_interval)
-    # Typical files need well under 64 bytes per block; the kernel asks for more room if not.
-    out = np.empty(max(4096, order.shape[0] * 48), dtype=np.uint8)
-    pos = 0
-    while True:
-        status, pos = _encode_scan(
-            blocks, order, order_comp, blocks_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, out, pos, state
-        )
-        if status != STATUS_NEED_SPACE:
+    bpm = comp_in_mcu.shape[0]
+    nmcu = blocks.shape[0] // bpm
+    bounds = _chunk_bounds(nmcu, blocks.shape[0], restart_interval)
+    nchunks = bounds.shape[0] - 1
+    raw = restart_interval == 0 and nchunks > 1
+    # Typical files need well under 48 bytes per block; a chunk that runs out is redone larger.
+    per_chunk_blocks = int(np.max(np.diff(bounds))) * bpm
+    capacity = 4096 + per_chunk_blocks * 48
+    for attempt in range(2):
+        outs = np.empty((nchunks, capacity), np.uint8)
+        lengths = np.zeros(nchunks, np.int64)
+        tails = np.zeros((nchunks, 2), np.int64)
+        status = np.zeros(nchunks, np.int64)
+        _encode_chunks(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, bounds, raw,
+                       outs, lengths, tails, status)
+        if not (status == STATUS_NEED_SPACE).any():
             break
-        grown = np.empty(out.shape[0] * 2, dtype=np.uint8)
-        grown[:pos] = out[:pos]
-        out = grown
-    _check_status(status)
-    return out[:pos].tobytes()
+        capacity = 4096 + per_chunk_blocks * MAX_BLOCK_BYTES + 4 * (per_chunk_blocks + 1)  # the worst case
+    for st in status:
+        _check_status(st)
+    if raw:
+        out = np.empty(2 * int(lengths.sum()) + 16, np.uint8)
+        return out[: _stitch(outs, lengths, tails, out)].tobytes()
+    pieces = []
+    for i in range(nchunks):
+        if i:  # the RSTn a sequential pass writes before MCU bounds[i]
+            pieces.append(bytes((0xFF, 0xD0 + ((bounds[i] // restart_interval - 1) & 7))))
+        pieces.append(outs[i, : lengths[i]].tobytes())
+    return b"".join(pieces)

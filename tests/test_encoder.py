@@ -187,3 +187,26 @@ def test_marker_segments_are_well_formed(img, settings):
             assert len(p) == 17 + sum(p[1:17])
     assert names.index(0xDB) < names.index(0xC0) < names.index(0xC4) < names.index(0xDA)
     assert (0xDD in names) == bool(settings.get("restart_interval") or settings.get("restart_rows"))
+
+
+@pytest.mark.parametrize("restart", [{}, {"restart_interval": 1}, {"restart_interval": 37}, {"restart_rows": 2}])
+@pytest.mark.parametrize("optimize", [False, True])
+def test_parallel_entropy_coding_matches_pillow_and_one_thread(restart, optimize):
+    """Large enough for the chunked parallel Huffman coder; bytes equal one thread's and Pillow's."""
+    import numba
+
+    from fdjpeg.entropy_encode import PARALLEL_MIN_BLOCKS
+
+    photo = np.concatenate([fdjpeg.samples.load("astronaut"), fdjpeg.samples.load("rocket")[:, :512]])[:, :509]
+    assert photo.shape[0] * photo.shape[1] * 1.5 / 64 > PARALLEL_MIN_BLOCKS
+    settings = dict(quality=85, subsampling="4:2:0", optimize=optimize, **restart)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(max(threads, 2) if numba.config.NUMBA_NUM_THREADS >= 2 else 1)
+        parallel = fdjpeg.encode(photo, **settings)
+        numba.set_num_threads(1)
+        sequential = fdjpeg.encode(photo, **settings)
+    finally:
+        numba.set_num_threads(threads)
+    assert parallel == sequential
+    assert parallel == pillow_encode(photo, **settings), first_difference(parallel, pillow_encode(photo, **settings))
