@@ -29,13 +29,13 @@ from jpeg_craft import craft_jpeg  # noqa: E402
 
 
 def _float_idct_pixels(coefs, q):
-    """Reference decode of (by, bx, 8, 8) quantized coefficients: float IDCT, +128, round, clamp."""
+    """Reference decode of (by, bx, 8, 8) quantized coefficients: float IDCT, +128, round half up, clamp."""
     by, bx = coefs.shape[:2]
     out = np.empty((by * 8, bx * 8))
     for i in range(by):
         for j in range(bx):
             out[i * 8:i * 8 + 8, j * 8:j * 8 + 8] = idct_float_reference(coefs[i, j] * q) + 128
-    return np.clip(np.round(out), 0, 255)
+    return np.clip(np.floor(out + 0.5), 0, 255)  # libjpeg rounds halves up
 
 
 def test_float_reference_inverts_dct_matrix():

@@ -16,6 +16,7 @@ from PIL import Image
 from fdjpeg.coefficients import JPEGCoefficients
 from fdjpeg.color import YCC_RGB_TABLES, cmyk_to_rgb, convert_mode, rgb_to_luma, ycbcr_to_rgb
 from fdjpeg.decoder import coefficients_to_pixels
+from fdjpeg import errors as fdjpeg_errors
 from fdjpeg.errors import UnsupportedJPEG
 from fdjpeg.sampling import upsample, upsample_method
 
@@ -183,3 +184,20 @@ def test_mode_conversions_match_image_convert(seed, h, w):
     assert convert_mode(gray, "L") is gray and convert_mode(rgb, "RGB") is rgb
     with pytest.raises(ValueError, match="mode"):
         convert_mode(rgb, "CMYK")
+
+
+def test_coefficients_to_pixels_rejects_inconsistent_input():
+    rng = np.random.default_rng(0)
+    coefs = random_coefficients(rng, 16, 16, [(1, 1)] * 3, "YCbCr")
+    coefs.colorspace = "CMYK"
+    with pytest.raises(UnsupportedJPEG, match="4 components"):
+        coefficients_to_pixels(coefs)
+    coefs.colorspace = "Lab"
+    with pytest.raises(UnsupportedJPEG, match="colour space"):
+        coefficients_to_pixels(coefs)
+    coefs.colorspace = "YCbCr"
+    coefs.components[1] = coefs.components[1][:1]
+    with pytest.raises(fdjpeg_errors.JPEGError, match="does not cover"):
+        coefficients_to_pixels(coefs)
+    with pytest.raises(ValueError, match="arithmetic"):
+        coefficients_to_pixels(random_coefficients(rng, 8, 8, [(1, 1)], "L"), arithmetic="fast")
