@@ -173,7 +173,8 @@ def _decode_symbol(data, pos, buf, bits, marker, insufficient, t, lookup, maxcod
     if bits < 8:
         pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
         if bits < 8:  # a marker ended the segment: bit by bit, zeros once the data is gone
-            return _decode_slow(data, pos, buf, bits, marker, insufficient, t, 1, maxcode, valoffset, huffval, log, state)
+            return _decode_slow(data, pos, buf, bits, marker, insufficient, t, 1, maxcode, valoffset, huffval,
+                                log, state)
     if bits >= 9:
         look = (buf >> (bits - 9)) & 0x1FF
     else:
@@ -354,7 +355,8 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                         rs = np.int64(entry & 0xFF)
                     else:
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
+                            log, state)
                     r = rs >> 4
                     s = rs & 15
                     if s != 0:

@@ -56,7 +56,8 @@ def load_bytes(data) -> bytes:
         if not isinstance(out, (bytes, bytearray, memoryview)):
             raise TypeError(f"file object must be opened in binary mode (read() returned {type(out).__name__})")
         return bytes(out)
-    raise TypeError(f"data must be bytes, bytearray, memoryview, a path or a binary file object, got {type(data).__name__}")
+    raise TypeError("data must be bytes, bytearray, memoryview, a path or a binary file object, "
+                    f"got {type(data).__name__}")
 
 
 @dataclass(frozen=True)
@@ -377,11 +378,13 @@ class MarkerParser:
         # The checks libjpeg makes at the first SOS (jdinput.c initial_setup), made here so that
         # nothing is allocated for a frame that cannot be decoded.
         if width > MAX_DIMENSION or height > MAX_DIMENSION:
-            raise JPEGError(f"image too large: {width}x{height} (libjpeg's maximum dimension is {MAX_DIMENSION})", offset)
+            raise JPEGError(f"image too large: {width}x{height} (libjpeg's maximum dimension is {MAX_DIMENSION})",
+                            offset)
         if precision == 12 or precision == 16:
             raise UnsupportedJPEG(f"unsupported JPEG feature: {precision}-bit samples (P={precision})", offset)
         if precision != 8:
-            raise JPEGError(f"invalid sample precision P={precision} (T.81 B.2.2: 8 for baseline, 8 or 12 for DCT)", offset)
+            raise JPEGError(f"invalid sample precision P={precision} (T.81 B.2.2: 8 for baseline, 8 or 12 for DCT)",
+                            offset)
         if self.max_pixels is not None and width * height > self.max_pixels:
             raise JPEGError(f"image is {width}x{height} = {width * height} pixels, over the limit of "
                             f"{self.max_pixels} (max_pixels, the decompression-bomb guard)", offset)
@@ -530,7 +533,8 @@ class MarkerParser:
         if not self.first_scan_seen:
             self._first_scan_setup(scan)
         elif not self.has_multiple_scans:
-            raise JPEGError("a second scan in a single-scan sequential file (the first scan held every component)", offset)
+            raise JPEGError("a second scan in a single-scan sequential file (the first scan held every component)",
+                            offset)
         self.on_scan(self, scan)
 
     def _first_scan_setup(self, scan: ScanHeader) -> None:

@@ -339,7 +339,8 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                         rs = np.int64(entry & 0xFF)
                     else:
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
+                            log, state)
                     r = rs >> 4
                     s = rs & 15
                     value = np.int64(0)

@@ -118,7 +118,8 @@ def mutated(draw):
             starts = [m.start() for m in re.finditer(rb"\xff[\xc0-\xfe]", bytes(data))]
             if starts:
                 q = draw(st.sampled_from(starts))
-                data[q + 2 : q + 4] = struct.pack(">H", draw(st.sampled_from([0, 1, 2, 3, 0xFFFF, draw(st.integers(0, 0xFFFF))])))
+                lengths = st.sampled_from([0, 1, 2, 3, 0xFFFF, draw(st.integers(0, 0xFFFF))])
+                data[q + 2 : q + 4] = struct.pack(">H", draw(lengths))
         elif op in ("dimensions", "sampling"):
             sof = re.search(rb"\xff[\xc0\xc1\xc2]", bytes(data))
             if sof:
