@@ -46,6 +46,8 @@ class _Bits:
 
 def _magnitude(v: int) -> tuple[int, int]:
     s = abs(v).bit_length()
+    if s > 15:
+        raise ValueError(f"{v} needs a {s}-bit magnitude category; Huffman coding carries at most 15")
     return s, (v if v >= 0 else v + (1 << s) - 1)
 
 
@@ -109,6 +111,8 @@ def _ac_scan(blocks, ss: int, se: int, al: int, with_dc: bool) -> bytes:
                 _put_ac(bits, 0xF0)
                 run -= 16
             s = t.bit_length()
+            if s > 15:
+                raise ValueError(f"AC coefficient {c} needs a {s}-bit magnitude category (at most 15)")
             _put_ac(bits, (run << 4) | s)
             bits.put(t if c >= 0 else (~t) & ((1 << s) - 1), s)
             run = 0
