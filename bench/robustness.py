@@ -622,7 +622,7 @@ def run_dataset(name: str, cfg: Config) -> dict:
     if cfg.md_plot:
         md_curve = run_md_curve(model, ds, stats, x, y, eps, adv_raw, cfg)
 
-    return {"dataset": name, "summary": ds.summary(), "description": ds.description, "eps255": eps255,
+    return {"dataset": name, "channels": chans, "summary": ds.summary(), "description": ds.description, "eps255": eps255,
             "test_acc": test_acc, "n_eval": len(x), "train_s": train_s, "rows": rows, "norms": attack_norms, "mechanism": mech,
             "tables": {k: np.asarray(v).tolist() for k, v in tables.items()}, "table_notes": table_notes,
             "table_text": {k: table_text(v) for k, v in tables.items()},
@@ -694,6 +694,14 @@ def run_md_curve(model, ds, stats, x, y, eps, adv_raw, cfg) -> dict:
 
 # --------------------------------------------------------------------------------------------------
 # Report
+
+
+def _key(d: dict, k):
+    """d[k] for int/float keys that a JSON round trip turned into strings."""
+    for cand in (k, str(k), str(float(k)), str(int(k)) if float(k).is_integer() else None):
+        if cand is not None and cand in d:
+            return d[cand]
+    return None
 
 
 def _f(v, digits=1):
@@ -799,7 +807,7 @@ def dataset_section(res: dict, cfg: Config, plot_name: str | None) -> list[str]:
     if s:
         L.append("### Robustness-aware table search (validation split)\n")
         L.append(f"Grid: n ∈ {list(cfg.search_n)}, s_as ∈ {list(cfg.search_as)}, s_md ∈ {list(cfg.search_md)}"
-                 + (f", chroma variants {list(cfg.search_chroma)}" if "Y n=" in str(s["finalists"]) or name != "digits" else "")
+                 + (f", chroma variants {list(cfg.search_chroma)}" if res.get("channels") == 3 else "")
                  + f" — {s['n_candidates']} candidates designed from the training-split statistics. Constraint: benign "
                  f"two-pass validation accuracy at most {cfg.max_benign_loss:g} point below the undefended CNN's "
                  f"({s['base_acc']:.1f}%). Stage 1: {s['n_feasible']} feasible, ranked by one-pass accuracy on the six "
@@ -825,7 +833,8 @@ def dataset_section(res: dict, cfg: Config, plot_name: str | None) -> list[str]:
         L.append("| Defense | " + " | ".join(f"ε={e}/255" for e in eps_list) + " |")
         L.append("|---|" + "---|" * len(eps_list))
         for key, r in sw["rows"].items():
-            L.append(f"| {r['label']} | " + " | ".join(f"{_f(r['PGD'][e], 0)} / {_f(r['BPDA'][e], 0)}" for e in eps_list) + " |")
+            L.append(f"| {r['label']} | " + " | ".join(f"{_f(_key(r['PGD'], e), 0)} / {_f(_key(r['BPDA'], e), 0)}"
+                                                      for e in eps_list) + " |")
         L.append("")
     mc = res.get("md_curve")
     if mc:
@@ -893,7 +902,9 @@ def parse_args(argv=None):
     p.add_argument("--no-plot", action="store_true", help="skip the s_md curve and its PNG")
     p.add_argument("--smoke", action="store_true", help="toy sizes: the whole pipeline in well under a minute")
     p.add_argument("-o", "--out", default=DEFAULT_OUT, help="Markdown output (default bench/ROBUSTNESS.md)")
-    p.add_argument("--json", help="also write the raw results as JSON here")
+    p.add_argument("--json", help="raw results as JSON (default: the Markdown path with .json; --render reads it)")
+    p.add_argument("--render", metavar="JSON", help="only re-render the Markdown and PNG from a --json file of an "
+                   "earlier run (e.g. after editing bench/robustness_analysis.md)")
     return p.parse_args(argv)
 
 
@@ -911,8 +922,30 @@ def config_from_args(args) -> Config:
     return cfg
 
 
+def write_report(results, cfg, out, wall, command, plot_enabled=True) -> str | None:
+    out = os.path.abspath(out)
+    plot_path = os.path.splitext(out)[0].lower() + "_md_step.png"
+    plot_name = None
+    if plot_enabled and any(r.get("md_curve") for r in results):
+        plot(results, plot_path)
+        plot_name = os.path.basename(plot_path)
+    text = markdown(results, cfg, plot_name, wall, command)
+    tmp = out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, out)
+    return plot_path if plot_name else None
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.render:
+        with open(args.render, encoding="utf-8") as f:
+            doc = json.load(f)
+        cfg = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc["config"].items()})
+        plot_path = write_report(doc["results"], cfg, args.out, doc["wall_s"], doc["command"])
+        log(f"re-rendered {args.out}" + (f" and {plot_path}" if plot_path else "") + f" from {args.render}")
+        return 0
     cfg = config_from_args(args)
     names = [s.strip() for s in args.datasets.split(",") if s.strip()]
     for n in names:
@@ -922,21 +955,15 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     results = [run_dataset(n, cfg) for n in names]
     wall = time.perf_counter() - t0
-    out = os.path.abspath(args.out)
-    plot_path = os.path.splitext(out)[0].lower() + "_md_step.png"
-    plot_name = None
-    if cfg.md_plot:
-        plot(results, plot_path)
-        plot_name = os.path.basename(plot_path)
-    text = markdown(results, cfg, plot_name, wall, command)
-    tmp = out + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, out)
+    args.json = args.json or os.path.splitext(args.out)[0] + ".json"
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"config": dataclasses.asdict(cfg), "results": results}, f, indent=1, default=_json_default)
-    log(f"wrote {out}" + (f" and {plot_path}" if plot_name else "") + f" in {wall / 60:.1f} min")
+            json.dump({"command": command, "wall_s": wall, "config": dataclasses.asdict(cfg), "results": results}, f,
+                      indent=1, default=_json_default)
+        with open(args.json, encoding="utf-8") as f:  # render from the JSON form, exactly as --render does
+            results = json.load(f)["results"]
+    plot_path = write_report(results, cfg, args.out, wall, command, cfg.md_plot)
+    log(f"wrote {args.out}" + (f" and {plot_path}" if plot_path else "") + f" in {wall / 60:.1f} min")
     return 0
 
 
