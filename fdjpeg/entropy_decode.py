@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import kernel
+from .huffman import FAST_BITS
 
 # --- Slots of the int64 ``state`` array exchanged with the kernels ----------------------------------
 S_POS = 0  # offset of the next unread byte
@@ -281,20 +282,38 @@ def _block_row(blocks, b, mcu_row, mcu_col):
     )
 
 
+#: For the word-at-a-time refill: a uint64 of 0x01 bytes, and of 0x80 bytes as an int64.
+_ONES = np.int64(0x0101010101010101)
+_HIGHS = np.int64(-0x7F7F7F7F7F7F7F80)
+_LOW56 = np.int64(0x00FFFFFFFFFFFFFF)
+
+_FAST_MASK = (1 << FAST_BITS) - 1
+
+
 @kernel
 def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval,
-                       lookup, maxcode, valoffset, huffval, natural, state, log):
+                       lookup, maxcode, valoffset, huffval, fast, natural, state, log):
     """Decode one sequential (baseline or extended Huffman) scan into ``coef`` (rows of 64, natural order).
 
     Like libjpeg, the DC coefficient is always stored and an AC coefficient only when it is nonzero,
     so a component coded twice keeps the first scan's values where the second has zeros. ``natural``
     is the zigzag table padded with 63s: a corrupt run past the block's end lands on coefficient 63.
 
-    The common cases -- a code of up to 9 bits found in ``lookup`` with at least 9 bits buffered, value
-    bits already buffered -- are written out inline: Numba does not inline the helpers, and calling
-    them per symbol costs several times the decoding itself. Everything else goes through the
-    helpers, which refill exactly where libjpeg refills.
+    The bit buffer is refilled at exactly the points where the bit-serial helpers refill it (before a
+    symbol when fewer than 8 bits are buffered, before value bits when fewer than needed), so the
+    reader's position, and every byte count and offset reported, are the helpers'. What is fast:
+
+    * the refill loads 7 or 8 bytes in one step when none of the next 8 is 0xFF (no stuffing, no
+      marker, not near the end of the data); otherwise ``_fill`` goes byte by byte;
+    * ``fast`` (huffman.fast_lookup) decodes a code and its value bits with one table read whenever
+      the buffer holds them all, which is exactly when the helpers would not refill in between;
+      codes up to FAST_BITS long with longer values take the code from the same entry.
+
+    Everything else (long codes, codes cut by a refill, bad codes, data running out) goes through
+    ``_decode_symbol`` / ``_get_bits``. Numba does not inline those helpers, so the common paths are
+    written out here.
     """
+    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -307,9 +326,10 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
     next_restart = np.int64(0)
     nblocks = blocks.shape[0]
     for mcu_row in range(mcus_y):
+        row_good = mcu_row // imcu_div
         for mcu_col in range(mcus_x):
             if insufficient == 0:
-                last_good = mcu_row // imcu_div
+                last_good = row_good
             if restart_interval != 0:
                 if restarts_to_go == 0:
                     pos, marker, next_restart, discarded, insufficient = _process_restart(
@@ -322,37 +342,107 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
             if insufficient != 0:
                 continue  # out of data: the rest of the interval stays zero
             for b in range(nblocks):
-                row = _block_row(blocks, b, mcu_row, mcu_col)
+                row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                       + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
                 # T.81 F.2.2.1: DC difference.
                 t = blocks[b, B_DCTBL]
-                if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:
-                    entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
-                    bits -= entry >> 8
-                    s = np.int64(entry & 0xFF)
-                else:
-                    s, pos, buf, bits, marker, insufficient = _decode_symbol(
-                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
-                diff = np.int64(0)
-                if s != 0:
-                    if bits >= s:
-                        bits -= s
-                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
+                    if marker == 0 and pos + 8 <= n:
+                        w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
+                             | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
+                             | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
+                             | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
+                        x = ~w
+                        if ((x - _ONES) & ~x & _HIGHS) == 0:
+                            if bits == 0:
+                                buf = w
+                                bits = np.int64(64)
+                                pos += 8
+                            else:
+                                buf = (buf << 56) | ((w >> 8) & _LOW56)
+                                bits += 56
+                                pos += 7
+                        else:
+                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
                     else:
-                        v, pos, buf, bits, marker, insufficient = _get_bits(
-                            data, pos, buf, bits, marker, insufficient, s, log, state)
-                    diff = _extend(v, s)
+                        pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                if bits >= FAST_BITS:
+                    e = np.int64(fast[t, (buf >> (bits - FAST_BITS)) & _FAST_MASK])
+                else:
+                    e = np.int64(fast[t, (buf << (FAST_BITS - bits)) & _FAST_MASK])
+                tl = (e >> 12) & 15
+                if tl != 0 and tl <= bits:
+                    bits -= tl
+                    diff = e >> 16
+                else:
+                    cl = (e >> 8) & 15
+                    if cl != 0 and cl <= bits:
+                        bits -= cl
+                        s = e & 0xFF
+                    else:
+                        s, pos, buf, bits, marker, insufficient = _decode_symbol(
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
+                            log, state)
+                    diff = np.int64(0)
+                    if s != 0:
+                        if bits >= s:
+                            bits -= s
+                            v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                        else:
+                            v, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, s, log, state)
+                        diff = v
+                        if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
+                            diff = v - (np.int64(1) << s) + 1
                 ci = blocks[b, B_COMP]
-                dc = _wrap32(last_dc[ci] + diff)
+                dc = last_dc[ci] + diff
+                dc = ((dc + 2147483648) & 0xFFFFFFFF) - 2147483648  # C int arithmetic
                 last_dc[ci] = dc
-                coef[row, 0] = _wrap16(dc)
+                coef[row, 0] = ((dc + 32768) & 0xFFFF) - 32768  # (JCOEF)
                 # T.81 F.2.2.2: AC run/size symbols.
                 t = blocks[b, B_ACTBL]
                 k = 1
                 while k < 64:
-                    if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:
-                        entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
-                        bits -= entry >> 8
-                        rs = np.int64(entry & 0xFF)
+                    if bits < 8:  # refill, as above
+                        if marker == 0 and pos + 8 <= n:
+                            w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
+                                 | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
+                                 | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
+                                 | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
+                            x = ~w
+                            if ((x - _ONES) & ~x & _HIGHS) == 0:
+                                if bits == 0:
+                                    buf = w
+                                    bits = np.int64(64)
+                                    pos += 8
+                                else:
+                                    buf = (buf << 56) | ((w >> 8) & _LOW56)
+                                    bits += 56
+                                    pos += 7
+                            else:
+                                pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                        else:
+                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                    if bits >= FAST_BITS:
+                        e = np.int64(fast[t, (buf >> (bits - FAST_BITS)) & _FAST_MASK])
+                    else:
+                        e = np.int64(fast[t, (buf << (FAST_BITS - bits)) & _FAST_MASK])
+                    tl = (e >> 12) & 15
+                    if tl != 0 and tl <= bits:
+                        bits -= tl
+                        if (e & 15) != 0:
+                            k += (e >> 4) & 15
+                            coef[row, natural[k]] = e >> 16
+                            k += 1
+                            continue
+                        if (e & 0xFF) != 0xF0:
+                            break  # EOB
+                        k += 16  # ZRL
+                        continue
+                    cl = (e >> 8) & 15
+                    if cl != 0 and cl <= bits:
+                        bits -= cl
+                        rs = e & 0xFF
                     else:
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
                             data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
@@ -367,7 +457,9 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                         else:
                             v, pos, buf, bits, marker, insufficient = _get_bits(
                                 data, pos, buf, bits, marker, insufficient, s, log, state)
-                        coef[row, natural[k]] = _extend(v, s)
+                        if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
+                            v = v - (np.int64(1) << s) + 1
+                        coef[row, natural[k]] = v
                     else:
                         if r != 15:
                             break  # EOB

@@ -264,3 +264,40 @@ def decoder_tables(spec: HuffmanSpec, is_dc: bool) -> tuple[np.ndarray, np.ndarr
                 lookup[first : first + (1 << shift)] = (length << 8) | spec.values[p]
             p += 1
     return lookup, maxcode, valoffset, huffval
+
+
+#: Bits looked at by the decoder's combined code-and-value table (``fast_lookup``).
+FAST_BITS = 10
+
+
+def fast_lookup(spec: HuffmanSpec, is_dc: bool) -> np.ndarray:
+    """The decoder's combined table (stb's ``fast_ac``, jpeg-decoder's ``ac_lut``, extended to DC):
+    for the next ``FAST_BITS`` bits of the stream, one int32 holding
+
+    * bits 0-7: the symbol of the code they start with (DC: the size category; AC: run << 4 | size),
+    * bits 8-11: that code's length, 0 when it is longer than ``FAST_BITS`` (or no code matches),
+    * bits 12-15: code length plus the symbol's value bits when both fit in ``FAST_BITS``, else 0,
+    * bits 16-31: then the signed value those bits encode (T.81 F.12 EXTEND; 0 for EOB, ZRL and DC 0).
+
+    A decoder holding at least as many bits as an entry's length uses it without a refill; in that
+    case the bit-serial path (``decoder_tables``) would not refill either, so results are identical.
+    Validation is ``decoder_tables``'s, which the caller runs first.
+    """
+    codes, sizes = canonical_codes(spec)
+    fast = np.zeros(1 << FAST_BITS, dtype=np.int32)
+    for p, sym in enumerate(spec.values):
+        length = int(sizes[p])
+        if length > FAST_BITS:
+            break
+        s = sym if is_dc else sym & 15
+        shift = FAST_BITS - length
+        first = int(codes[p]) << shift
+        entry = np.full(1 << shift, (length << 8) | sym, dtype=np.int64)
+        if length + s <= FAST_BITS:
+            # The s bits after the code are the top bits of the remaining index bits.
+            v = np.arange(1 << shift, dtype=np.int64) >> (shift - s)
+            if s:
+                v = np.where(v < (1 << (s - 1)), v - (1 << s) + 1, v)
+            entry |= ((length + s) << 12) | (v << 16)
+        fast[first : first + (1 << shift)] = (entry & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+    return fast

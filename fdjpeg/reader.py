@@ -20,7 +20,7 @@ import numpy as np
 from . import entropy_decode as ed
 from .coefficients import JPEGCoefficients
 from .errors import JPEGError, JPEGWarning
-from .huffman import HuffmanSpec, HuffmanTableError, decoder_tables
+from .huffman import HuffmanSpec, HuffmanTableError, FAST_BITS, decoder_tables, fast_lookup
 from .parser import MAX_BLOCKS_IN_MCU, PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader, load_bytes
 from .progressive import (
     ProgressionState,
@@ -175,6 +175,7 @@ class _CoefficientReader:
         maxcode = np.full((8, 18), -1, dtype=np.int64)
         valoffset = np.zeros((8, 18), dtype=np.int64)
         huffval = np.zeros((8, 256), dtype=np.int32)
+        fast = np.zeros((8, 1 << FAST_BITS), dtype=np.int32)
         wanted = []
         for sc in scan.components:
             if dc:
@@ -189,12 +190,12 @@ class _CoefficientReader:
             key = (spec, is_dc)
             if key not in self._derived:
                 try:
-                    self._derived[key] = decoder_tables(spec, is_dc)
+                    self._derived[key] = (*decoder_tables(spec, is_dc), fast_lookup(spec, is_dc))
                 except HuffmanTableError as e:
                     raise JPEGError(f"bad {kind} Huffman table {slot}: {e}", scan.offset) from None
             index = slot if is_dc else 4 + slot
-            lookup[index], maxcode[index], valoffset[index], huffval[index] = self._derived[key]
-        return lookup, maxcode, valoffset, huffval
+            lookup[index], maxcode[index], valoffset[index], huffval[index], fast[index] = self._derived[key]
+        return lookup, maxcode, valoffset, huffval, fast
 
     def _on_scan(self, parser: MarkerParser, scan: ScanHeader) -> None:
         hdr = parser.header
@@ -223,18 +224,18 @@ class _CoefficientReader:
             if scan.ss == 0 and scan.ah == 0:
                 tables = self._tables(scan, dc=True, ac=False)
                 status = _decode_dc_first(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al,
-                                          *tables, state, log)
+                                          *tables[:4], state, log)
             elif scan.ss == 0:
                 status = _decode_dc_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al,
                                            state, log)
             elif scan.ah == 0:
                 tables = self._tables(scan, dc=False, ac=True)
                 status = _decode_ac_first(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
-                                          scan.se, scan.al, *tables, ZIGZAG_PADDED, state, log)
+                                          scan.se, scan.al, *tables[:4], ZIGZAG_PADDED, state, log)
             else:
                 tables = self._tables(scan, dc=False, ac=True)
                 status = _decode_ac_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
-                                           scan.se, scan.al, *tables, ZIGZAG_PADDED, state, log)
+                                           scan.se, scan.al, *tables[:4], ZIGZAG_PADDED, state, log)
         self._collect_log()
         if status == ed.ERR_DC_RANGE:
             raise JPEGError("DC coefficient out of range: the DC prediction of a progressive scan overflows "
