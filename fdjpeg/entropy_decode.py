@@ -347,7 +347,7 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                 # T.81 F.2.2.1: DC difference.
                 t = blocks[b, B_DCTBL]
                 if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
-                    if marker == 0 and pos + 8 <= n:
+                    if marker == 0 and pos >= 0 and pos + 8 <= n:
                         w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
                              | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
                              | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
@@ -366,10 +366,9 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                             pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
                     else:
                         pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
-                if bits >= FAST_BITS:
-                    e = np.int64(fast[t, (buf >> (bits - FAST_BITS)) & _FAST_MASK])
-                else:
-                    e = np.int64(fast[t, (buf << (FAST_BITS - bits)) & _FAST_MASK])
+                # The next FAST_BITS bits, zero-padded: the buffered bits left-aligned, then the top ones.
+                # With nothing buffered (bits = 0) the index is junk, but no entry's length fits.
+                e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
                 tl = (e >> 12) & 15
                 if tl != 0 and tl <= bits:
                     bits -= tl
@@ -404,7 +403,7 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                 k = 1
                 while k < 64:
                     if bits < 8:  # refill, as above
-                        if marker == 0 and pos + 8 <= n:
+                        if marker == 0 and pos >= 0 and pos + 8 <= n:
                             w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
                                  | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
                                  | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
@@ -423,16 +422,13 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                                 pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
                         else:
                             pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
-                    if bits >= FAST_BITS:
-                        e = np.int64(fast[t, (buf >> (bits - FAST_BITS)) & _FAST_MASK])
-                    else:
-                        e = np.int64(fast[t, (buf << (FAST_BITS - bits)) & _FAST_MASK])
+                    e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
                     tl = (e >> 12) & 15
                     if tl != 0 and tl <= bits:
                         bits -= tl
                         if (e & 15) != 0:
                             k += (e >> 4) & 15
-                            coef[row, natural[k]] = e >> 16
+                            coef[row, natural[k & 127]] = e >> 16
                             k += 1
                             continue
                         if (e & 0xFF) != 0xF0:
@@ -459,7 +455,7 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                                 data, pos, buf, bits, marker, insufficient, s, log, state)
                         if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
                             v = v - (np.int64(1) << s) + 1
-                        coef[row, natural[k]] = v
+                        coef[row, natural[k & 127]] = v
                     else:
                         if r != 15:
                             break  # EOB

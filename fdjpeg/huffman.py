@@ -267,7 +267,7 @@ def decoder_tables(spec: HuffmanSpec, is_dc: bool) -> tuple[np.ndarray, np.ndarr
 
 
 #: Bits looked at by the decoder's combined code-and-value table (``fast_lookup``).
-FAST_BITS = 10
+FAST_BITS = 11
 
 
 def fast_lookup(spec: HuffmanSpec, is_dc: bool) -> np.ndarray:

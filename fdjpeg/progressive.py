@@ -21,8 +21,14 @@ import numpy as np
 from ._jit import kernel
 from .entropy_decode import (
     B_ACTBL,
+    B_BASE,
     B_COMP,
     B_DCTBL,
+    B_DX,
+    B_DY,
+    B_H,
+    B_STRIDE,
+    B_V,
     ERR_DC_RANGE,
     OK,
     S_DISCARDED,
@@ -31,15 +37,14 @@ from .entropy_decode import (
     S_MARKER,
     S_POS,
     W_BAD_CODE,
-    _block_row,
     _decode_symbol,
-    _extend,
+    _fill,
     _get_bits,
     _log,
     _process_restart,
-    _wrap16,
 )
 from .errors import JPEGError
+from .huffman import FAST_BITS
 
 _INT_MAX = 2147483647
 _INT_MIN = -2147483648
@@ -99,28 +104,24 @@ class ProgressionState:
             cur[ss : se + 1] = al
 
 
-@kernel
-def _restart_if_due(data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
-                    restart_interval, log, state):
-    """The restart bookkeeping every progressive MCU starts with. Returns the new reader state and
-    whether predictions and the EOB run must be reset."""
-    reset = False
-    if restart_interval != 0:
-        if restarts_to_go == 0:
-            pos, marker, next_restart, discarded, insufficient = _process_restart(
-                data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
-            buf = np.int64(0)
-            bits = np.int64(0)
-            restarts_to_go = restart_interval
-            reset = True
-        restarts_to_go -= 1
-    return pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset
+#: For the word-at-a-time refill (see entropy_decode._decode_sequential).
+_ONES = np.int64(0x0101010101010101)
+_HIGHS = np.int64(-0x7F7F7F7F7F7F7F80)
+_LOW56 = np.int64(0x00FFFFFFFFFFFFFF)
+_FAST_MASK = (1 << FAST_BITS) - 1
+
+# The kernels below follow entropy_decode._decode_sequential: refills at exactly the helpers' points
+# (7-8 bytes at once away from FF bytes), symbols through the combined table ``fast`` when the buffer
+# holds code and value bits, the bit-serial helpers otherwise, the restart bookkeeping of every MCU
+# written out (Numba does not inline helpers that return tuples; calling them per MCU or per symbol
+# costs more than the decoding).
 
 
 @kernel
 def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, al,
-                     lookup, maxcode, valoffset, huffval, state, log):
+                     lookup, maxcode, valoffset, huffval, fast, state, log):
     """DC first scan (T.81 G.1.2.1): DPCM differences as in sequential mode, stored shifted left by Al."""
+    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -128,46 +129,83 @@ def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
     buf = np.int64(0)
     bits = np.int64(0)
     insufficient = np.int64(0)
-    last_dc = np.zeros(4, dtype=np.int64)
     restarts_to_go = restart_interval
     next_restart = np.int64(0)
+    last_dc = np.zeros(4, dtype=np.int64)
+    nblocks = blocks.shape[0]
     for mcu_row in range(mcus_y):
+        row_good = mcu_row // imcu_div
         for mcu_col in range(mcus_x):
             if insufficient == 0:
-                last_good = mcu_row // imcu_div
-            pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset = _restart_if_due(
-                data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
-                restart_interval, log, state)
-            if reset:
-                last_dc[:] = 0
+                last_good = row_good
+            if restart_interval != 0:
+                if restarts_to_go == 0:
+                    pos, marker, next_restart, discarded, insufficient = _process_restart(
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                    buf = np.int64(0)
+                    bits = np.int64(0)
+                    restarts_to_go = restart_interval
+                    last_dc[:] = 0
+                restarts_to_go -= 1
             if insufficient != 0:
                 continue
-            for b in range(blocks.shape[0]):
+            for b in range(nblocks):
                 t = blocks[b, B_DCTBL]
-                if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:  # inline fast path
-                    entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
-                    bits -= entry >> 8
-                    s = np.int64(entry & 0xFF)
-                else:
-                    s, pos, buf, bits, marker, insufficient = _decode_symbol(
-                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
-                diff = np.int64(0)
-                if s != 0:
-                    if bits >= s:
-                        bits -= s
-                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                if bits < 8:  # refill: 7-8 bytes at once when no FF is near (see _decode_sequential)
+                    if marker == 0 and pos >= 0 and pos + 8 <= n:
+                        w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
+                             | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
+                             | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
+                             | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
+                        x = ~w
+                        if ((x - _ONES) & ~x & _HIGHS) == 0:
+                            if bits == 0:
+                                buf = w
+                                bits = np.int64(64)
+                                pos += 8
+                            else:
+                                buf = (buf << 56) | ((w >> 8) & _LOW56)
+                                bits += 56
+                                pos += 7
+                        else:
+                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
                     else:
-                        v, pos, buf, bits, marker, insufficient = _get_bits(
-                            data, pos, buf, bits, marker, insufficient, s, log, state)
-                    diff = _extend(v, s)
+                        pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
+                tl = (e >> 12) & 15
+                if tl != 0 and tl <= bits:  # code and value bits in one step
+                    bits -= tl
+                    rs = e & 0xFF
+                    v = e >> 16
+                else:
+                    cl = (e >> 8) & 15
+                    if cl != 0 and cl <= bits:
+                        bits -= cl
+                        rs = e & 0xFF
+                    else:
+                        rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                    s = rs 
+                    v = np.int64(0)
+                    if s != 0:
+                        if bits >= s:
+                            bits -= s
+                            v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                        else:
+                            v, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, s, log, state)
+                        if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
+                            v = v - (np.int64(1) << s) + 1
                 ci = blocks[b, B_COMP]
                 last = last_dc[ci]
-                if (last >= 0 and diff > _INT_MAX - last) or (last < 0 and diff < _INT_MIN - last):
+                if (last >= 0 and v > _INT_MAX - last) or (last < 0 and v < _INT_MIN - last):
                     state[S_ERROR_POS] = pos
                     return ERR_DC_RANGE
-                last += diff
+                last += v
                 last_dc[ci] = last
-                coef[_block_row(blocks, b, mcu_row, mcu_col), 0] = _wrap16(last << al)
+                row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                       + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
+                coef[row, 0] = (((last << al) + 32768) & 0xFFFF) - 32768
     state[S_POS] = pos
     state[S_MARKER] = marker
     state[S_DISCARDED] = discarded
@@ -181,6 +219,7 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
 
     Like libjpeg, the out-of-data flag is not consulted: zero bits change nothing.
     """
+    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -191,14 +230,22 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
     restarts_to_go = restart_interval
     next_restart = np.int64(0)
     p1 = np.int64(1) << al
+    nblocks = blocks.shape[0]
     for mcu_row in range(mcus_y):
+        row_good = mcu_row // imcu_div
         for mcu_col in range(mcus_x):
             if insufficient == 0:
-                last_good = mcu_row // imcu_div
-            pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset = _restart_if_due(
-                data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
-                restart_interval, log, state)
-            for b in range(blocks.shape[0]):
+                last_good = row_good
+            if restart_interval != 0:
+                if restarts_to_go == 0:
+                    pos, marker, next_restart, discarded, insufficient = _process_restart(
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                    buf = np.int64(0)
+                    bits = np.int64(0)
+                    restarts_to_go = restart_interval
+                    pass
+                restarts_to_go -= 1
+            for b in range(nblocks):
                 if bits >= 1:
                     bits -= 1
                     bit = (buf >> bits) & 1
@@ -206,8 +253,9 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                     bit, pos, buf, bits, marker, insufficient = _get_bits(
                         data, pos, buf, bits, marker, insufficient, 1, log, state)
                 if bit != 0:
-                    row = _block_row(blocks, b, mcu_row, mcu_col)
-                    coef[row, 0] = _wrap16(np.int64(coef[row, 0]) | p1)
+                    row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                           + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
+                    coef[row, 0] = ((np.int64(coef[row, 0] | p1) + 32768) & 0xFFFF) - 32768
     state[S_POS] = pos
     state[S_MARKER] = marker
     state[S_DISCARDED] = discarded
@@ -217,9 +265,11 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
 
 @kernel
 def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
-                     lookup, maxcode, valoffset, huffval, natural, state, log):
+                     lookup, maxcode, valoffset, huffval, fast, natural, state, log):
     """AC first scan of one component (T.81 G.1.2.2): run/size symbols over the band Ss..Se, values
-    shifted left by Al, and EOBn symbols that end this band in the next 2**n + bits blocks too."""
+    shifted left by Al, and EOBn symbols that end this band in the next 2**n + bits blocks too.
+    ``natural``: the padded zigzag table as uint8, 128 entries (indexed with k & 127)."""
+    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -232,47 +282,88 @@ def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
     eobrun = np.int64(0)
     t = blocks[0, B_ACTBL]
     for mcu_row in range(mcus_y):
+        row_good = mcu_row // imcu_div
         for mcu_col in range(mcus_x):
             if insufficient == 0:
-                last_good = mcu_row // imcu_div
-            pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset = _restart_if_due(
-                data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
-                restart_interval, log, state)
-            if reset:
-                eobrun = np.int64(0)
+                last_good = row_good
+            if restart_interval != 0:
+                if restarts_to_go == 0:
+                    pos, marker, next_restart, discarded, insufficient = _process_restart(
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                    buf = np.int64(0)
+                    bits = np.int64(0)
+                    restarts_to_go = restart_interval
+                    eobrun = np.int64(0)
+                restarts_to_go -= 1
             if insufficient != 0:
                 continue
             if eobrun > 0:
                 eobrun -= 1  # this block is inside an end-of-band run: nothing coded
                 continue
-            row = _block_row(blocks, 0, mcu_row, mcu_col)
+            row = (blocks[0, B_BASE] + (mcu_row * blocks[0, B_V] + blocks[0, B_DY]) * blocks[0, B_STRIDE]
+                   + mcu_col * blocks[0, B_H] + blocks[0, B_DX])
             k = ss
             while k <= se:
-                if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:  # inline fast path
-                    entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
-                    bits -= entry >> 8
-                    rs = np.int64(entry & 0xFF)
-                else:
-                    rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
-                r = rs >> 4
-                s = rs & 15
-                if s != 0:
-                    k += r
-                    if bits >= s:
-                        bits -= s
-                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                if bits < 8:  # refill: 7-8 bytes at once when no FF is near (see _decode_sequential)
+                    if marker == 0 and pos >= 0 and pos + 8 <= n:
+                        w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
+                             | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
+                             | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
+                             | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
+                        x = ~w
+                        if ((x - _ONES) & ~x & _HIGHS) == 0:
+                            if bits == 0:
+                                buf = w
+                                bits = np.int64(64)
+                                pos += 8
+                            else:
+                                buf = (buf << 56) | ((w >> 8) & _LOW56)
+                                bits += 56
+                                pos += 7
+                        else:
+                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
                     else:
-                        v, pos, buf, bits, marker, insufficient = _get_bits(
-                            data, pos, buf, bits, marker, insufficient, s, log, state)
-                    coef[row, natural[k]] = _wrap16(_extend(v, s) << al)
+                        pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
+                tl = (e >> 12) & 15
+                if tl != 0 and tl <= bits:  # code and value bits in one step
+                    bits -= tl
+                    rs = e & 0xFF
+                    v = e >> 16
+                else:
+                    cl = (e >> 8) & 15
+                    if cl != 0 and cl <= bits:
+                        bits -= cl
+                        rs = e & 0xFF
+                    else:
+                        rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                    s = rs & 15
+                    v = np.int64(0)
+                    if s != 0:
+                        if bits >= s:
+                            bits -= s
+                            v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                        else:
+                            v, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, s, log, state)
+                        if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
+                            v = v - (np.int64(1) << s) + 1
+                r = rs >> 4
+                if (rs & 15) != 0:
+                    k += r
+                    coef[row, natural[k & 127]] = (((v << al) + 32768) & 0xFFFF) - 32768
                 elif r == 15:
                     k += 15  # ZRL
                 else:
                     eobrun = np.int64(1) << r  # EOBr: 2**r blocks, plus r appended bits
                     if r != 0:
-                        extra, pos, buf, bits, marker, insufficient = _get_bits(
-                            data, pos, buf, bits, marker, insufficient, r, log, state)
+                        if bits >= r:
+                            bits -= r
+                            extra = (buf >> bits) & ((np.int64(1) << r) - 1)
+                        else:
+                            extra, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, r, log, state)
                         eobrun += extra
                     eobrun -= 1  # this block is the first of the run
                     break
@@ -285,26 +376,17 @@ def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
 
 
 @kernel
-def _corrected(coefficient, p1, m1):
-    """A correction bit of 1 for a nonzero coefficient (T.81 G.1.2.3): its magnitude grows by 2**Al,
-    unless that bit is already set (libjpeg's guard against a repeated refinement)."""
-    cur = np.int64(coefficient)
-    if (cur & p1) != 0:
-        return _wrap16(cur)
-    if cur >= 0:
-        return _wrap16(cur + p1)
-    return _wrap16(cur + m1)
-
-
-@kernel
 def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
-                      lookup, maxcode, valoffset, huffval, natural, state, log):
+                      lookup, maxcode, valoffset, huffval, fast, natural, state, log):
     """AC refinement scan of one component (T.81 G.1.2.3, jdphuff.c decode_mcu_AC_refine).
 
     Each symbol places one newly nonzero coefficient (+-2**Al) after skipping r still-zero ones;
-    coefficients already nonzero that are passed over receive a correction bit each. Inside an EOB
-    run only the correction bits are coded.
+    coefficients already nonzero that are passed over receive a correction bit each (their magnitude
+    grows by 2**Al unless that bit is already set: libjpeg's guard against a repeated refinement).
+    Inside an EOB run only the correction bits are coded. The combined table is used only for
+    symbols of size 0 or 1: a refinement symbol is followed by one sign bit whatever its size.
     """
+    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -319,60 +401,101 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
     p1 = np.int64(1) << al
     m1 = -p1
     for mcu_row in range(mcus_y):
+        row_good = mcu_row // imcu_div
         for mcu_col in range(mcus_x):
             if insufficient == 0:
-                last_good = mcu_row // imcu_div
-            pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go, reset = _restart_if_due(
-                data, pos, buf, bits, marker, next_restart, discarded, insufficient, restarts_to_go,
-                restart_interval, log, state)
-            if reset:
-                eobrun = np.int64(0)
+                last_good = row_good
+            if restart_interval != 0:
+                if restarts_to_go == 0:
+                    pos, marker, next_restart, discarded, insufficient = _process_restart(
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                    buf = np.int64(0)
+                    bits = np.int64(0)
+                    restarts_to_go = restart_interval
+                    eobrun = np.int64(0)
+                restarts_to_go -= 1
             if insufficient != 0:
                 continue
-            row = _block_row(blocks, 0, mcu_row, mcu_col)
+            row = (blocks[0, B_BASE] + (mcu_row * blocks[0, B_V] + blocks[0, B_DY]) * blocks[0, B_STRIDE]
+                   + mcu_col * blocks[0, B_H] + blocks[0, B_DX])
             k = ss
             if eobrun == 0:
                 while k <= se:
-                    if bits >= 9 and lookup[t, (buf >> (bits - 9)) & 0x1FF] != 0:  # inline fast path
-                        entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
-                        bits -= entry >> 8
-                        rs = np.int64(entry & 0xFF)
-                    else:
-                        rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
-                            log, state)
-                    r = rs >> 4
-                    s = rs & 15
-                    value = np.int64(0)
-                    if s != 0:
-                        if s != 1:  # a newly nonzero coefficient is always +-1 at this bit
-                            _log(log, state, W_BAD_CODE, 0, 0, pos)
-                        if bits >= 1:
-                            bits -= 1
-                            sign = (buf >> bits) & 1
+                    if bits < 8:  # refill: 7-8 bytes at once when no FF is near (see _decode_sequential)
+                        if marker == 0 and pos >= 0 and pos + 8 <= n:
+                            w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
+                                 | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
+                                 | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
+                                 | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
+                            x = ~w
+                            if ((x - _ONES) & ~x & _HIGHS) == 0:
+                                if bits == 0:
+                                    buf = w
+                                    bits = np.int64(64)
+                                    pos += 8
+                                else:
+                                    buf = (buf << 56) | ((w >> 8) & _LOW56)
+                                    bits += 56
+                                    pos += 7
+                            else:
+                                pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
                         else:
-                            sign, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, 1, log, state)
-                        value = p1 if sign != 0 else m1
-                    elif r != 15:
+                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                    e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
+                    tl = (e >> 12) & 15
+                    if tl != 0 and tl <= bits and (e & 15) <= 1:
+                        bits -= tl
+                        rs = e & 0xFF
+                        value = np.int64(0)
+                        if (e & 15) != 0:
+                            value = p1 if e > 0 else m1  # the table's value is +1 or -1
+                    else:
+                        cl = (e >> 8) & 15
+                        if cl != 0 and cl <= bits:
+                            bits -= cl
+                            rs = e & 0xFF
+                        else:
+                            rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                                data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
+                                log, state)
+                        value = np.int64(0)
+                        if (rs & 15) != 0:
+                            if (rs & 15) != 1:  # a newly nonzero coefficient is always +-1 at this bit
+                                _log(log, state, W_BAD_CODE, 0, 0, pos)
+                            if bits >= 1:
+                                bits -= 1
+                                sign = (buf >> bits) & 1
+                            else:
+                                sign, pos, buf, bits, marker, insufficient = _get_bits(
+                                    data, pos, buf, bits, marker, insufficient, 1, log, state)
+                            value = p1 if sign != 0 else m1
+                    r = rs >> 4
+                    if (rs & 15) == 0 and r != 15:
                         eobrun = np.int64(1) << r
                         if r != 0:
-                            extra, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, r, log, state)
+                            if bits >= r:
+                                bits -= r
+                                extra = (buf >> bits) & ((np.int64(1) << r) - 1)
+                            else:
+                                extra, pos, buf, bits, marker, insufficient = _get_bits(
+                                    data, pos, buf, bits, marker, insufficient, r, log, state)
                             eobrun += extra
                         break
                     # Skip r zero coefficients (16 for ZRL), refining the nonzero ones passed over.
                     while True:
-                        z = natural[k]
+                        z = natural[k & 127]
                         if coef[row, z] != 0:
-                            if bits >= 1:  # inline: one correction bit (T.81 G.1.2.3)
+                            if bits >= 1:
                                 bits -= 1
                                 bit = (buf >> bits) & 1
                             else:
                                 bit, pos, buf, bits, marker, insufficient = _get_bits(
                                     data, pos, buf, bits, marker, insufficient, 1, log, state)
-                            if bit != 0:
-                                coef[row, z] = _corrected(coef[row, z], p1, m1)
+                            if bit != 0:  # T.81 G.1.2.3: the magnitude grows by 2**Al, unless that bit is already set
+                                cur = np.int64(coef[row, z])
+                                if (cur & p1) == 0:
+                                    cur += p1 if cur >= 0 else m1
+                                    coef[row, z] = ((cur + 32768) & 0xFFFF) - 32768
                         else:
                             r -= 1
                             if r < 0:
@@ -381,12 +504,12 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                         if k > se:
                             break
                     if value != 0:
-                        coef[row, natural[k]] = value
+                        coef[row, natural[k & 127]] = value
                     k += 1
             if eobrun > 0:
                 # Inside an EOB run: only correction bits for the nonzero coefficients left in the band.
                 while k <= se:
-                    z = natural[k]
+                    z = natural[k & 127]
                     if coef[row, z] != 0:
                         if bits >= 1:
                             bits -= 1
@@ -394,8 +517,11 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                         else:
                             bit, pos, buf, bits, marker, insufficient = _get_bits(
                                 data, pos, buf, bits, marker, insufficient, 1, log, state)
-                        if bit != 0:
-                            coef[row, z] = _corrected(coef[row, z], p1, m1)
+                        if bit != 0:  # T.81 G.1.2.3: the magnitude grows by 2**Al, unless that bit is already set
+                            cur = np.int64(coef[row, z])
+                            if (cur & p1) == 0:
+                                cur += p1 if cur >= 0 else m1
+                                coef[row, z] = ((cur + 32768) & 0xFFFF) - 32768
                     k += 1
                 eobrun -= 1
     state[S_POS] = pos

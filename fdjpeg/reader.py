@@ -40,6 +40,11 @@ _WARNING_TEXT = {
     ed.W_EOF: PREMATURE_EOF,
 }
 
+#: ZIGZAG_PADDED as uint8 padded to 128 entries: kernels index it with ``k & 127`` and the unsigned
+#: entries need no negative-index handling.
+_NATURAL_U8 = np.concatenate([ZIGZAG_PADDED, np.full(128 - len(ZIGZAG_PADDED), 63)]).astype(np.uint8)
+_NATURAL_U8.setflags(write=False)
+
 #: A marker that ends entropy-coded data: FF (any fill FFs) then a code other than 00 and RSTn.
 _SCAN_END = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
 
@@ -217,25 +222,25 @@ class _CoefficientReader:
                            f"Al={scan.al} (expected 0, 63, 0, 0; ignored)", scan.offset)
             tables = self._tables(scan, dc=True, ac=True)
             status = ed._decode_sequential(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, *tables,
-                                           ZIGZAG_PADDED, state, log)
+                                           _NATURAL_U8, state, log)
         else:
             self.progression.start_scan([sc.index for sc in scan.components], scan.ss, scan.se, scan.ah,
                                         scan.al, scan.offset, self._warn)
             if scan.ss == 0 and scan.ah == 0:
                 tables = self._tables(scan, dc=True, ac=False)
                 status = _decode_dc_first(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al,
-                                          *tables[:4], state, log)
+                                          *tables, state, log)
             elif scan.ss == 0:
                 status = _decode_dc_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al,
                                            state, log)
             elif scan.ah == 0:
                 tables = self._tables(scan, dc=False, ac=True)
                 status = _decode_ac_first(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
-                                          scan.se, scan.al, *tables[:4], ZIGZAG_PADDED, state, log)
+                                          scan.se, scan.al, *tables, _NATURAL_U8, state, log)
             else:
                 tables = self._tables(scan, dc=False, ac=True)
                 status = _decode_ac_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
-                                           scan.se, scan.al, *tables[:4], ZIGZAG_PADDED, state, log)
+                                           scan.se, scan.al, *tables, _NATURAL_U8, state, log)
         self._collect_log()
         if status == ed.ERR_DC_RANGE:
             raise JPEGError("DC coefficient out of range: the DC prediction of a progressive scan overflows "
