@@ -107,8 +107,12 @@ def _fill(data, pos, buf, bits, marker, log, state):
     leniency); FF followed by anything else is a marker, consumed and remembered in ``marker``."""
     if marker != 0:
         return pos, buf, bits, marker
+    n = data.shape[0]
     while bits < _MIN_GET_BITS:
-        c = _byte_at(data, pos)
+        if 0 <= pos < n:  # _byte_at, written out: this loop runs for every byte near an FF
+            c = np.int64(data[pos])
+        else:
+            c = _byte_at(data, pos)
         pos += 1
         if c == 0xFF:
             c2 = _byte_at(data, pos)

@@ -17,6 +17,7 @@ previous ones (refining a coefficient never sent, sending it twice) is only a wa
 from __future__ import annotations
 
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ._jit import kernel
 from .entropy_decode import (
@@ -243,7 +244,6 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                     buf = np.int64(0)
                     bits = np.int64(0)
                     restarts_to_go = restart_interval
-                    pass
                 restarts_to_go -= 1
             for b in range(nblocks):
                 if bits >= 1:
@@ -255,7 +255,7 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                 if bit != 0:
                     row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
                            + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
-                    coef[row, 0] = ((np.int64(coef[row, 0] | p1) + 32768) & 0xFFFF) - 32768
+                    coef[row, 0] = (((np.int64(coef[row, 0]) | p1) + 32768) & 0xFFFF) - 32768
     state[S_POS] = pos
     state[S_MARKER] = marker
     state[S_DISCARDED] = discarded
@@ -264,11 +264,12 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
 
 
 @kernel
-def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
+def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
                      lookup, maxcode, valoffset, huffval, fast, natural, state, log):
     """AC first scan of one component (T.81 G.1.2.2): run/size symbols over the band Ss..Se, values
     shifted left by Al, and EOBn symbols that end this band in the next 2**n + bits blocks too.
-    ``natural``: the padded zigzag table as uint8, 128 entries (indexed with k & 127)."""
+    ``natural``: the padded zigzag table as uint8, 128 entries (indexed with k & 127). ``nzmap``: see
+    ``_decode_ac_refine``; kept up to date with every coefficient stored."""
     n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
@@ -303,6 +304,7 @@ def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
             row = (blocks[0, B_BASE] + (mcu_row * blocks[0, B_V] + blocks[0, B_DY]) * blocks[0, B_STRIDE]
                    + mcu_col * blocks[0, B_H] + blocks[0, B_DX])
             k = ss
+            mp = nzmap[row]
             while k <= se:
                 if bits < 8:  # refill: 7-8 bytes at once when no FF is near (see _decode_sequential)
                     if marker == 0 and pos >= 0 and pos + 8 <= n:
@@ -352,7 +354,10 @@ def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
                 r = rs >> 4
                 if (rs & 15) != 0:
                     k += r
-                    coef[row, natural[k & 127]] = (((v << al) + 32768) & 0xFFFF) - 32768
+                    v = (((v << al) + 32768) & 0xFFFF) - 32768
+                    coef[row, natural[k & 127]] = v
+                    kbit = np.int64(1) << min(k, 63)  # past 63 the padded table stores at 63
+                    mp = (mp | kbit) if v != 0 else (mp & ~kbit)  # v << Al can wrap to 0 in 16 bits
                 elif r == 15:
                     k += 15  # ZRL
                 else:
@@ -368,6 +373,7 @@ def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
                     eobrun -= 1  # this block is the first of the run
                     break
                 k += 1
+            nzmap[row] = mp
     state[S_POS] = pos
     state[S_MARKER] = marker
     state[S_DISCARDED] = discarded
@@ -376,7 +382,7 @@ def _decode_ac_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
 
 
 @kernel
-def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
+def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
                       lookup, maxcode, valoffset, huffval, fast, natural, state, log):
     """AC refinement scan of one component (T.81 G.1.2.3, jdphuff.c decode_mcu_AC_refine).
 
@@ -385,6 +391,11 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
     grows by 2**Al unless that bit is already set: libjpeg's guard against a repeated refinement).
     Inside an EOB run only the correction bits are coded. The combined table is used only for
     symbols of size 0 or 1: a refinement symbol is followed by one sign bit whatever its size.
+
+    ``nzmap[row]`` has bit k set when the block's coefficient at zigzag position k is nonzero (the AC
+    kernels maintain it; bit 0 is unused). Zero runs are skipped and the coefficients that receive
+    correction bits found by counting trailing zeros, instead of testing all 63 coefficients of
+    every block; the bits are read in the same order.
     """
     n = data.shape[0]
     pos = state[S_POS]
@@ -400,6 +411,7 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
     t = blocks[0, B_ACTBL]
     p1 = np.int64(1) << al
     m1 = -p1
+    band_end = np.int64(-1) if se >= 63 else (np.int64(1) << (se + 1)) - 1  # bits 0..Se
     for mcu_row in range(mcus_y):
         row_good = mcu_row // imcu_div
         for mcu_col in range(mcus_x):
@@ -419,6 +431,7 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
             row = (blocks[0, B_BASE] + (mcu_row * blocks[0, B_V] + blocks[0, B_DY]) * blocks[0, B_STRIDE]
                    + mcu_col * blocks[0, B_H] + blocks[0, B_DX])
             k = ss
+            mp = nzmap[row]
             if eobrun == 0:
                 while k <= se:
                     if bits < 8:  # refill: 7-8 bytes at once when no FF is near (see _decode_sequential)
@@ -483,47 +496,59 @@ def _decode_ac_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                         break
                     # Skip r zero coefficients (16 for ZRL), refining the nonzero ones passed over.
                     while True:
-                        z = natural[k & 127]
-                        if coef[row, z] != 0:
-                            if bits >= 1:
-                                bits -= 1
-                                bit = (buf >> bits) & 1
-                            else:
-                                bit, pos, buf, bits, marker, insufficient = _get_bits(
-                                    data, pos, buf, bits, marker, insufficient, 1, log, state)
-                            if bit != 0:  # T.81 G.1.2.3: the magnitude grows by 2**Al, unless that bit is already set
-                                cur = np.int64(coef[row, z])
-                                if (cur & p1) == 0:
-                                    cur += p1 if cur >= 0 else m1
-                                    coef[row, z] = ((cur + 32768) & 0xFFFF) - 32768
+                        # Zero coefficients from k on: up to the next nonzero one or past the band.
+                        zeros = trailing_zeros(mp >> k)
+                        if zeros > se + 1 - k:
+                            zeros = se + 1 - k
+                        if r < zeros:
+                            k += r  # the zero coefficient that becomes nonzero
+                            break
+                        r -= zeros
+                        k += zeros
+                        if k > se:
+                            break
+                        if bits >= 1:  # coefficient k is nonzero: one correction bit
+                            bits -= 1
+                            bit = (buf >> bits) & 1
                         else:
-                            r -= 1
-                            if r < 0:
-                                break  # reached the zero coefficient that becomes nonzero
+                            bit, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, 1, log, state)
+                        # T.81 G.1.2.3: a 1 bit grows the magnitude by 2**Al, unless that bit is already set
+                        # (libjpeg's guard against a repeated refinement). Branch-free: the bits are random.
+                        z = natural[k & 127]
+                        cur = np.int64(coef[row, z])
+                        inc = p1 if cur >= 0 else m1
+                        if (cur & p1) != 0:
+                            inc = 0
+                        coef[row, z] = ((cur + inc * bit + 32768) & 0xFFFF) - 32768
                         k += 1
                         if k > se:
                             break
                     if value != 0:
                         coef[row, natural[k & 127]] = value
+                        mp |= np.int64(1) << min(k, 63)  # past 63 the padded table stores at 63
                     k += 1
             if eobrun > 0:
                 # Inside an EOB run: only correction bits for the nonzero coefficients left in the band.
-                while k <= se:
-                    z = natural[k & 127]
-                    if coef[row, z] != 0:
+                if k <= se:
+                    nonzero = ((mp >> k) << k) & band_end
+                    while nonzero != 0:
+                        k = trailing_zeros(nonzero)
+                        nonzero &= nonzero - 1
                         if bits >= 1:
                             bits -= 1
                             bit = (buf >> bits) & 1
                         else:
                             bit, pos, buf, bits, marker, insufficient = _get_bits(
                                 data, pos, buf, bits, marker, insufficient, 1, log, state)
-                        if bit != 0:  # T.81 G.1.2.3: the magnitude grows by 2**Al, unless that bit is already set
-                            cur = np.int64(coef[row, z])
-                            if (cur & p1) == 0:
-                                cur += p1 if cur >= 0 else m1
-                                coef[row, z] = ((cur + 32768) & 0xFFFF) - 32768
-                    k += 1
+                        z = natural[k & 127]  # correction, as above
+                        cur = np.int64(coef[row, z])
+                        inc = p1 if cur >= 0 else m1
+                        if (cur & p1) != 0:
+                            inc = 0
+                        coef[row, z] = ((cur + inc * bit + 32768) & 0xFFFF) - 32768
                 eobrun -= 1
+            nzmap[row] = mp
     state[S_POS] = pos
     state[S_MARKER] = marker
     state[S_DISCARDED] = discarded

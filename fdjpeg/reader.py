@@ -106,6 +106,7 @@ class _CoefficientReader:
         self.real: list[tuple[int, int]] = []  # width/height in blocks per component (T.81 A.2.1)
         self.latched: list[np.ndarray | None] = []
         self.progression: ProgressionState | None = None
+        self.nzmap: np.ndarray | None = None
         self.last_good = 0
         self._derived: dict[tuple[HuffmanSpec, bool], tuple] = {}
         self.state = np.zeros(ed.STATE_SIZE, dtype=np.int64)
@@ -133,6 +134,8 @@ class _CoefficientReader:
         self.latched = [None] * len(hdr.components)
         if hdr.progressive:
             self.progression = ProgressionState(len(hdr.components))
+            # Per block, bit k set when its zigzag coefficient k is nonzero (kept by the AC kernels).
+            self.nzmap = np.zeros(base, dtype=np.int64)
 
     # --- per scan ------------------------------------------------------------------------------------
 
@@ -235,11 +238,11 @@ class _CoefficientReader:
                                            state, log)
             elif scan.ah == 0:
                 tables = self._tables(scan, dc=False, ac=True)
-                status = _decode_ac_first(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
+                status = _decode_ac_first(data, store, self.nzmap, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
                                           scan.se, scan.al, *tables, _NATURAL_U8, state, log)
             else:
                 tables = self._tables(scan, dc=False, ac=True)
-                status = _decode_ac_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
+                status = _decode_ac_refine(data, store, self.nzmap, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
                                            scan.se, scan.al, *tables, _NATURAL_U8, state, log)
         self._collect_log()
         if status == ed.ERR_DC_RANGE:
