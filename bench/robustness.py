@@ -73,7 +73,7 @@ class Config:
     n_val: int = 100  # first n_val correctly classified validation images (table search, stage 1)
     n_val2: int = 50  # the first n_val2 of those for stage 2 (two-pass attack suite + BPDA per finalist)
     seed: int = 0
-    threads: int = 2
+    threads: int = 1  # torch threads; 2 on a shared 2-core machine oversubscribes it (numba uses the cores too)
     epochs: int = 30
     width: int = 16
     batch_size: int = 64
@@ -894,7 +894,7 @@ def parse_args(argv=None):
     p.add_argument("--n", type=int, help="first N correctly classified test images (default 100)")
     p.add_argument("--eps", type=float, help="main eps in 1/255 (default: digits 32, photos/cifar10 8)")
     p.add_argument("--epochs", type=int)
-    p.add_argument("--threads", type=int, help="torch threads (default 2)")
+    p.add_argument("--threads", type=int, help="torch threads (default 1)")
     p.add_argument("--seed", type=int)
     p.add_argument("--cifar10-dir", help="CIFAR-10 python-pickle directory (or $CIFAR10_DIR)")
     p.add_argument("--no-search", action="store_true", help="skip the robustness-aware table search")
