@@ -12,6 +12,7 @@ entropy decoder's own checks (Huffman tables present and valid, progression para
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 
@@ -47,6 +48,16 @@ _NATURAL_U8.setflags(write=False)
 
 #: A marker that ends entropy-coded data: FF (any fill FFs) then a code other than 00 and RSTn.
 _SCAN_END = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_tables(spec: HuffmanSpec, is_dc: bool) -> tuple[np.ndarray, ...]:
+    """decoder_tables + fast_lookup, shared between calls: most files use the K.3 tables (or a few
+    optimized ones), and building the combined table costs as much as decoding a small image."""
+    tables = (*decoder_tables(spec, is_dc), fast_lookup(spec, is_dc))
+    for t in tables:
+        t.setflags(write=False)
+    return tables
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -108,7 +119,6 @@ class _CoefficientReader:
         self.progression: ProgressionState | None = None
         self.nzmap: np.ndarray | None = None
         self.last_good = 0
-        self._derived: dict[tuple[HuffmanSpec, bool], tuple] = {}
         self.state = np.zeros(ed.STATE_SIZE, dtype=np.int64)
         self.log = np.zeros((ed.LOG_SIZE, 4), dtype=np.int64)
 
@@ -195,14 +205,12 @@ class _CoefficientReader:
             spec = (self.parser.dc_tables if is_dc else self.parser.ac_tables)[slot] if slot < 4 else None
             if spec is None:
                 raise JPEGError(f"{kind} Huffman table {slot} was not defined (T.81 B.2.4.2)", scan.offset)
-            key = (spec, is_dc)
-            if key not in self._derived:
-                try:
-                    self._derived[key] = (*decoder_tables(spec, is_dc), fast_lookup(spec, is_dc))
-                except HuffmanTableError as e:
-                    raise JPEGError(f"bad {kind} Huffman table {slot}: {e}", scan.offset) from None
+            try:
+                derived = _derived_tables(spec, is_dc)
+            except HuffmanTableError as e:
+                raise JPEGError(f"bad {kind} Huffman table {slot}: {e}", scan.offset) from None
             index = slot if is_dc else 4 + slot
-            lookup[index], maxcode[index], valoffset[index], huffval[index], fast[index] = self._derived[key]
+            lookup[index], maxcode[index], valoffset[index], huffval[index], fast[index] = derived
         return lookup, maxcode, valoffset, huffval, fast
 
     def _on_scan(self, parser: MarkerParser, scan: ScanHeader) -> None:
