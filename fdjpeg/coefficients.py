@@ -106,11 +106,9 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
             match = len(slots) - 1
         tq.append(match)
     header = coefs.header if keep_metadata else None
-    apps, coms = metadata_segments(
-        comment=getattr(header, "comment", None) or None,
-        exif=getattr(header, "exif", None) or None,
-        icc_profile=getattr(header, "icc_profile", None) or None,
-    )
+    apps, _ = metadata_segments(exif=getattr(header, "exif", None) or None,
+                                icc_profile=getattr(header, "icc_profile", None) or None)
+    coms = [markers.write_com(c) for c in getattr(header, "comments", ()) if c]  # every COM, in order
     colour = None
     if coefs.colorspace in _ADOBE_TRANSFORM:
         colour = markers.write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
