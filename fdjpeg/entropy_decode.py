@@ -316,13 +316,18 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
     Everything else (long codes, codes cut by a refill, bad codes, data running out) goes through
     ``_decode_symbol`` / ``_get_bits``. Numba does not inline those helpers, so the common paths are
     written out here.
+
+    Here the buffer is held left-aligned (``lb``: the next ``bits`` bits of the stream at the top, zeros
+    below), so that a table index is one shift of ``lb`` and consuming n bits is ``lb <<= n``: a
+    shorter dependency chain per symbol than the helpers' right-aligned ``buf``. ``lb`` is converted
+    to ``buf`` and back around every helper call.
     """
     n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
     last_good = state[S_LAST_GOOD]
-    buf = np.int64(0)
+    lb = np.int64(0)  # the buffered bits, left-aligned (see the docstring)
     bits = np.int64(0)
     insufficient = np.int64(0)
     last_dc = np.zeros(4, dtype=np.int64)
@@ -338,7 +343,7 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                 if restarts_to_go == 0:
                     pos, marker, next_restart, discarded, insufficient = _process_restart(
                         data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
-                    buf = np.int64(0)
+                    lb = np.int64(0)
                     bits = np.int64(0)
                     last_dc[:] = 0
                     restarts_to_go = restart_interval
@@ -359,41 +364,50 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                         x = ~w
                         if ((x - _ONES) & ~x & _HIGHS) == 0:
                             if bits == 0:
-                                buf = w
+                                lb = w
                                 bits = np.int64(64)
                                 pos += 8
                             else:
-                                buf = (buf << 56) | ((w >> 8) & _LOW56)
+                                lb |= ((w >> 8) & _LOW56) << (8 - bits)
                                 bits += 56
                                 pos += 7
                         else:
+                            buf = lb >> ((64 - bits) & 63)
                             pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                            lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                     else:
+                        buf = lb >> ((64 - bits) & 63)
                         pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
-                # The next FAST_BITS bits, zero-padded: the buffered bits left-aligned, then the top ones.
-                # With nothing buffered (bits = 0) the index is junk, but no entry's length fits.
-                e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
+                        lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
+                e = np.int64(fast[t, (lb >> (64 - FAST_BITS)) & _FAST_MASK])
                 tl = (e >> 12) & 15
                 if tl != 0 and tl <= bits:
+                    lb <<= tl
                     bits -= tl
                     diff = e >> 16
                 else:
                     cl = (e >> 8) & 15
                     if cl != 0 and cl <= bits:
+                        lb <<= cl
                         bits -= cl
                         s = e & 0xFF
                     else:
+                        buf = lb >> ((64 - bits) & 63)
                         s, pos, buf, bits, marker, insufficient = _decode_symbol(
                             data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
                             log, state)
+                        lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                     diff = np.int64(0)
                     if s != 0:
                         if bits >= s:
+                            v = (lb >> (64 - s)) & ((np.int64(1) << s) - 1)
+                            lb <<= s
                             bits -= s
-                            v = (buf >> bits) & ((np.int64(1) << s) - 1)
                         else:
+                            buf = lb >> ((64 - bits) & 63)
                             v, pos, buf, bits, marker, insufficient = _get_bits(
                                 data, pos, buf, bits, marker, insufficient, s, log, state)
+                            lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                         diff = v
                         if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
                             diff = v - (np.int64(1) << s) + 1
@@ -415,20 +429,25 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                             x = ~w
                             if ((x - _ONES) & ~x & _HIGHS) == 0:
                                 if bits == 0:
-                                    buf = w
+                                    lb = w
                                     bits = np.int64(64)
                                     pos += 8
                                 else:
-                                    buf = (buf << 56) | ((w >> 8) & _LOW56)
+                                    lb |= ((w >> 8) & _LOW56) << (8 - bits)
                                     bits += 56
                                     pos += 7
                             else:
+                                buf = lb >> ((64 - bits) & 63)
                                 pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                                lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                         else:
+                            buf = lb >> ((64 - bits) & 63)
                             pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
-                    e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
+                            lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
+                    e = np.int64(fast[t, (lb >> (64 - FAST_BITS)) & _FAST_MASK])
                     tl = (e >> 12) & 15
                     if tl != 0 and tl <= bits:
+                        lb <<= tl
                         bits -= tl
                         if (e & 15) != 0:
                             k += (e >> 4) & 15
@@ -441,22 +460,28 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                         continue
                     cl = (e >> 8) & 15
                     if cl != 0 and cl <= bits:
+                        lb <<= cl
                         bits -= cl
                         rs = e & 0xFF
                     else:
+                        buf = lb >> ((64 - bits) & 63)
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
                             data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
                             log, state)
+                        lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                     r = rs >> 4
                     s = rs & 15
                     if s != 0:
                         k += r
                         if bits >= s:
+                            v = (lb >> (64 - s)) & ((np.int64(1) << s) - 1)
+                            lb <<= s
                             bits -= s
-                            v = (buf >> bits) & ((np.int64(1) << s) - 1)
                         else:
+                            buf = lb >> ((64 - bits) & 63)
                             v, pos, buf, bits, marker, insufficient = _get_bits(
                                 data, pos, buf, bits, marker, insufficient, s, log, state)
+                            lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                         if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
                             v = v - (np.int64(1) << s) + 1
                         coef[row, natural[k & 127]] = v
