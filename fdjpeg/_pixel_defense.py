@@ -21,6 +21,11 @@ import os
 
 import numpy as np
 
+from ._jit import kernel, prange
+from .color import YCC_RGB_TABLES, _rgb_to_ycc, _ycc_to_rgb
+from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
+from .distill import MAX_AC, MAX_DC, MIN_DC, _pad_edges
+
 PLACEMENTS = ("distill", "one-pass")
 
 
@@ -40,7 +45,8 @@ def resolve_tables(tables):
 
 
 def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
-    """One uint8 (H, W) or (H, W, 3) image: quality-100 4:4:4 coefficients, re-quantized with ``tabs``, decoded."""
+    """One uint8 (H, W) or (H, W, 3) image: quality-100 4:4:4 coefficients, re-quantized with ``tabs``, decoded.
+    The slow reference of ``one_pass`` (the codec's own stages, no fused kernel); the tests compare them."""
     from .coefficients import JPEGCoefficients
     from .decoder import coefficients_to_pixels
     from .distill import requantize_coefficients
@@ -56,6 +62,50 @@ def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
     return coefficients_to_pixels(requantize_coefficients(coefs, tabs))
 
 
+@kernel
+def _requantize_plane(coefs, q_new):
+    """In place: coefficients of a quality-100 file (all steps 1) re-quantized with q_new, as
+    distill._requantize_blocks does it (round half away from zero, clamped to the baseline range)."""
+    for by in range(coefs.shape[0]):
+        for bx in range(coefs.shape[1]):
+            for i in range(64):
+                v = np.int64(coefs[by, bx, i])
+                d = q_new[i]
+                m = (abs(v) + d // 2) // d
+                r = -m if v < 0 else m
+                if i == 0:
+                    r = min(max(r, MIN_DC), MAX_DC)
+                else:
+                    r = min(max(r, -MAX_AC), MAX_AC)
+                coefs[by, bx, i] = r
+
+
+@kernel(parallel=True)
+def _one_pass_444_batch(batch, div_ones, q_luma, q_chroma, out):
+    """One-pass defense of raw 4:4:4 (or grey) images, one image per thread: encoder stages with all
+    steps 1, re-quantization with the crafted table, decoder stages (distill._distill_444_batch's layout)."""
+    n, h, w, nch = batch.shape
+    hp = -(-h // 8) * 8
+    wp = -(-w // 8) * 8
+    for k in prange(n):
+        planes = np.empty((nch, hp, wp), np.uint8)
+        if nch == 3:
+            _rgb_to_ycc(batch[k], planes[0, :h, :w], planes[1, :h, :w], planes[2, :h, :w])
+        else:
+            planes[0, :h, :w] = batch[k, :, :, 0]
+        coefs = np.empty((hp // 8, wp // 8, 64), np.int16)
+        for c in range(nch):
+            _pad_edges(planes[c], h, w)
+            _fdct_quantize_plane(planes[c], div_ones, coefs)
+            q = q_luma if c == 0 else q_chroma
+            _requantize_plane(coefs, q)
+            _idct_islow_plane(coefs.reshape(hp // 8, wp // 8, 8, 8), q, planes[c], True)
+        if nch == 3:
+            _ycc_to_rgb(planes[0], planes[1], planes[2], YCC_RGB_TABLES, out[k], 0, False)
+        else:
+            out[k, :, :, 0] = planes[0, :h, :w]
+
+
 def one_pass(images, tables, *, channels_first: bool = False):
     """The one-pass defense on raw pixels (see the module docstring); same input conventions and
     output dtype/layout as ``fdjpeg.distill`` (uint8, or float in [0, 1] rounded to 8 bits first)."""
@@ -65,9 +115,9 @@ def one_pass(images, tables, *, channels_first: bool = False):
     src = np.asarray(images)
     batch, is_float = _to_uint8_batch(images, channels_first)
     out = np.empty_like(batch)
-    for k in range(batch.shape[0]):
-        img = batch[k, :, :, 0] if batch.shape[3] == 1 else batch[k]
-        out[k] = _one_pass_uint8(np.ascontiguousarray(img), tabs).reshape(out.shape[1:])
+    luma, chroma = tabs[0], tabs[-1]
+    _one_pass_444_batch(batch, quant_divisors(np.ones(64, np.int64)), np.asarray(luma, np.int64).reshape(64),
+                        np.asarray(chroma, np.int64).reshape(64), out)
     if channels_first:
         out = out.transpose(0, 3, 1, 2)
     result = np.ascontiguousarray(out.reshape(src.shape))

@@ -36,16 +36,24 @@ def test_core_never_imports_the_optional_integrations():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.parametrize("channels", [3, 1])
 @pytest.mark.parametrize("name", list(TABLES))
-def test_one_pass_is_decode_of_quality100_file_with_defense(name):
-    """The pixel one-pass defense == decode(encode(x, quality=100, 4:4:4), defense=T), when decode has it;
-    otherwise == coefficients_to_pixels(requantize_coefficients(read_coefficients(encode(...))))."""
+def test_one_pass_is_decode_of_quality100_file_with_defense(name, channels):
+    """The pixel one-pass defense (fused batch kernel) == decode(encode(x, quality=100, 4:4:4), defense=T),
+    when decode has it; otherwise == coefficients_to_pixels(requantize_coefficients(read_coefficients(encode(...)))).
+    Also == the per-image reference built from the codec's own stages."""
     from fdjpeg.decoder import coefficients_to_pixels
     from fdjpeg.reader import read_coefficients
 
-    imgs = _images()
-    got = pd.one_pass(imgs, TABLES[name])
+    imgs = _images(c=channels)
+    if channels == 1:
+        imgs = imgs[..., 0]
+    got = pd.one_pass(imgs[..., None] if channels == 1 else imgs, TABLES[name])
+    if channels == 1:
+        got = got[..., 0]
+    tabs = pd.resolve_tables(TABLES[name])
     for img, out in zip(imgs, got):
+        np.testing.assert_array_equal(out, pd._one_pass_uint8(img, tabs))
         data = fdjpeg.encode(img, quality=100, subsampling="4:4:4")
         try:
             want = fdjpeg.decode(data, defense=TABLES[name])
