@@ -275,11 +275,16 @@ class _CoefficientReader:
     # --- result --------------------------------------------------------------------------------------
 
     def run(self) -> JPEGCoefficients:
+        parser = self.parser
         try:
-            self.parser.run()
+            parser.run()
         finally:
+            # The parser holds this reader's bound methods: drop it, so that the reader (and the
+            # coefficient store, tens of MB) is freed by reference counting rather than by a later
+            # cyclic garbage collection, and the allocator can reuse the memory.
+            self.parser = None
             _emit(self.collected, 3)
-        hdr = self.parser.header
+        hdr = parser.header
         components = [
             self.store[base : base + gy * gx].reshape(gy, gx, 8, 8) for base, (gy, gx) in zip(self.bases, self.grids)
         ]
