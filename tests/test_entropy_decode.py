@@ -33,7 +33,15 @@ from test_parser import drop, edit, make_image, pillow_jpeg, quiet_coefficients,
 
 from fdjpeg import JPEGError, JPEGWarning, read_coefficients, read_header  # noqa: E402
 from fdjpeg.dct import dct_matrix  # noqa: E402
-from fdjpeg.huffman import STANDARD_AC, STANDARD_DC, HuffmanSpec, canonical_codes  # noqa: E402
+from fdjpeg.huffman import (  # noqa: E402
+    FAST_BITS,
+    STANDARD_AC,
+    STANDARD_DC,
+    HuffmanSpec,
+    canonical_codes,
+    fast_lookup,
+    optimal_spec,
+)
 from fdjpeg.zigzag import ZIGZAG  # noqa: E402
 
 CJPEG = shutil.which("cjpeg")
@@ -204,6 +212,51 @@ def test_sixteen_bit_quantization_tables():
     assert all(np.array_equal(a, b) for a, b in zip(c.components, ref.components))
     assert c.quant_tables[0][7, 7] == 1000 and c.quant_tables[0].dtype == np.uint16
     assert np.array_equal(c.quant_tables[0].reshape(64)[:63], ref.quant_tables[0].reshape(64)[:63])
+
+
+# --- the combined lookup table against Annex C codes ------------------------------------------------------
+
+
+def _check_fast_lookup(spec: HuffmanSpec, is_dc: bool) -> None:
+    """Every entry of fast_lookup(spec) says what reading its index bits code by code gives."""
+    codes, sizes = canonical_codes(spec)
+    by_code = {(int(n), int(c)): sym for c, n, sym in zip(codes, sizes, spec.values)}
+    table = fast_lookup(spec, is_dc)
+    assert table.shape == (1 << FAST_BITS,) and table.dtype == np.int32
+    for index in range(1 << FAST_BITS):
+        entry = int(table[index])
+        found = next(((n, by_code[(n, index >> (FAST_BITS - n))]) for n in range(1, FAST_BITS + 1)
+                      if (n, index >> (FAST_BITS - n)) in by_code), None)
+        if found is None:  # the code is longer than FAST_BITS, or there is none: bit-serial path
+            assert entry == 0
+            continue
+        n, sym = found
+        assert entry & 0xFF == sym and (entry >> 8) & 15 == n
+        s = sym if is_dc else sym & 15
+        total = (entry >> 12) & 15
+        if n + s > FAST_BITS:
+            assert total == 0
+            continue
+        assert total == n + s
+        v = (index >> (FAST_BITS - n - s)) & ((1 << s) - 1)
+        if s and v < 1 << (s - 1):  # T.81 F.12 EXTEND
+            v -= (1 << s) - 1
+        assert entry >> 16 == v
+
+
+@pytest.mark.parametrize("table", range(4))
+def test_fast_lookup_of_the_annex_k_tables(table):
+    spec, is_dc = (STANDARD_DC + STANDARD_AC)[table], table < 2
+    _check_fast_lookup(spec, is_dc)
+
+
+@given(st.lists(st.integers(0, 1000), min_size=256, max_size=256), st.booleans())
+def test_fast_lookup_of_optimized_tables(freq, is_dc):
+    if is_dc:
+        freq = freq[:16] + [0] * 240  # DC categories only
+    if not any(freq):
+        freq[0] = 1
+    _check_fast_lookup(optimal_spec(np.array(freq)), is_dc)
 
 
 # --- an independent slow reference for sequential scans -----------------------------------------------
