@@ -244,6 +244,14 @@ class MarkerParser:
         hi = self._u8()
         return (hi << 8) | self._u8()
 
+    def _bytes(self, count: int) -> bytes:
+        """The next ``count`` bytes as ``_u8`` reads them (one slice when they all exist)."""
+        p = self.pos
+        if p + count <= self.n:
+            self.pos = p + count
+            return self.raw[p : p + count]
+        return bytes(self._u8() for _ in range(count))
+
     def _payload(self, length: int) -> bytes:
         """The next ``length`` bytes that exist in the data (for metadata; nothing past the end)."""
         start = min(self.pos, self.n)
@@ -408,13 +416,13 @@ class MarkerParser:
         length = self._u16() - 2
         while length > 16:
             index = self._u8()
-            bits = [self._u8() for _ in range(16)]
+            bits = list(self._bytes(16))
             count = sum(bits)
             length -= 17
             if count > 256 or count > length:
                 raise JPEGError(f"bad Huffman table in DHT (Tc/Th=0x{index:02X}): {count} codes "
                                 f"but {max(length, 0)} bytes left in the segment (at most 256 codes)", offset)
-            values = bytes(self._u8() for _ in range(count))
+            values = self._bytes(count)
             length -= count
             if index & 0x10:
                 slot, tables, kind = index - 0x10, self.ac_tables, "AC"
@@ -434,10 +442,9 @@ class MarkerParser:
             if tq >= 4:
                 raise JPEGError(f"bad DQT table index Tq={tq} (T.81 B.2.4.1: 0..3)", offset)
             if pq:  # libjpeg reads 16-bit entries for any nonzero Pq
-                raw = bytes(self._u8() for _ in range(128))
-                values = np.frombuffer(raw, dtype=">u2").astype(np.uint16)
+                values = np.frombuffer(self._bytes(128), dtype=">u2").astype(np.uint16)
             else:
-                values = np.frombuffer(bytes(self._u8() for _ in range(64)), dtype=np.uint8).astype(np.uint16)
+                values = np.frombuffer(self._bytes(64), dtype=np.uint8).astype(np.uint16)
             table = np.empty(64, dtype=np.uint16)
             table[ZIGZAG] = values
             self.qt[tq] = table.reshape(8, 8)

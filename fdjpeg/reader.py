@@ -60,6 +60,24 @@ def _derived_tables(spec: HuffmanSpec, is_dc: bool) -> tuple[np.ndarray, ...]:
     return tables
 
 
+@functools.lru_cache(maxsize=64)
+def _stacked_tables(entries: tuple[tuple[int, HuffmanSpec, bool], ...]) -> tuple[np.ndarray, ...]:
+    """The kernels' table arrays for one scan, indexed by slot (DC 0..3, AC 4..7): (lookup, maxcode,
+    valoffset, huffval, fast). Shared between scans and calls with the same tables (read-only)."""
+    lookup = np.zeros((8, 512), dtype=np.int32)
+    maxcode = np.full((8, 18), -1, dtype=np.int64)
+    valoffset = np.zeros((8, 18), dtype=np.int64)
+    huffval = np.zeros((8, 256), dtype=np.int32)
+    fast = np.zeros((8, 1 << FAST_BITS), dtype=np.int32)
+    tables = (lookup, maxcode, valoffset, huffval, fast)
+    for index, spec, is_dc in entries:
+        for stacked, derived in zip(tables, _derived_tables(spec, is_dc)):
+            stacked[index] = derived
+    for t in tables:
+        t.setflags(write=False)
+    return tables
+
+
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -189,29 +207,24 @@ class _CoefficientReader:
 
     def _tables(self, scan: ScanHeader, dc: bool, ac: bool) -> tuple[np.ndarray, ...]:
         """Decoder tables for the scan's DC and/or AC selectors, stacked by slot (DC 0..3, AC 4..7)."""
-        lookup = np.zeros((8, 512), dtype=np.int32)
-        maxcode = np.full((8, 18), -1, dtype=np.int64)
-        valoffset = np.zeros((8, 18), dtype=np.int64)
-        huffval = np.zeros((8, 256), dtype=np.int32)
-        fast = np.zeros((8, 1 << FAST_BITS), dtype=np.int32)
         wanted = []
         for sc in scan.components:
             if dc:
                 wanted.append((True, sc.td))
             if ac:
                 wanted.append((False, sc.ta))
+        entries = []
         for is_dc, slot in wanted:
             kind = "DC" if is_dc else "AC"
             spec = (self.parser.dc_tables if is_dc else self.parser.ac_tables)[slot] if slot < 4 else None
             if spec is None:
                 raise JPEGError(f"{kind} Huffman table {slot} was not defined (T.81 B.2.4.2)", scan.offset)
             try:
-                derived = _derived_tables(spec, is_dc)
+                _derived_tables(spec, is_dc)
             except HuffmanTableError as e:
                 raise JPEGError(f"bad {kind} Huffman table {slot}: {e}", scan.offset) from None
-            index = slot if is_dc else 4 + slot
-            lookup[index], maxcode[index], valoffset[index], huffval[index], fast[index] = derived
-        return lookup, maxcode, valoffset, huffval, fast
+            entries.append((slot if is_dc else 4 + slot, spec, is_dc))
+        return _stacked_tables(tuple(entries))
 
     def _on_scan(self, parser: MarkerParser, scan: ScanHeader) -> None:
         hdr = parser.header
