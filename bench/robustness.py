@@ -85,7 +85,7 @@ class Config:
     deepfool_overshoot: float = 0.02
     cw_l2: dict = field(default_factory=lambda: dict(binary_search_steps=3, max_iter=10, learning_rate=0.05,
                                                      initial_const=1.0, max_halving=2, max_doubling=2))
-    cw_linf: dict = field(default_factory=lambda: dict(max_iter=10, learning_rate=0.05, decrease_factor=0.7,
+    cw_linf: dict = field(default_factory=lambda: dict(max_iter=10, learning_rate=0.05, decrease_factor=0.5,
                                                        initial_const=0.1, largest_const=10.0, const_factor=10.0))
     attacks: tuple = ATTACKS
     tv_weight: float = 0.05
@@ -101,7 +101,7 @@ class Config:
     search_as: tuple = (1, 10, 20)
     search_md: tuple = (30, 40, 60, 90, 129, 180, 255)
     search_chroma: tuple = ("same", "md x2", "n/2, md x2")  # chroma variants of each luma design (RGB only)
-    search_top: int = 3
+    search_top: int = 2
     max_benign_loss: float = 1.0  # percentage points, on the validation split
     cifar10_dir: str | None = None
 
