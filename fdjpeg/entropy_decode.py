@@ -301,7 +301,8 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
 
     Like libjpeg, the DC coefficient is always stored and an AC coefficient only when it is nonzero,
     so a component coded twice keeps the first scan's values where the second has zeros. ``natural``
-    is the zigzag table padded with 63s: a corrupt run past the block's end lands on coefficient 63.
+    is the zigzag table padded with 63s to 128 uint8 entries and indexed with ``k & 127``: a corrupt
+    run past the block's end lands on coefficient 63, and no index needs a negative-index check.
 
     The bit buffer is refilled at exactly the points where the bit-serial helpers refill it (before a
     symbol when fewer than 8 bits are buffered, before value bits when fewer than needed), so the
