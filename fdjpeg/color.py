@@ -115,6 +115,42 @@ def _ycc_to_rgb(y, cb, cr, tables, out, first, invert):
             out[i, j, first + 2] = b
 
 
+# The same conversion by arithmetic: every table entry is its formula, so computing the formula per
+# sample gives identical values, and LLVM vectorizes arithmetic where it cannot vectorize table lookups.
+# The G term folds both tables and the rounding half into one constant:
+#   Cb_g[cb] + Cr_g[cr] = -22554 cb - 46802 cr + (22554 + 46802) * 128 + ONE_HALF.
+_FIX_1_40200 = 91881
+_FIX_1_77200 = 116130
+_FIX_0_71414 = 46802
+_FIX_0_34414 = 22554
+_G_OFFSET = (_FIX_0_34414 + _FIX_0_71414) * 128 + ONE_HALF
+
+
+@kernel
+def _ycc_rgb_row(yr, cbr, crr, orow, n):
+    """One row: uint8 samples yr/cbr/crr[0:n] -> orow[0:3n] interleaved RGB (jdcolor.c ycc_rgb_convert)."""
+    i32 = np.int32
+    for x in range(n):
+        yy = i32(yr[x])
+        cb = i32(cbr[x])
+        cr = i32(crr[x])
+        r = i32(yy + i32(i32(i32(_FIX_1_40200 * i32(cr - 128)) + ONE_HALF) >> SCALEBITS))
+        g = i32(yy + i32(i32(i32(_G_OFFSET - i32(_FIX_0_34414 * cb)) - i32(_FIX_0_71414 * cr)) >> SCALEBITS))
+        b = i32(yy + i32(i32(i32(_FIX_1_77200 * i32(cb - 128)) + ONE_HALF) >> SCALEBITS))
+        orow[3 * x] = np.uint8(min(max(r, 0), 255))
+        orow[3 * x + 1] = np.uint8(min(max(g, 0), 255))
+        orow[3 * x + 2] = np.uint8(min(max(b, 0), 255))
+
+
+@kernel
+def _ycc_rgb_planes(y, cb, cr, out):
+    """Planes (at least out's height and width) -> out (H, W, 3) C-contiguous RGB, by arithmetic."""
+    h, w = out.shape[0], out.shape[1]
+    flat = out.reshape(h, w * 3)
+    for i in range(h):
+        _ycc_rgb_row(y[i], cb[i], cr[i], flat[i], w)
+
+
 @kernel
 def _interleave(channel, plane, out, invert):
     h, w = out.shape[0], out.shape[1]
@@ -127,7 +163,7 @@ def _interleave(channel, plane, out, invert):
 def ycbcr_to_rgb(y: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> np.ndarray:
     """Full-resolution uint8 Y, Cb, Cr planes -> uint8 (H, W, 3) RGB exactly as libjpeg-turbo decodes."""
     out = np.empty(y.shape + (3,), np.uint8)
-    _ycc_to_rgb(y, cb, cr, YCC_RGB_TABLES, out, 0, False)
+    _ycc_rgb_planes(np.ascontiguousarray(y), np.ascontiguousarray(cb), np.ascontiguousarray(cr), out)
     return out
 
 

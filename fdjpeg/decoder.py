@@ -18,11 +18,12 @@ import os
 
 import numpy as np
 
+from ._jit import kernel, prange
 from .coefficients import JPEGCoefficients
-from .color import convert_mode, planes_to_output
-from .dct import _check_arithmetic, _idct_islow_plane, idct_multipliers
+from .color import _ycc_rgb_row, convert_mode
+from .dct import _check_arithmetic, _idct_plane_parallel, idct_multipliers
 from .errors import JPEGError, UnsupportedJPEG
-from .sampling import upsample
+from .sampling import METHOD_CODES, _upsample_row, upsample_method
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
 
 #: Pillow's decompression-bomb threshold, ``PIL.Image.MAX_IMAGE_PIXELS`` = 1024 * 1024 * 1024 // 4 // 3.
@@ -32,8 +33,77 @@ MAX_PIXELS = 89_478_485
 _COMPONENTS = {"L": 1, "YCbCr": 3, "RGB": 3, "CMYK": 4, "YCCK": 4}
 
 
+#: Colour space -> code of _compose_rows, and the number of output channels.
+_COMPOSE = {"L": (0, 1), "YCbCr": (1, 3), "RGB": (2, 3), "CMYK": (3, 4), "YCCK": (4, 4)}
+
+#: Output rows per parallel task of _compose_rows.
+_ROWS_PER_TASK = 16
+
+
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
+
+
+@kernel
+def _component_row(planes, rows, methods, hexp, vexp, dws, dhs, ci, y, width, cs):
+    """Row y of component ci at full resolution: the plane's own row when it is full size, else the
+    upsampled row written into rows[ci]."""
+    if methods[ci] == 0:
+        return planes[ci][y]
+    _upsample_row(planes[ci], methods[ci], hexp[ci], vexp[ci], dws[ci], dhs[ci], y, width, cs, rows[ci])
+    return rows[ci]
+
+
+@kernel(parallel=True)
+def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
+    """Upsampling (sampling.py) and colour conversion (color.py) fused row by row, rows spread over the
+    threads: component planes (the IDCT output) -> out (H, W * channels) uint8, Pillow's layout.
+
+    cspace: 0 L, 1 YCbCr -> RGB, 2 RGB, 3 CMYK (inverted, as Pillow stores it), 4 YCCK -> inverted CMYK.
+    Only row buffers are allocated: no full-size upsampled planes.
+    """
+    height = out.shape[0]
+    ncomp = len(planes)
+    maxdw = 1
+    for ci in range(ncomp):
+        maxdw = max(maxdw, dws[ci])
+    ntasks = (height + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+    for t in prange(ntasks):
+        rows = np.empty((ncomp, max(width, 1)), np.uint8)
+        rgb = np.empty(3 * max(width, 1), np.uint8)
+        cs = np.empty(maxdw, np.int32)
+        for y in range(t * _ROWS_PER_TASK, min(t * _ROWS_PER_TASK + _ROWS_PER_TASK, height)):
+            orow = out[y]
+            r0 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, 0, y, width, cs)
+            if cspace == 0:
+                for x in range(width):
+                    orow[x] = r0[x]
+                continue
+            r1 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, 1, y, width, cs)
+            r2 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, 2, y, width, cs)
+            if cspace == 1:
+                _ycc_rgb_row(r0, r1, r2, orow, width)
+            elif cspace == 2:
+                for x in range(width):
+                    orow[3 * x] = r0[x]
+                    orow[3 * x + 1] = r1[x]
+                    orow[3 * x + 2] = r2[x]
+            else:
+                r3 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, 3, y, width, cs)
+                if cspace == 3:
+                    for x in range(width):
+                        orow[4 * x] = 255 - r0[x]
+                        orow[4 * x + 1] = 255 - r1[x]
+                        orow[4 * x + 2] = 255 - r2[x]
+                        orow[4 * x + 3] = 255 - r3[x]
+                else:
+                    # libjpeg stores 255 - RGB for C, M, Y; Pillow inverts again, so C' = RGB's R, etc.
+                    _ycc_rgb_row(r0, r1, r2, rgb, width)
+                    for x in range(width):
+                        orow[4 * x] = rgb[3 * x]
+                        orow[4 * x + 1] = rgb[3 * x + 1]
+                        orow[4 * x + 2] = rgb[3 * x + 2]
+                        orow[4 * x + 3] = 255 - r3[x]
 
 
 def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd") -> np.ndarray:
@@ -66,7 +136,7 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
 
     smoothing = smoothing_state(coefs)
     total_imcu_rows = _ceil_div(height, 8 * vmax)
-    planes = []
+    planes, params = [], []
     for ci, (h, v) in enumerate(coefs.sampling):
         dw = _ceil_div(width * h, hmax)
         dh = _ceil_div(height * v, vmax)
@@ -79,14 +149,19 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
         mult = idct_multipliers(quantval, arithmetic)
         plane = np.empty((bh * 8, bw * 8), np.uint8)
         if smoothing is None:
-            _idct_islow_plane(blocks, mult, plane, simd)
+            _idct_plane_parallel(blocks, mult, plane, simd)
         else:
             cur, prev, last_good = smoothing
             _idct_islow_plane_smoothed(
                 blocks, quantval, mult, plane, cur[ci], prev[ci], last_good, v, total_imcu_rows, simd
             )
-        planes.append(upsample(plane, hmax // h, vmax // v, width, height, dw, dh))
-    return planes_to_output(planes, coefs.colorspace)
+        planes.append(plane)
+        params.append((METHOD_CODES[upsample_method(hmax // h, vmax // v, dw)], hmax // h, vmax // v, dw, dh))
+    code, channels = _COMPOSE[coefs.colorspace]
+    out = np.empty((height, width * channels), np.uint8)
+    methods, hexp, vexp, dws, dhs = (np.array(p, np.int64) for p in zip(*params))
+    _compose_rows(tuple(planes), methods, hexp, vexp, dws, dhs, code, out, width)
+    return out if channels == 1 else out.reshape(height, width, channels)
 
 
 def _read_input(data) -> bytes:

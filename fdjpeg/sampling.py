@@ -103,62 +103,71 @@ def downsample(src: np.ndarray, h_expand: int, v_expand: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------
 
 
-@kernel
-def _h2v1_fancy_upsample(src, dw, out):
-    rows, cols = out.shape
-    for i in range(rows):
-        for x in range(cols):
-            j = x >> 1
-            near = np.int32(src[i, j]) * 3
-            if x & 1:
-                far = np.int32(src[i, min(j + 1, dw - 1)])
-                out[i, x] = (near + far + 2) >> 2
-            else:
-                far = np.int32(src[i, max(j - 1, 0)])
-                out[i, x] = (near + far + 1) >> 2
+#: Method codes of _upsample_row, by upsample_method() name.
+METHOD_CODES = {"fullsize": 0, "h2v1_fancy": 1, "h1v2_fancy": 2, "h2v2_fancy": 3, "h2v1": 4, "h2v2": 4, "int": 4}
 
 
 @kernel
-def _h1v2_fancy_upsample(src, dh, out):
-    rows, cols = out.shape
-    for y in range(rows):
+def _fancy_pair(c, n, width, j, bias_even, bias_odd, shift, out):
+    """Outputs 2j and 2j+1 of a horizontal triangle filter over c[0:n] (3/4 nearer + 1/4 further
+    sample), the edge sample standing in for its missing neighbour; nothing at or beyond ``width``."""
+    near = np.int32(c[j]) * 3
+    if 2 * j < width:
+        out[2 * j] = (near + np.int32(c[max(j - 1, 0)]) + bias_even) >> shift
+    if 2 * j + 1 < width:
+        out[2 * j + 1] = (near + np.int32(c[min(j + 1, n - 1)]) + bias_odd) >> shift
+
+
+@kernel
+def _fancy_row(c, n, width, bias_even, bias_odd, shift, out):
+    """_fancy_pair for every pair that reaches into out[0:width]; the interior runs without the edge
+    tests, so that LLVM vectorizes it."""
+    jmax = (width - 1) >> 1
+    hi = min(jmax - 1, n - 2)  # interior j: both neighbours exist and both outputs are inside width
+    _fancy_pair(c, n, width, 0, bias_even, bias_odd, shift, out)
+    for j in range(1, hi + 1):
+        near = np.int32(c[j]) * 3
+        out[2 * j] = np.uint8((near + np.int32(c[j - 1]) + bias_even) >> shift)
+        out[2 * j + 1] = np.uint8((near + np.int32(c[j + 1]) + bias_odd) >> shift)
+    for j in range(max(hi + 1, 1), jmax + 1):
+        _fancy_pair(c, n, width, j, bias_even, bias_odd, shift, out)
+
+
+@kernel
+def _upsample_row(src, method, h_expand, v_expand, dw, dh, y, width, cs, out):
+    """Output row ``y`` of one component expanded to full resolution, into out[0:width] (uint8).
+
+    ``src`` holds the component's samples (at least dh rows of dw), ``method`` a METHOD_CODES value and
+    ``cs`` an int32 scratch row of at least dw entries (the h2v2 column sums).
+    """
+    if method == 0:  # fullsize
+        row = src[y]
+        for x in range(width):
+            out[x] = row[x]
+    elif method == 1:  # h2v1 fancy: (3 s[j] + s[j-1] + 1) >> 2, (3 s[j] + s[j+1] + 2) >> 2
+        _fancy_row(src[y], dw, width, 1, 2, 2, out)
+    elif method == 2:  # h1v2 fancy: (3 s[i] + s[i-1] + 1) >> 2 above, (3 s[i] + s[i+1] + 2) >> 2 below
         i = y >> 1
         if y & 1:
-            far_row = min(i + 1, dh - 1)
+            far = src[min(i + 1, dh - 1)]
             bias = 2
         else:
-            far_row = max(i - 1, 0)
+            far = src[max(i - 1, 0)]
             bias = 1
-        for x in range(cols):
-            out[y, x] = (np.int32(src[i, x]) * 3 + np.int32(src[far_row, x]) + bias) >> 2
-
-
-@kernel
-def _h2v2_fancy_upsample(src, dw, dh, out):
-    rows, cols = out.shape
-    for y in range(rows):
+        near = src[i]
+        for x in range(width):
+            out[x] = np.uint8((np.int32(near[x]) * 3 + np.int32(far[x]) + bias) >> 2)
+    elif method == 3:  # h2v2 fancy: column sums 3 s[i] + s[i-+1], then the h2v1 filter with +8 / +7
         i = y >> 1
-        far_row = min(i + 1, dh - 1) if y & 1 else max(i - 1, 0)
-        for x in range(cols):
-            j = x >> 1
-            this = np.int32(src[i, j]) * 3 + np.int32(src[far_row, j])
-            if x & 1:
-                k = min(j + 1, dw - 1)
-                other = np.int32(src[i, k]) * 3 + np.int32(src[far_row, k])
-                out[y, x] = (this * 3 + other + 7) >> 4
-            else:
-                k = max(j - 1, 0)
-                other = np.int32(src[i, k]) * 3 + np.int32(src[far_row, k])
-                out[y, x] = (this * 3 + other + 8) >> 4
-
-
-@kernel
-def _int_upsample(src, h_expand, v_expand, out):
-    rows, cols = out.shape
-    for y in range(rows):
-        i = y // v_expand
-        for x in range(cols):
-            out[y, x] = src[i, x // h_expand]
+        near = src[i]
+        far = src[min(i + 1, dh - 1)] if y & 1 else src[max(i - 1, 0)]
+        for j in range(dw):
+            cs[j] = np.int32(near[j]) * 3 + np.int32(far[j])
+        _fancy_row(cs, dw, width, 8, 7, 4, out)
+    else:  # box: h2v1 / h2v2 of width <= 2 and int_upsample replicate samples
+        row = src[y // v_expand]
+        for x in range(width):
+            out[x] = row[x // h_expand]
 
 
 def upsample_method(h_expand: int, v_expand: int, downsampled_width: int) -> str:
@@ -204,12 +213,12 @@ def upsample(
         return plane[:height, :width]
     src = np.ascontiguousarray(plane)
     out = np.empty((height, width), np.uint8)
-    if method == "h2v1_fancy":
-        _h2v1_fancy_upsample(src, downsampled_width, out)
-    elif method == "h1v2_fancy":
-        _h1v2_fancy_upsample(src, downsampled_height, out)
-    elif method == "h2v2_fancy":
-        _h2v2_fancy_upsample(src, downsampled_width, downsampled_height, out)
-    else:
-        _int_upsample(src, h_expand, v_expand, out)
+    _upsample_plane(src, METHOD_CODES[method], h_expand, v_expand, downsampled_width, downsampled_height, out)
     return out
+
+
+@kernel
+def _upsample_plane(src, method, h_expand, v_expand, dw, dh, out):
+    cs = np.empty(max(dw, 1), np.int32)
+    for y in range(out.shape[0]):
+        _upsample_row(src, method, h_expand, v_expand, dw, dh, y, out.shape[1], cs, out[y])
