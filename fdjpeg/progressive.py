@@ -185,8 +185,9 @@ def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
                         rs = e & 0xFF
                     else:
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
-                    s = rs 
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
+                            log, state)
+                    s = rs
                     v = np.int64(0)
                     if s != 0:
                         if bits >= s:
@@ -220,7 +221,6 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
 
     Like libjpeg, the out-of-data flag is not consulted: zero bits change nothing.
     """
-    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -339,7 +339,8 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
                         rs = e & 0xFF
                     else:
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state)
+                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
+                            log, state)
                     s = rs & 15
                     v = np.int64(0)
                     if s != 0:
