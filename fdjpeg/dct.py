@@ -172,10 +172,187 @@ def _fdct_quantize_block(src, r0, c0, divisors, ws, out):
 def _fdct_quantize_plane(plane, divisors, out):
     """Level-shift, FDCT and quantize every 8x8 block of a uint8 plane into out[by, bx, 64] (int16)."""
     nby, nbx = out.shape[0], out.shape[1]
+    if plane.shape[1] % 8 == 0:
+        _fdct_quantize_batched(plane, divisors, out)
+        return
     ws = np.empty(64, dtype=np.int32)
     for by in range(nby):
         for bx in range(nbx):
             _fdct_quantize_block(plane, by * 8, bx * 8, divisors, ws, out[by, bx])
+
+
+# The same transform and quantization batched over _FGROUP blocks, the block index a SIMD lane, so that
+# LLVM vectorizes it (the islow FDCT cannot overflow 32 bits for 8-bit samples, so int32 arithmetic is
+# exact). Pass 1 (rows) runs over lanes (row, block) reading each block row as 8 bytes; pass 2
+# (columns) over lanes (block, column) with contiguous loads; quantization over every coefficient of
+# the batch at once, with the divisors laid out to match.
+_FGROUP = 32
+_FLANES = 8 * _FGROUP
+
+
+@kernel
+def _fdct_group(pix, ws, co):
+    """pix[(r * _FGROUP + g) * 8 + c]: sample (r, c) of block g (uint8) -> co[v * _FLANES + 8 g + u]:
+    unquantized coefficient (v, u) of block g (int32, scaled by 8 as jfdctint leaves it)."""
+    i32 = np.int32
+    n = _FLANES
+    rnd1 = 1 << (CONST_BITS - PASS1_BITS - 1)
+    for m in range(n):
+        p = m * 8
+        d0 = i32(i32(pix[p]) - 128)
+        d1 = i32(i32(pix[p + 1]) - 128)
+        d2 = i32(i32(pix[p + 2]) - 128)
+        d3 = i32(i32(pix[p + 3]) - 128)
+        d4 = i32(i32(pix[p + 4]) - 128)
+        d5 = i32(i32(pix[p + 5]) - 128)
+        d6 = i32(i32(pix[p + 6]) - 128)
+        d7 = i32(i32(pix[p + 7]) - 128)
+        tmp0 = i32(d0 + d7)
+        tmp7 = i32(d0 - d7)
+        tmp1 = i32(d1 + d6)
+        tmp6 = i32(d1 - d6)
+        tmp2 = i32(d2 + d5)
+        tmp5 = i32(d2 - d5)
+        tmp3 = i32(d3 + d4)
+        tmp4 = i32(d3 - d4)
+        tmp10 = i32(tmp0 + tmp3)
+        tmp13 = i32(tmp0 - tmp3)
+        tmp11 = i32(tmp1 + tmp2)
+        tmp12 = i32(tmp1 - tmp2)
+        ws[p] = i32(i32(tmp10 + tmp11) << PASS1_BITS)
+        ws[p + 4] = i32(i32(tmp10 - tmp11) << PASS1_BITS)
+        z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
+        ws[p + 2] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd1) >> (CONST_BITS - PASS1_BITS))
+        ws[p + 6] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd1) >> (CONST_BITS - PASS1_BITS))
+        z1 = i32(tmp4 + tmp7)
+        z2 = i32(tmp5 + tmp6)
+        z3 = i32(tmp4 + tmp6)
+        z4 = i32(tmp5 + tmp7)
+        z5 = i32(i32(z3 + z4) * FIX_1_175875602)
+        tmp4 = i32(tmp4 * FIX_0_298631336)
+        tmp5 = i32(tmp5 * FIX_2_053119869)
+        tmp6 = i32(tmp6 * FIX_3_072711026)
+        tmp7 = i32(tmp7 * FIX_1_501321110)
+        z1 = i32(z1 * -FIX_0_899976223)
+        z2 = i32(z2 * -FIX_2_562915447)
+        z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
+        z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
+        ws[p + 7] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
+        ws[p + 5] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
+        ws[p + 3] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
+        ws[p + 1] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
+    rnd2 = 1 << (CONST_BITS + PASS1_BITS - 1)
+    for L in range(n):
+        tmp0 = i32(ws[L] + ws[7 * n + L])
+        tmp7 = i32(ws[L] - ws[7 * n + L])
+        tmp1 = i32(ws[n + L] + ws[6 * n + L])
+        tmp6 = i32(ws[n + L] - ws[6 * n + L])
+        tmp2 = i32(ws[2 * n + L] + ws[5 * n + L])
+        tmp5 = i32(ws[2 * n + L] - ws[5 * n + L])
+        tmp3 = i32(ws[3 * n + L] + ws[4 * n + L])
+        tmp4 = i32(ws[3 * n + L] - ws[4 * n + L])
+        tmp10 = i32(tmp0 + tmp3)
+        tmp13 = i32(tmp0 - tmp3)
+        tmp11 = i32(tmp1 + tmp2)
+        tmp12 = i32(tmp1 - tmp2)
+        co[L] = i32(i32(i32(tmp10 + tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
+        co[4 * n + L] = i32(i32(i32(tmp10 - tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
+        z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
+        co[2 * n + L] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd2) >> (CONST_BITS + PASS1_BITS))
+        co[6 * n + L] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd2) >> (CONST_BITS + PASS1_BITS))
+        z1 = i32(tmp4 + tmp7)
+        z2 = i32(tmp5 + tmp6)
+        z3 = i32(tmp4 + tmp6)
+        z4 = i32(tmp5 + tmp7)
+        z5 = i32(i32(z3 + z4) * FIX_1_175875602)
+        tmp4 = i32(tmp4 * FIX_0_298631336)
+        tmp5 = i32(tmp5 * FIX_2_053119869)
+        tmp6 = i32(tmp6 * FIX_3_072711026)
+        tmp7 = i32(tmp7 * FIX_1_501321110)
+        z1 = i32(z1 * -FIX_0_899976223)
+        z2 = i32(z2 * -FIX_2_562915447)
+        z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
+        z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
+        co[7 * n + L] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
+        co[5 * n + L] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
+        co[3 * n + L] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
+        co[n + L] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
+
+
+@kernel
+def _fdct_quantize_batched(plane, divisors, out):
+    """_fdct_quantize_plane for a C-contiguous plane whose width is a multiple of 8."""
+    nby, nbx = out.shape[0], out.shape[1]
+    nblocks = nby * nbx
+    if nblocks == 0:
+        return
+    n = _FLANES
+    plane64 = plane.view(np.uint64)
+    flat = out.reshape(nblocks, 64)
+    # Divisors per batch position v * n + 8 g + u (coefficient (v, u) of every block g).
+    recip = np.empty(64 * _FGROUP, np.int64)
+    corr = np.empty(64 * _FGROUP, np.int64)
+    shift = np.empty(64 * _FGROUP, np.int64)
+    for v in range(8):
+        for L in range(n):
+            k = v * 8 + (L & 7)
+            recip[v * n + L] = divisors[0, k]
+            corr[v * n + L] = divisors[1, k]
+            shift[v * n + L] = divisors[2, k]
+    # |coefficient| <= 8 * 1024 for 8-bit samples and reciprocals are <= 2**16, so with corrections below
+    # 2**16 - 2**14 the products fit 32 unsigned bits (always for tables <= 255): a vector of twice the lanes.
+    narrow = True
+    for k in range(64):
+        if divisors[1, k] >= 49152 or divisors[0, k] > 65536:
+            narrow = False
+    recip32 = recip.astype(np.uint32)
+    corr32 = corr.astype(np.uint32)
+    shift32 = shift.astype(np.uint32)
+    pixw = np.zeros(8 * _FGROUP, np.uint64)
+    pix = pixw.view(np.uint8)
+    ws = np.empty(64 * _FGROUP, np.int32)
+    co = np.empty(64 * _FGROUP, np.int32)
+    qo = np.empty(64 * _FGROUP, np.int16)
+    for b0 in range(0, nblocks, _FGROUP):
+        cnt = min(_FGROUP, nblocks - b0)
+        for g in range(cnt):
+            by = (b0 + g) // nbx
+            bx = (b0 + g) - by * nbx
+            for r in range(8):
+                pixw[r * _FGROUP + g] = plane64[by * 8 + r, bx]
+        _fdct_group(pix, ws, co)
+        if narrow:
+            for i in range(64 * _FGROUP):
+                x = co[i]
+                ax = np.uint32(abs(x))
+                m = np.int32(np.uint32(np.uint32(ax + corr32[i]) * recip32[i]) >> shift32[i])
+                qo[i] = np.int16(-m if x < 0 else m)
+        else:
+            for i in range(64 * _FGROUP):
+                x = np.int64(co[i])
+                m = ((abs(x) + corr[i]) * recip[i]) >> shift[i]
+                qo[i] = -m if x < 0 else m
+        for g in range(cnt):
+            dst = flat[b0 + g]
+            for v in range(8):
+                # Eight loads, then eight stores: lets LLVM move the row as one vector.
+                p = v * n + g * 8
+                a0 = qo[p]
+                a1 = qo[p + 1]
+                a2 = qo[p + 2]
+                a3 = qo[p + 3]
+                a4 = qo[p + 4]
+                a5 = qo[p + 5]
+                a6 = qo[p + 6]
+                a7 = qo[p + 7]
+                dst[v * 8] = a0
+                dst[v * 8 + 1] = a1
+                dst[v * 8 + 2] = a2
+                dst[v * 8 + 3] = a3
+                dst[v * 8 + 4] = a4
+                dst[v * 8 + 5] = a5
+                dst[v * 8 + 6] = a6
+                dst[v * 8 + 7] = a7
 
 
 def forward_dct_quantize(plane: np.ndarray, qtable) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._jit import kernel, prange
 from .coefficients import JPEGCoefficients, write_coefficients
-from .color import YCC_RGB_TABLES, _rgb_to_ycc, _ycc_to_rgb
+from .color import _rgb_to_ycc, _ycc_rgb_planes
 from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
 
 #: Re-quantized coefficients are clamped to what 8-bit baseline Huffman coding can carry.
@@ -115,7 +115,7 @@ def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
                 _fdct_quantize_plane(planes[c], div_chroma, coefs)
                 _idct_islow_plane(coefs.reshape(hp // 8, wp // 8, 8, 8), q_chroma, planes[c], True)
         if nch == 3:
-            _ycc_to_rgb(planes[0], planes[1], planes[2], YCC_RGB_TABLES, out[k], 0, False)
+            _ycc_rgb_planes(planes[0], planes[1], planes[2], out[k])
         else:
             out[k, :, :, 0] = planes[0, :h, :w]
 
