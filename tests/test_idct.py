@@ -1,5 +1,6 @@
 """The islow IDCT: against a slow float reference (bounded error), and bit-exact against libjpeg-turbo
-through Pillow, for ordinary and for hostile (overflowing) coefficients, in each of its arithmetics."""
+through Pillow, for ordinary and for hostile (overflowing) coefficients, in each of its arithmetics.
+The batched fast paths (IDCT and FDCT) equal their one-block-at-a-time reference kernels."""
 
 from __future__ import annotations
 
@@ -16,11 +17,17 @@ from PIL import Image
 
 from fdjpeg.coefficients import JPEGCoefficients
 from fdjpeg.dct import (
+    _fdct_quantize_block,
+    _fdct_quantize_plane,
+    _idct_islow_plane,
+    _idct_plane_parallel,
+    _idct_rows_exact,
     dct_matrix,
     forward_dct_quantize,
     idct_float_reference,
     idct_multipliers,
     inverse_dct_dequantize,
+    quant_divisors,
 )
 from fdjpeg.decoder import coefficients_to_pixels
 
@@ -116,6 +123,14 @@ def _hostile_case(rng, kind: str, width=40, height=24) -> JPEGCoefficients:
         q = rng.integers(1, 65536, (8, 8))
         c = np.zeros(shape, np.int64)
         c[:, :, 0, :] = rng.integers(-32767, 32768, shape[:2] + (8,))
+    elif kind == "dc-only":  # all AC zero: the fast path's DC shortcut, with 16-bit wraparound
+        q = rng.integers(1, 65536, (8, 8))
+        c = np.zeros(shape, np.int64)
+        c[:, :, 0, 0] = rng.integers(-32767, 32768, shape[:2])
+    elif kind == "threshold":  # dequantized values and pass-1 outputs around the fast path's +-16384 limit
+        q = rng.integers(1, 256, (8, 8))
+        c = rng.integers(-20000, 20001, shape) // q
+        c[rng.random(shape) < rng.random()] = 0
     elif kind == "saturating":  # 8-bit tables, values that clip in pass 2 only
         q = rng.integers(1, 256, (8, 8))
         c = rng.integers(-2047, 2048, shape)
@@ -131,7 +146,10 @@ def _hostile_case(rng, kind: str, width=40, height=24) -> JPEGCoefficients:
     )
 
 
-@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["full", "dc-rows", "saturating", "ordinary"]))
+_KINDS = ["full", "dc-rows", "dc-only", "threshold", "saturating", "ordinary"]
+
+
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(_KINDS))
 def test_simd_arithmetic_matches_pillow(seed, kind):
     """Pillow's libjpeg-turbo runs the x86-64 SIMD IDCT; for any int16 coefficients and any 16-bit
     quantizers its output is reproduced bit for bit (this is where it differs from jidctint.c)."""
@@ -156,8 +174,8 @@ def test_other_libjpeg_turbo_paths(tmp_path, env, arithmetic):
     SSE2 kernel; each is matched by the corresponding arithmetic."""
     rng = np.random.default_rng(11)
     cases = []
-    for i in range(16):
-        coefs = _hostile_case(rng, ["full", "dc-rows", "saturating", "ordinary"][i % 4])
+    for i in range(18):
+        coefs = _hostile_case(rng, _KINDS[i % len(_KINDS)])
         path = tmp_path / f"{i}.jpg"
         path.write_bytes(craft_jpeg(coefs))
         cases.append((path, coefs))
@@ -168,3 +186,60 @@ def test_other_libjpeg_turbo_paths(tmp_path, env, arithmetic):
     for path, coefs in cases:
         ref = np.load(str(path) + ".npy")
         assert np.array_equal(coefficients_to_pixels(coefs, arithmetic=arithmetic), ref), path.name
+
+
+# ---- batched fast paths against the one-block reference kernels ------------------------------------
+
+
+def _reference_idct(blocks, mult, simd):
+    """The one-block-at-a-time reference path (dct._idct_islow_block per block)."""
+    out = np.zeros((blocks.shape[0] * 8, blocks.shape[1] * 8), np.uint8)
+    _idct_rows_exact(blocks.reshape(-1, 64), blocks.shape[1], mult, out, 0, blocks.shape[0], 0, simd)
+    return out
+
+
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(_KINDS), rows=st.integers(1, 5),
+       cols=st.integers(1, 70), pad=st.integers(0, 2))
+def test_batched_idct_equals_reference_path(seed, kind, rows, cols, pad):
+    """The batched IDCT (fast int32 path where the range test allows, the reference path for the rest,
+    DC-only blocks apart) gives the reference path's samples in every arithmetic; padding blocks of the
+    coefficient array are not reconstructed; the parallel driver gives the same."""
+    rng = np.random.default_rng(seed)
+    case = _hostile_case(rng, kind, width=cols * 8, height=rows * 8)
+    blocks = np.zeros((rows + pad, cols + pad, 8, 8), np.int16)
+    blocks[:rows, :cols] = case.components[0]
+    blocks[rows:] = 99
+    blocks[:, cols:] = -99
+    q = case.quant_tables[0]
+    for arithmetic in ("simd", "c", "c16"):
+        simd = arithmetic == "simd"
+        mult = idct_multipliers(q, arithmetic)
+        ref = _reference_idct(blocks, mult, simd)[: rows * 8, : cols * 8]
+        for fn in (_idct_islow_plane, _idct_plane_parallel):
+            out = np.zeros((rows * 8, cols * 8), np.uint8)
+            fn(blocks, mult, out, simd)
+            assert np.array_equal(out, ref), (fn.__name__, arithmetic)
+
+
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 6), cols=st.integers(1, 12),
+       qmax=st.sampled_from([1, 2, 30, 255, 12287, 65535]), kind=st.sampled_from(["noise", "binary", "smooth"]))
+def test_batched_fdct_equals_per_block(seed, rows, cols, qmax, kind):
+    """The batched FDCT + quantization (32-bit quantization for small tables, 64-bit for large ones)
+    equals jcdctmgr/jfdctint one block at a time."""
+    rng = np.random.default_rng(seed)
+    if kind == "noise":
+        plane = rng.integers(0, 256, (rows * 8, cols * 8))
+    elif kind == "binary":
+        plane = rng.choice([0, 255], (rows * 8, cols * 8))
+    else:
+        plane = np.add.outer(np.arange(rows * 8) * rng.integers(0, 9), np.arange(cols * 8) * rng.integers(0, 9)) % 256
+    plane = plane.astype(np.uint8)
+    divisors = quant_divisors(rng.integers(1, qmax + 1, 64))
+    got = np.zeros((rows, cols, 64), np.int16)
+    _fdct_quantize_plane(plane, divisors, got)
+    ws = np.empty(64, np.int32)
+    for by in range(rows):
+        for bx in range(cols):
+            ref = np.zeros(64, np.int16)
+            _fdct_quantize_block(plane, by * 8, bx * 8, divisors, ws, ref)
+            assert np.array_equal(got[by, bx], ref)

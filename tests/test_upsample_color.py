@@ -110,6 +110,22 @@ def test_ycc_tables_against_formula():
     assert YCC_RGB_TABLES[2, 0] == 46802 * 128 and YCC_RGB_TABLES[3, 255] == -22554 * 127 + 32768
 
 
+def test_ycc_arithmetic_equals_tables_everywhere():
+    """The decoder converts by arithmetic (it vectorizes); for all 2**24 (Y, Cb, Cr) triples that equals
+    jdcolor.c's table lookups."""
+    x = np.arange(256)
+    cb, cr = (a.reshape(-1) for a in np.meshgrid(x, x, indexing="ij"))
+    r_off = YCC_RGB_TABLES[0][cr]
+    g_off = (YCC_RGB_TABLES[3][cb] + YCC_RGB_TABLES[2][cr]) >> 16
+    b_off = YCC_RGB_TABLES[1][cb]
+    c8 = cb.astype(np.uint8)[None].repeat(16, 0)
+    r8 = cr.astype(np.uint8)[None].repeat(16, 0)
+    for y0 in range(0, 256, 16):
+        y = (np.arange(y0, y0 + 16)[:, None] + np.zeros(cb.size, int))
+        expect = np.stack([np.clip(y + off, 0, 255) for off in (r_off, g_off, b_off)], axis=-1)
+        assert np.array_equal(ycbcr_to_rgb(y.astype(np.uint8), c8, r8), expect)
+
+
 def _flat_block_image(y, cb, cr):
     """A 4:4:4 YCbCr file of flat 8x8 blocks, one per (y, cb, cr) triple (quantizer 8: DC = value - 128)."""
     n = len(y)
