@@ -52,14 +52,15 @@ _INT_MIN = -2147483648
 
 
 class ProgressionState:
-    """libjpeg's ``coef_bits`` for a progressive frame: ``current[c]`` and ``previous[c]`` (64 ints each,
-    zigzag-indexed) and the number of scans started."""
+    """libjpeg's ``coef_bits`` for a progressive frame: ``current[c]`` and ``previous[c]`` (lists of 64
+    ints each, zigzag-indexed; plain lists because a scan touches a few entries and NumPy's per-call
+    cost on them exceeded a small image's decoding) and the number of scans started."""
 
     def __init__(self, ncomponents: int):
-        self.current = np.full((ncomponents, 64), -1, dtype=np.int64)
+        self.current = [[-1] * 64 for _ in range(ncomponents)]
         # libjpeg leaves this half uninitialised until a scan sets it; every scan sets entries 1..9
         # of its components, the only ones block smoothing reads.
-        self.previous = np.zeros((ncomponents, 64), dtype=np.int64)
+        self.previous = [[0] * 64 for _ in range(ncomponents)]
         self.scans = 0
 
     def start_scan(self, comps: list[int], ss: int, se: int, ah: int, al: int, offset: int, warn) -> None:
@@ -89,20 +90,15 @@ class ProgressionState:
                 warn(f"inconsistent progression sequence for component {c} coefficient 0 "
                      "(AC scan before any DC scan)", offset)
             lo, hi = min(ss, 1), max(se, 9)
-            if self.scans > 1:
-                self.previous[c, lo : hi + 1] = cur[lo : hi + 1]
-            else:
-                self.previous[c, lo : hi + 1] = 0
+            self.previous[c][lo : hi + 1] = cur[lo : hi + 1] if self.scans > 1 else [0] * (hi + 1 - lo)
             # libjpeg warns once per coefficient; one warning per scan and component says the same.
-            band = cur[ss : se + 1]
-            expected = np.where(band < 0, 0, band)
-            wrong = np.flatnonzero(expected != ah) + ss
-            if wrong.size:
-                which = f"coefficient {wrong[0]}" if wrong.size == 1 else f"coefficients {wrong[0]}..{wrong[-1]}"
+            wrong = [k for k in range(ss, se + 1) if max(cur[k], 0) != ah]
+            if wrong:
+                which = f"coefficient {wrong[0]}" if len(wrong) == 1 else f"coefficients {wrong[0]}..{wrong[-1]}"
+                first = cur[wrong[0]]
                 warn(f"inconsistent progression sequence for component {c} {which} (scan refines from bit {ah}, "
-                     f"but {'nothing' if band[wrong[0] - ss] < 0 else f'bit {band[wrong[0] - ss]}'} was received "
-                     "before)", offset)
-            cur[ss : se + 1] = al
+                     f"but {'nothing' if first < 0 else f'bit {first}'} was received before)", offset)
+            cur[ss : se + 1] = [al] * (se + 1 - ss)
 
 
 #: For the word-at-a-time refill (see entropy_decode._decode_sequential).

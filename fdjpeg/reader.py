@@ -316,10 +316,11 @@ class _CoefficientReader:
         )
         ps = self.progression
         if ps is not None:
-            coefs.coef_bits = [ps.current[c].copy() for c in range(len(components))]
+            coefs.coef_bits = [np.array(ps.current[c], dtype=np.int64) for c in range(len(components))]
             # libjpeg's second half of coef_bits, and the row where the last scan ran out of data:
             # what block smoothing needs (see smoothing.py). Single-scan files latch -1 (None here).
-            coefs.prev_coef_bits = [ps.previous[c].copy() if ps.scans > 1 else None for c in range(len(components))]
+            coefs.prev_coef_bits = [np.array(ps.previous[c], dtype=np.int64) if ps.scans > 1 else None
+                                    for c in range(len(components))]
             coefs.last_good_imcu_row = self.last_good
         return coefs
 
