@@ -670,6 +670,8 @@ def _idct_rows_simd(cf, nbx_pad, q, out, by0, by1, out_by0):
     tmp = np.empty(64, np.int32)
     lane_by = np.empty(_GROUP, np.int64)
     lane_bx = np.empty(_GROUP, np.int64)
+    blk = np.empty(64, np.int64)
+    scratch = np.empty(128, np.int64)
     n = 0
     by = by0
     bx = 0
@@ -729,20 +731,14 @@ def _idct_rows_simd(cf, nbx_pad, q, out, by0, by1, out_by0):
                     a = i32(a | acc[g * 8 + c])
                 r0 = (lane_by[g] - out_by0) * 8
                 if (a >> 15) != 0:
-                    _idct_rows_exact_block(cf, lane_by[g] * nbx_pad + lane_bx[g], q, out, r0, lane_bx[g] * 8)
+                    kk = lane_by[g] * nbx_pad + lane_bx[g]
+                    for i in range(64):
+                        blk[i] = cf[kk, i]
+                    _idct_islow_block(blk, q, out, r0, lane_bx[g] * 8, np.bool_(True), scratch)
                 else:
                     for r in range(8):
                         out64[r0 + r, lane_bx[g]] = words[r * _GROUP + g]
             n = 0
-
-
-@kernel
-def _idct_rows_exact_block(cf, k, q, out, r0, c0):
-    blk = np.empty(64, dtype=np.int64)
-    scratch = np.empty(128, dtype=np.int64)
-    for i in range(64):
-        blk[i] = cf[k, i]
-    _idct_islow_block(blk, q, out, r0, c0, True, scratch)
 
 
 @kernel
@@ -759,8 +755,9 @@ def _idct_islow_plane(coefs, q, out, simd):
 
     ``coefs`` may be larger than ``out`` (the MCU padding is not reconstructed); both C-contiguous.
     """
+    # (np.int64 / np.bool_: literal arguments would make Numba compile extra specializations.)
     cf = coefs.reshape(coefs.shape[0] * coefs.shape[1], 64)
-    _idct_rows(cf, coefs.shape[1], q, out, 0, out.shape[0] // 8, 0, simd)
+    _idct_rows(cf, coefs.shape[1], q, out, np.int64(0), out.shape[0] // 8, np.int64(0), np.bool_(simd))
 
 
 @kernel(parallel=True)
@@ -770,7 +767,7 @@ def _idct_plane_parallel(coefs, q, out, simd):
     nby = out.shape[0] // 8
     chunk = 4
     for t in prange((nby + chunk - 1) // chunk):
-        _idct_rows(cf, coefs.shape[1], q, out, t * chunk, min(t * chunk + chunk, nby), 0, simd)
+        _idct_rows(cf, coefs.shape[1], q, out, t * chunk, min(t * chunk + chunk, nby), np.int64(0), np.bool_(simd))
 
 
 def _check_arithmetic(arithmetic: str) -> bool:

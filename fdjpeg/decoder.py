@@ -54,56 +54,62 @@ def _component_row(planes, rows, methods, hexp, vexp, dws, dhs, ci, y, width, cs
     return rows[ci]
 
 
-@kernel(parallel=True)
-def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
-    """Upsampling (sampling.py) and colour conversion (color.py) fused row by row, rows spread over the
-    threads: component planes (the IDCT output) -> out (H, W * channels) uint8, Pillow's layout.
+@kernel
+def _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0, y1):
+    """Upsampling (sampling.py) and colour conversion (color.py) fused row by row for output rows
+    [y0, y1): component planes (the IDCT output) -> out (H, W * channels) uint8, Pillow's layout.
 
     cspace: 0 L, 1 YCbCr -> RGB, 2 RGB, 3 CMYK (inverted, as Pillow stores it), 4 YCCK -> inverted CMYK.
     Only row buffers are allocated: no full-size upsampled planes.
     """
-    height = out.shape[0]
     ncomp = len(planes)
     maxdw = 1
     for ci in range(ncomp):
         maxdw = max(maxdw, dws[ci])
-    ntasks = (height + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
-    for t in prange(ntasks):
-        rows = np.empty((ncomp, max(width, 1)), np.uint8)
-        rgb = np.empty(3 * max(width, 1), np.uint8)
-        cs = np.empty(maxdw, np.int32)
-        for y in range(t * _ROWS_PER_TASK, min(t * _ROWS_PER_TASK + _ROWS_PER_TASK, height)):
-            orow = out[y]
-            r0 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, 0, y, width, cs)
-            if cspace == 0:
+    rows = np.empty((ncomp, max(width, 1)), np.uint8)
+    rgb = np.empty(3 * max(width, 1), np.uint8)
+    cs = np.empty(maxdw, np.int32)
+    for y in range(y0, y1):
+        orow = out[y]
+        r0 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, np.int64(0), y, width, cs)
+        if cspace == 0:
+            for x in range(width):
+                orow[x] = r0[x]
+            continue
+        r1 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, np.int64(1), y, width, cs)
+        r2 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, np.int64(2), y, width, cs)
+        if cspace == 1:
+            _ycc_rgb_row(r0, r1, r2, orow, width)
+        elif cspace == 2:
+            for x in range(width):
+                orow[3 * x] = r0[x]
+                orow[3 * x + 1] = r1[x]
+                orow[3 * x + 2] = r2[x]
+        else:
+            r3 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, np.int64(3), y, width, cs)
+            if cspace == 3:
                 for x in range(width):
-                    orow[x] = r0[x]
-                continue
-            r1 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, 1, y, width, cs)
-            r2 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, 2, y, width, cs)
-            if cspace == 1:
-                _ycc_rgb_row(r0, r1, r2, orow, width)
-            elif cspace == 2:
-                for x in range(width):
-                    orow[3 * x] = r0[x]
-                    orow[3 * x + 1] = r1[x]
-                    orow[3 * x + 2] = r2[x]
+                    orow[4 * x] = 255 - r0[x]
+                    orow[4 * x + 1] = 255 - r1[x]
+                    orow[4 * x + 2] = 255 - r2[x]
+                    orow[4 * x + 3] = 255 - r3[x]
             else:
-                r3 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, 3, y, width, cs)
-                if cspace == 3:
-                    for x in range(width):
-                        orow[4 * x] = 255 - r0[x]
-                        orow[4 * x + 1] = 255 - r1[x]
-                        orow[4 * x + 2] = 255 - r2[x]
-                        orow[4 * x + 3] = 255 - r3[x]
-                else:
-                    # libjpeg stores 255 - RGB for C, M, Y; Pillow inverts again, so C' = RGB's R, etc.
-                    _ycc_rgb_row(r0, r1, r2, rgb, width)
-                    for x in range(width):
-                        orow[4 * x] = rgb[3 * x]
-                        orow[4 * x + 1] = rgb[3 * x + 1]
-                        orow[4 * x + 2] = rgb[3 * x + 2]
-                        orow[4 * x + 3] = 255 - r3[x]
+                # libjpeg stores 255 - RGB for C, M, Y; Pillow inverts again, so C' = RGB's R, etc.
+                _ycc_rgb_row(r0, r1, r2, rgb, width)
+                for x in range(width):
+                    orow[4 * x] = rgb[3 * x]
+                    orow[4 * x + 1] = rgb[3 * x + 1]
+                    orow[4 * x + 2] = rgb[3 * x + 2]
+                    orow[4 * x + 3] = 255 - r3[x]
+
+
+@kernel(parallel=True)
+def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
+    """_compose_range over all rows, _ROWS_PER_TASK rows per parallel task."""
+    height = out.shape[0]
+    for t in prange((height + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
+        y0 = t * _ROWS_PER_TASK
+        _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0, min(y0 + _ROWS_PER_TASK, height))
 
 
 def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd") -> np.ndarray:

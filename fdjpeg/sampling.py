@@ -124,7 +124,7 @@ def _fancy_row(c, n, width, bias_even, bias_odd, shift, out):
     tests, so that LLVM vectorizes it."""
     jmax = (width - 1) >> 1
     hi = min(jmax - 1, n - 2)  # interior j: both neighbours exist and both outputs are inside width
-    _fancy_pair(c, n, width, 0, bias_even, bias_odd, shift, out)
+    _fancy_pair(c, n, width, np.int64(0), bias_even, bias_odd, shift, out)
     for j in range(1, hi + 1):
         near = np.int32(c[j]) * 3
         out[2 * j] = np.uint8((near + np.int32(c[j - 1]) + bias_even) >> shift)
