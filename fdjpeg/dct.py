@@ -760,14 +760,32 @@ def _idct_islow_plane(coefs, q, out, simd):
     _idct_rows(cf, coefs.shape[1], q, out, np.int64(0), out.shape[0] // 8, np.int64(0), np.bool_(simd))
 
 
+@kernel
+def _idct_task(cfs, nbxs, qs, outs, tasks, t, simd):
+    """Task t of _idct_planes: block rows tasks[t, 1]:tasks[t, 2] of component tasks[t, 0]."""
+    ci = tasks[t, 0]
+    _idct_rows(cfs[ci], nbxs[ci], qs[ci], outs[ci], tasks[t, 1], tasks[t, 2], np.int64(0), simd)
+
+
+@kernel
+def _idct_planes(cfs, nbxs, qs, outs, tasks, simd):
+    """Several planes at once, by a task table (see idct_tasks): cfs[ci] the (n, 64) int16 coefficients
+    of component ci on a grid nbxs[ci] blocks wide, qs[ci] its multipliers, outs[ci] its plane."""
+    for t in range(tasks.shape[0]):
+        _idct_task(cfs, nbxs, qs, outs, tasks, t, np.bool_(simd))
+
+
 @kernel(parallel=True)
-def _idct_plane_parallel(coefs, q, out, simd):
-    """_idct_islow_plane, block rows spread over the threads (not for use inside another prange)."""
-    cf = coefs.reshape(coefs.shape[0] * coefs.shape[1], 64)
-    nby = out.shape[0] // 8
-    chunk = 4
-    for t in prange((nby + chunk - 1) // chunk):
-        _idct_rows(cf, coefs.shape[1], q, out, t * chunk, min(t * chunk + chunk, nby), np.int64(0), np.bool_(simd))
+def _idct_planes_parallel(cfs, nbxs, qs, outs, tasks, simd):
+    """_idct_planes with the tasks spread over the threads (not for use inside another prange)."""
+    for t in prange(tasks.shape[0]):
+        _idct_task(cfs, nbxs, qs, outs, tasks, t, np.bool_(simd))
+
+
+def idct_tasks(block_rows, rows_per_task: int = 4) -> np.ndarray:
+    """Task table for _idct_planes: (component, first block row, end block row), rows_per_task at a time."""
+    tasks = [(ci, r, min(r + rows_per_task, n)) for ci, n in enumerate(block_rows) for r in range(0, n, rows_per_task)]
+    return np.array(tasks, np.int64).reshape(-1, 3)
 
 
 def _check_arithmetic(arithmetic: str) -> bool:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 
+import numba
 import numpy as np
 
 from ._jit import kernel, prange
 from .coefficients import JPEGCoefficients
 from .color import _ycc_rgb_row, convert_mode
-from .dct import _check_arithmetic, _idct_plane_parallel, idct_multipliers
+from .dct import _check_arithmetic, _idct_planes, _idct_planes_parallel, idct_multipliers, idct_tasks
 from .errors import JPEGError, UnsupportedJPEG
 from .sampling import METHOD_CODES, _upsample_row, upsample_method
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
@@ -38,6 +39,11 @@ _COMPOSE = {"L": (0, 1), "YCbCr": (1, 3), "RGB": (2, 3), "CMYK": (3, 4), "YCCK":
 
 #: Output rows per parallel task of _compose_rows.
 _ROWS_PER_TASK = 16
+
+#: Below these sizes the pixel stage runs on the calling thread: waking the worker threads would cost
+#: more than it saves (and much more on a machine whose cores are busy with other work).
+_PARALLEL_MIN_BLOCKS = 4096
+_PARALLEL_MIN_PIXELS = 1 << 18
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -142,7 +148,8 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
 
     smoothing = smoothing_state(coefs)
     total_imcu_rows = _ceil_div(height, 8 * vmax)
-    planes, params = [], []
+    parallel = numba.get_num_threads() > 1
+    planes, params, cfs, nbxs, mults, block_rows = [], [], [], [], [], []
     for ci, (h, v) in enumerate(coefs.sampling):
         dw = _ceil_div(width * h, hmax)
         dh = _ceil_div(height * v, vmax)
@@ -154,19 +161,28 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
         quantval = np.ascontiguousarray(np.asarray(coefs.quant_tables[ci]).reshape(64).astype(np.int64))
         mult = idct_multipliers(quantval, arithmetic)
         plane = np.empty((bh * 8, bw * 8), np.uint8)
-        if smoothing is None:
-            _idct_plane_parallel(blocks, mult, plane, simd)
-        else:
+        if smoothing is not None:
             cur, prev, last_good = smoothing
             _idct_islow_plane_smoothed(
                 blocks, quantval, mult, plane, cur[ci], prev[ci], last_good, v, total_imcu_rows, simd
             )
+        cfs.append(blocks.reshape(-1, 64))
+        nbxs.append(blocks.shape[1])
+        mults.append(mult)
+        block_rows.append(bh)
         planes.append(plane)
         params.append((METHOD_CODES[upsample_method(hmax // h, vmax // v, dw)], hmax // h, vmax // v, dw, dh))
+    if smoothing is None:
+        tasks = idct_tasks(block_rows)
+        idct = _idct_planes_parallel if parallel and sum(r * n for r, n in zip(block_rows, nbxs)) >= _PARALLEL_MIN_BLOCKS else _idct_planes
+        idct(tuple(cfs), np.array(nbxs, np.int64), tuple(mults), tuple(planes), tasks, simd)
     code, channels = _COMPOSE[coefs.colorspace]
     out = np.empty((height, width * channels), np.uint8)
     methods, hexp, vexp, dws, dhs = (np.array(p, np.int64) for p in zip(*params))
-    _compose_rows(tuple(planes), methods, hexp, vexp, dws, dhs, code, out, width)
+    if parallel and height * width >= _PARALLEL_MIN_PIXELS:
+        _compose_rows(tuple(planes), methods, hexp, vexp, dws, dhs, code, out, width)
+    else:
+        _compose_range(tuple(planes), methods, hexp, vexp, dws, dhs, code, out, width, 0, height)
     return out if channels == 1 else out.reshape(height, width, channels)
 
 

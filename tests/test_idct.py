@@ -20,12 +20,14 @@ from fdjpeg.dct import (
     _fdct_quantize_block,
     _fdct_quantize_plane,
     _idct_islow_plane,
-    _idct_plane_parallel,
+    _idct_planes,
+    _idct_planes_parallel,
     _idct_rows_exact,
     dct_matrix,
     forward_dct_quantize,
     idct_float_reference,
     idct_multipliers,
+    idct_tasks,
     inverse_dct_dequantize,
     quant_divisors,
 )
@@ -215,10 +217,14 @@ def test_batched_idct_equals_reference_path(seed, kind, rows, cols, pad):
         simd = arithmetic == "simd"
         mult = idct_multipliers(q, arithmetic)
         ref = _reference_idct(blocks, mult, simd)[: rows * 8, : cols * 8]
-        for fn in (_idct_islow_plane, _idct_plane_parallel):
-            out = np.zeros((rows * 8, cols * 8), np.uint8)
-            fn(blocks, mult, out, simd)
-            assert np.array_equal(out, ref), (fn.__name__, arithmetic)
+        out = np.zeros((rows * 8, cols * 8), np.uint8)
+        _idct_islow_plane(blocks, mult, out, simd)
+        assert np.array_equal(out, ref), arithmetic
+        for fn in (_idct_planes, _idct_planes_parallel):  # the decoder's drivers, two planes at once
+            outs = (np.zeros((rows * 8, cols * 8), np.uint8), np.zeros((rows * 8, cols * 8), np.uint8))
+            tasks = idct_tasks([rows, rows], rows_per_task=2)
+            fn((blocks.reshape(-1, 64),) * 2, np.array([cols + pad] * 2), (mult, mult), outs, tasks, simd)
+            assert np.array_equal(outs[0], ref) and np.array_equal(outs[1], ref), (fn.__name__, arithmetic)
 
 
 @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 6), cols=st.integers(1, 12),
