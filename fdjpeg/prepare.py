@@ -15,29 +15,29 @@ import numpy as np
 from ._jit import kernel, prange
 from .color import CBCR_OFFSET, FIX_0_08131, FIX_0_11400, FIX_0_16874, FIX_0_29900, FIX_0_33126, FIX_0_41869
 from .color import FIX_0_50000, FIX_0_58700, ONE_HALF, SCALEBITS
-from .dct import _fdct_quantize_block
+from .dct import _fdct_quantize_batched
 
 
 @kernel
 def _convert_row(img, y, out, i, width, padded):
     """Row y of the image -> out[:, i, :padded] (Y, Cb, Cr or gray), replicating column width-1."""
     nch = img.shape[2]
-    src = img[y]
+    src = img[y].reshape(width * nch)  # flat row: LLVM vectorizes the loop below
     if nch == 3:
         o0 = out[0, i]
         o1 = out[1, i]
         o2 = out[2, i]
         for x in range(width):
-            r = np.int32(src[x, 0])
-            g = np.int32(src[x, 1])
-            b = np.int32(src[x, 2])
+            r = np.int32(src[3 * x])
+            g = np.int32(src[3 * x + 1])
+            b = np.int32(src[3 * x + 2])
             o0[x] = np.uint8((FIX_0_29900 * r + FIX_0_58700 * g + FIX_0_11400 * b + ONE_HALF) >> SCALEBITS)
             o1[x] = np.uint8((-FIX_0_16874 * r - FIX_0_33126 * g + FIX_0_50000 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS)
             o2[x] = np.uint8((FIX_0_50000 * r - FIX_0_41869 * g - FIX_0_08131 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS)
     else:
         o0 = out[0, i]
         for x in range(width):
-            o0[x] = src[x, 0]
+            o0[x] = src[x]
     for c in range(out.shape[0]):
         row = out[c, i]
         last = row[width - 1]
@@ -94,7 +94,6 @@ def _prepare_strips(img, height, width, geom, divisors, mcus_x, mcus_y, blocks_p
         full = np.empty((ncomp, rows, padded_width), np.uint8)
         for i in range(rows):
             _convert_row(img, min(y0 + i, height - 1), full, i, width, padded_width)
-        ws = np.empty(64, np.int32)
         for c in range(ncomp):
             h, v, bx, by, hexp, vexp, off = geom[c, 0], geom[c, 1], geom[c, 2], geom[c, 3], geom[c, 4], geom[c, 5], geom[c, 6]
             down = np.empty((8 * v, bx * 8), np.uint8)
@@ -102,13 +101,15 @@ def _prepare_strips(img, height, width, geom, divisors, mcus_x, mcus_y, blocks_p
             for dr in range(8 * v):
                 d = min(s * 8 * v + dr, valid - 1)
                 _downsample_row(full, c, d * vexp - y0, hexp, vexp, down[dr])
+            coefs = np.empty((v, bx, 64), np.int16)
+            _fdct_quantize_batched(down, divisors[c], coefs)
             for vv in range(v):
                 row = s * v + vv
                 for xb in range(mcus_x * h):
                     k = (s * mcus_x + xb // h) * blocks_per_mcu + off + vv * h + xb % h
                     blk = out[k]
                     if row < by and xb < bx:
-                        _fdct_quantize_block(down, vv * 8, xb * 8, divisors[c], ws, blk)
+                        blk[:] = coefs[vv, xb]
                         continue
                     # Dummy block (jccoefct.c): AC zero; DC copied from the left neighbour, or for a
                     # dummy row from the last block of the row above in the same MCU.
