@@ -313,13 +313,17 @@ def _fdct_quantize_batched(plane, divisors, out):
     ws = np.empty(64 * _FGROUP, np.int32)
     co = np.empty(64 * _FGROUP, np.int32)
     qo = np.empty(64 * _FGROUP, np.int16)
+    by = 0
+    bx = 0
     for b0 in range(0, nblocks, _FGROUP):
         cnt = min(_FGROUP, nblocks - b0)
         for g in range(cnt):
-            by = (b0 + g) // nbx
-            bx = (b0 + g) - by * nbx
             for r in range(8):
                 pixw[r * _FGROUP + g] = plane64[by * 8 + r, bx]
+            bx += 1
+            if bx == nbx:
+                bx = 0
+                by += 1
         _fdct_group(pix, ws, co)
         if narrow:
             for i in range(64 * _FGROUP):
@@ -743,7 +747,7 @@ def _idct_rows_simd(cf, nbx_pad, q, out, by0, by1, out_by0):
 
 @kernel
 def _idct_rows(cf, nbx_pad, q, out, by0, by1, out_by0, simd):
-    if simd:
+    if simd and out.shape[1] % 8 == 0:  # (the fast path writes 8-sample words)
         _idct_rows_simd(cf, nbx_pad, q, out, by0, by1, out_by0)
     else:
         _idct_rows_exact(cf, nbx_pad, q, out, by0, by1, out_by0, simd)
@@ -786,6 +790,285 @@ def idct_tasks(block_rows, rows_per_task: int = 4) -> np.ndarray:
     """Task table for _idct_planes: (component, first block row, end block row), rows_per_task at a time."""
     tasks = [(ci, r, min(r + rows_per_task, n)) for ci, n in enumerate(block_rows) for r in range(0, n, rows_per_task)]
     return np.array(tasks, np.int64).reshape(-1, 3)
+
+
+# The round trip of distill: FDCT, quantization, dequantization and IDCT of _GROUP blocks in one batch,
+# every array laid out as [position][block] -- index (row * 8 + column) * _GROUP + g -- so that each of
+# the four passes and the quantization is a loop over the block index g with contiguous loads and
+# stores (no interleaving shuffles, unlike the decoder's batches, whose coefficients arrive block by
+# block), and the quantizers are per-loop scalars. Exact for the same reasons as _fdct_group and
+# _idct_group; blocks failing the IDCT's range test go to the reference path.
+
+
+@kernel
+def _roundtrip_group(pixw, ws, co, deq, words, acc, divisors, q, narrow):
+    """pixw[r * _GROUP + g]: row r of block g, 8 samples packed little-endian -> words (same layout):
+    the decoded rows. co keeps the quantized coefficients (for the reference path), acc[g] the range
+    test of block g (see _idct_group)."""
+    i32 = np.int32
+    u32 = np.uint32
+    u64 = np.uint64
+    G = _GROUP
+    rnd1 = 1 << (CONST_BITS - PASS1_BITS - 1)
+    rnd2 = 1 << (CONST_BITS + PASS1_BITS - 1)
+    # FDCT pass 1: rows (jfdctint.c), level shift included.
+    for r in range(8):
+        for g in range(G):
+            w = pixw[r * G + g]
+            d0 = i32(i32(w & u64(255)) - 128)
+            d1 = i32(i32((w >> u64(8)) & u64(255)) - 128)
+            d2 = i32(i32((w >> u64(16)) & u64(255)) - 128)
+            d3 = i32(i32((w >> u64(24)) & u64(255)) - 128)
+            d4 = i32(i32((w >> u64(32)) & u64(255)) - 128)
+            d5 = i32(i32((w >> u64(40)) & u64(255)) - 128)
+            d6 = i32(i32((w >> u64(48)) & u64(255)) - 128)
+            d7 = i32(i32(w >> u64(56)) - 128)
+            tmp0 = i32(d0 + d7)
+            tmp7 = i32(d0 - d7)
+            tmp1 = i32(d1 + d6)
+            tmp6 = i32(d1 - d6)
+            tmp2 = i32(d2 + d5)
+            tmp5 = i32(d2 - d5)
+            tmp3 = i32(d3 + d4)
+            tmp4 = i32(d3 - d4)
+            tmp10 = i32(tmp0 + tmp3)
+            tmp13 = i32(tmp0 - tmp3)
+            tmp11 = i32(tmp1 + tmp2)
+            tmp12 = i32(tmp1 - tmp2)
+            p = r * 8 * G + g
+            ws[p] = i32(i32(tmp10 + tmp11) << PASS1_BITS)
+            ws[p + 4 * G] = i32(i32(tmp10 - tmp11) << PASS1_BITS)
+            z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
+            ws[p + 2 * G] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            ws[p + 6 * G] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            z1 = i32(tmp4 + tmp7)
+            z2 = i32(tmp5 + tmp6)
+            z3 = i32(tmp4 + tmp6)
+            z4 = i32(tmp5 + tmp7)
+            z5 = i32(i32(z3 + z4) * FIX_1_175875602)
+            tmp4 = i32(tmp4 * FIX_0_298631336)
+            tmp5 = i32(tmp5 * FIX_2_053119869)
+            tmp6 = i32(tmp6 * FIX_3_072711026)
+            tmp7 = i32(tmp7 * FIX_1_501321110)
+            z1 = i32(z1 * -FIX_0_899976223)
+            z2 = i32(z2 * -FIX_2_562915447)
+            z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
+            z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
+            ws[p + 7 * G] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            ws[p + 5 * G] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            ws[p + 3 * G] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            ws[p + G] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
+    # FDCT pass 2: columns.
+    for u in range(8):
+        for g in range(G):
+            p = u * G + g
+            tmp0 = i32(ws[p] + ws[p + 56 * G])
+            tmp7 = i32(ws[p] - ws[p + 56 * G])
+            tmp1 = i32(ws[p + 8 * G] + ws[p + 48 * G])
+            tmp6 = i32(ws[p + 8 * G] - ws[p + 48 * G])
+            tmp2 = i32(ws[p + 16 * G] + ws[p + 40 * G])
+            tmp5 = i32(ws[p + 16 * G] - ws[p + 40 * G])
+            tmp3 = i32(ws[p + 24 * G] + ws[p + 32 * G])
+            tmp4 = i32(ws[p + 24 * G] - ws[p + 32 * G])
+            tmp10 = i32(tmp0 + tmp3)
+            tmp13 = i32(tmp0 - tmp3)
+            tmp11 = i32(tmp1 + tmp2)
+            tmp12 = i32(tmp1 - tmp2)
+            co[p] = i32(i32(i32(tmp10 + tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
+            co[p + 32 * G] = i32(i32(i32(tmp10 - tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
+            z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
+            co[p + 16 * G] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            co[p + 48 * G] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            z1 = i32(tmp4 + tmp7)
+            z2 = i32(tmp5 + tmp6)
+            z3 = i32(tmp4 + tmp6)
+            z4 = i32(tmp5 + tmp7)
+            z5 = i32(i32(z3 + z4) * FIX_1_175875602)
+            tmp4 = i32(tmp4 * FIX_0_298631336)
+            tmp5 = i32(tmp5 * FIX_2_053119869)
+            tmp6 = i32(tmp6 * FIX_3_072711026)
+            tmp7 = i32(tmp7 * FIX_1_501321110)
+            z1 = i32(z1 * -FIX_0_899976223)
+            z2 = i32(z2 * -FIX_2_562915447)
+            z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
+            z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
+            co[p + 56 * G] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            co[p + 40 * G] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            co[p + 24 * G] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            co[p + 8 * G] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
+    # Quantization (jcdctmgr.c's reciprocal form), dequantization, and the IDCT's input range test.
+    for g in range(G):
+        acc[g] = 0
+    for k in range(64):
+        mult = i32(q[k])
+        if narrow:
+            rc = u32(divisors[0, k])
+            cr = u32(divisors[1, k])
+            sh = u32(divisors[2, k])
+            for g in range(G):
+                x = co[k * G + g]
+                m = i32(u32(u32(u32(abs(x)) + cr) * rc) >> sh)
+                c = i32(-m if x < 0 else m)
+                co[k * G + g] = c
+                v = i32(c * mult)
+                deq[k * G + g] = v
+                acc[g] = i32(acc[g] | i32(v + 16384))
+        else:
+            rc64 = np.int64(divisors[0, k])
+            cr64 = np.int64(divisors[1, k])
+            sh64 = np.int64(divisors[2, k])
+            for g in range(G):
+                x = np.int64(co[k * G + g])
+                m = ((abs(x) + cr64) * rc64) >> sh64
+                c = i32(-m if x < 0 else m)
+                co[k * G + g] = c
+                v = i32(c * mult)
+                deq[k * G + g] = v
+                acc[g] = i32(acc[g] | i32(v + 16384))
+    # IDCT pass 1: columns.
+    for c in range(8):
+        for g in range(G):
+            p = c * G + g
+            i0 = deq[p]
+            i1 = deq[p + 8 * G]
+            i2 = deq[p + 16 * G]
+            i3 = deq[p + 24 * G]
+            i4 = deq[p + 32 * G]
+            i5 = deq[p + 40 * G]
+            i6 = deq[p + 48 * G]
+            i7 = deq[p + 56 * G]
+            e0 = i32(i32(i0 + i4) << CONST_BITS)
+            e1 = i32(i32(i0 - i4) << CONST_BITS)
+            e3 = i32(i32(i2 * (FIX_0_541196100 + FIX_0_765366865)) + i32(i6 * FIX_0_541196100))
+            e2 = i32(i32(i2 * FIX_0_541196100) + i32(i6 * (FIX_0_541196100 - FIX_1_847759065)))
+            t10 = i32(e0 + e3)
+            t13 = i32(e0 - e3)
+            t11 = i32(e1 + e2)
+            t12 = i32(e1 - e2)
+            z3 = i32(i7 + i3)
+            z4 = i32(i5 + i1)
+            zz3 = i32(i32(z3 * (FIX_1_175875602 - FIX_1_961570560)) + i32(z4 * FIX_1_175875602))
+            zz4 = i32(i32(z3 * FIX_1_175875602) + i32(z4 * (FIX_1_175875602 - FIX_0_390180644)))
+            o0 = i32(i32(i32(i7 * (FIX_0_298631336 - FIX_0_899976223)) - i32(i1 * FIX_0_899976223)) + zz3)
+            o1 = i32(i32(i32(i5 * (FIX_2_053119869 - FIX_2_562915447)) - i32(i3 * FIX_2_562915447)) + zz4)
+            o2 = i32(i32(i32(i5 * -FIX_2_562915447) + i32(i3 * (FIX_3_072711026 - FIX_2_562915447))) + zz3)
+            o3 = i32(i32(i32(i7 * -FIX_0_899976223) + i32(i1 * (FIX_1_501321110 - FIX_0_899976223))) + zz4)
+            w0 = i32(i32(i32(t10 + o3) + 1024) >> 11)
+            w1 = i32(i32(i32(t11 + o2) + 1024) >> 11)
+            w2 = i32(i32(i32(t12 + o1) + 1024) >> 11)
+            w3 = i32(i32(i32(t13 + o0) + 1024) >> 11)
+            w4 = i32(i32(i32(t13 - o0) + 1024) >> 11)
+            w5 = i32(i32(i32(t12 - o1) + 1024) >> 11)
+            w6 = i32(i32(i32(t11 - o2) + 1024) >> 11)
+            w7 = i32(i32(i32(t10 - o3) + 1024) >> 11)
+            ws[p] = w0
+            ws[p + 8 * G] = w1
+            ws[p + 16 * G] = w2
+            ws[p + 24 * G] = w3
+            ws[p + 32 * G] = w4
+            ws[p + 40 * G] = w5
+            ws[p + 48 * G] = w6
+            ws[p + 56 * G] = w7
+            a = i32(i32(i32(w0 + 16384) | i32(w1 + 16384)) | i32(i32(w2 + 16384) | i32(w3 + 16384)))
+            b = i32(i32(i32(w4 + 16384) | i32(w5 + 16384)) | i32(i32(w6 + 16384) | i32(w7 + 16384)))
+            acc[g] = i32(acc[g] | i32(a | b))
+    # IDCT pass 2: rows, packed into words.
+    for r in range(8):
+        for g in range(G):
+            p = r * 8 * G + g
+            i0 = ws[p]
+            i1 = ws[p + G]
+            i2 = ws[p + 2 * G]
+            i3 = ws[p + 3 * G]
+            i4 = ws[p + 4 * G]
+            i5 = ws[p + 5 * G]
+            i6 = ws[p + 6 * G]
+            i7 = ws[p + 7 * G]
+            e0 = i32(i32(i0 + i4) << CONST_BITS)
+            e1 = i32(i32(i0 - i4) << CONST_BITS)
+            e3 = i32(i32(i2 * (FIX_0_541196100 + FIX_0_765366865)) + i32(i6 * FIX_0_541196100))
+            e2 = i32(i32(i2 * FIX_0_541196100) + i32(i6 * (FIX_0_541196100 - FIX_1_847759065)))
+            t10 = i32(e0 + e3)
+            t13 = i32(e0 - e3)
+            t11 = i32(e1 + e2)
+            t12 = i32(e1 - e2)
+            z3 = i32(i7 + i3)
+            z4 = i32(i5 + i1)
+            zz3 = i32(i32(z3 * (FIX_1_175875602 - FIX_1_961570560)) + i32(z4 * FIX_1_175875602))
+            zz4 = i32(i32(z3 * FIX_1_175875602) + i32(z4 * (FIX_1_175875602 - FIX_0_390180644)))
+            o0 = i32(i32(i32(i7 * (FIX_0_298631336 - FIX_0_899976223)) - i32(i1 * FIX_0_899976223)) + zz3)
+            o1 = i32(i32(i32(i5 * (FIX_2_053119869 - FIX_2_562915447)) - i32(i3 * FIX_2_562915447)) + zz4)
+            o2 = i32(i32(i32(i5 * -FIX_2_562915447) + i32(i3 * (FIX_3_072711026 - FIX_2_562915447))) + zz3)
+            o3 = i32(i32(i32(i7 * -FIX_0_899976223) + i32(i1 * (FIX_1_501321110 - FIX_0_899976223))) + zz4)
+            x0 = u64(min(max(i32(i32(t10 + o3) + 131072) >> 18, -128), 127) + 128)
+            x1 = u64(min(max(i32(i32(t11 + o2) + 131072) >> 18, -128), 127) + 128)
+            x2 = u64(min(max(i32(i32(t12 + o1) + 131072) >> 18, -128), 127) + 128)
+            x3 = u64(min(max(i32(i32(t13 + o0) + 131072) >> 18, -128), 127) + 128)
+            x4 = u64(min(max(i32(i32(t13 - o0) + 131072) >> 18, -128), 127) + 128)
+            x5 = u64(min(max(i32(i32(t12 - o1) + 131072) >> 18, -128), 127) + 128)
+            x6 = u64(min(max(i32(i32(t11 - o2) + 131072) >> 18, -128), 127) + 128)
+            x7 = u64(min(max(i32(i32(t10 - o3) + 131072) >> 18, -128), 127) + 128)
+            words[r * G + g] = (x0 | (x1 << u64(8)) | (x2 << u64(16)) | (x3 << u64(24)) | (x4 << u64(32))
+                                | (x5 << u64(40)) | (x6 << u64(48)) | (x7 << u64(56)))
+
+
+@kernel
+def _fdct_idct_plane(plane, divisors, q):
+    """In place, every 8x8 block of a uint8 plane through FDCT, quantization (``divisors``),
+    dequantization (``q``) and the "simd" IDCT: exactly _fdct_quantize_plane followed by
+    _idct_islow_plane(..., simd=True) -- a JPEG encode/decode round trip without entropy coding, the
+    core of distill -- with the coefficients never leaving the batch (_roundtrip_group)."""
+    i32 = np.int32
+    rows, cols = plane.shape[0], plane.shape[1]
+    nby, nbx = rows // 8, cols // 8
+    nblocks = nby * nbx
+    if nblocks == 0:
+        return
+    if cols % 8 != 0:
+        coefs = np.empty((nby, nbx, 64), np.int16)
+        _fdct_quantize_plane(plane, divisors, coefs)
+        _idct_islow_plane(coefs.reshape(nby, nbx, 8, 8), q, plane, np.bool_(True))
+        return
+    G = _GROUP
+    plane64 = plane.view(np.uint64)
+    # 32-bit quantization whenever the products fit (as in _fdct_quantize_batched). Dequantized values
+    # (|coefficient| * Q <= 1025 + Q) always fit int32; beyond +-16383 the range test takes over.
+    narrow = True
+    for k in range(64):
+        if divisors[1, k] >= 49152 or divisors[0, k] > 65536:
+            narrow = False
+    pixw = np.zeros(8 * G, np.uint64)
+    ws = np.empty(64 * G, np.int32)
+    co = np.empty(64 * G, np.int32)
+    deq = np.empty(64 * G, np.int32)
+    words = np.empty(8 * G, np.uint64)
+    acc = np.empty(G, np.int32)
+    lane_r = np.empty(G, np.int64)  # top sample row and word column of each block of the batch
+    lane_c = np.empty(G, np.int64)
+    blk = np.empty(64, np.int64)
+    scratch = np.empty(128, np.int64)
+    by = 0
+    bx = 0
+    for b0 in range(0, nblocks, G):
+        cnt = min(G, nblocks - b0)
+        for g in range(cnt):
+            lane_r[g] = by * 8
+            lane_c[g] = bx
+            for r in range(8):
+                pixw[r * G + g] = plane64[by * 8 + r, bx]
+            bx += 1
+            if bx == nbx:
+                bx = 0
+                by += 1
+        _roundtrip_group(pixw, ws, co, deq, words, acc, divisors, q, narrow)
+        for g in range(cnt):
+            if (acc[g] >> 15) != 0:
+                for k in range(64):
+                    blk[k] = co[k * G + g]
+                _idct_islow_block(blk, q, plane, lane_r[g], lane_c[g] * 8, np.bool_(True), scratch)
+            else:
+                for r in range(8):
+                    plane64[lane_r[g] + r, lane_c[g]] = words[r * G + g]
 
 
 def _check_arithmetic(arithmetic: str) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 from ._jit import kernel, prange
 from .coefficients import JPEGCoefficients, write_coefficients
 from .color import _rgb_to_ycc, _ycc_rgb_planes
-from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
+from .dct import _fdct_idct_plane, quant_divisors
 
 #: Re-quantized coefficients are clamped to what 8-bit baseline Huffman coding can carry.
 MAX_AC = 1023
@@ -105,15 +105,12 @@ def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
             _rgb_to_ycc(batch[k], planes[0, :h, :w], planes[1, :h, :w], planes[2, :h, :w])
         else:
             planes[0, :h, :w] = batch[k, :, :, 0]
-        coefs = np.empty((hp // 8, wp // 8, 64), np.int16)
         for c in range(nch):
             _pad_edges(planes[c], h, w)
             if c == 0:
-                _fdct_quantize_plane(planes[c], div_luma, coefs)
-                _idct_islow_plane(coefs.reshape(hp // 8, wp // 8, 8, 8), q_luma, planes[c], True)
+                _fdct_idct_plane(planes[c], div_luma, q_luma)
             else:
-                _fdct_quantize_plane(planes[c], div_chroma, coefs)
-                _idct_islow_plane(coefs.reshape(hp // 8, wp // 8, 8, 8), q_chroma, planes[c], True)
+                _fdct_idct_plane(planes[c], div_chroma, q_chroma)
         if nch == 3:
             _ycc_rgb_planes(planes[0], planes[1], planes[2], out[k])
         else:
