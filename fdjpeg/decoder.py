@@ -74,7 +74,7 @@ def _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0
         maxdw = max(maxdw, dws[ci])
     rows = np.empty((ncomp, max(width, 1)), np.uint8)
     rgb = np.empty(3 * max(width, 1), np.uint8)
-    cs = np.empty(maxdw, np.int32)
+    cs = np.empty(maxdw, np.int16)
     for y in range(y0, y1):
         orow = out[y]
         r0 = _component_row(planes, rows, methods, hexp, vexp, dws, dhs, np.int64(0), y, width, cs)

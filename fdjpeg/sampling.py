@@ -125,10 +125,14 @@ def _fancy_row(c, n, width, bias_even, bias_odd, shift, out):
     jmax = (width - 1) >> 1
     hi = min(jmax - 1, n - 2)  # interior j: both neighbours exist and both outputs are inside width
     _fancy_pair(c, n, width, np.int64(0), bias_even, bias_odd, shift, out)
+    # int16 arithmetic (every sum is below 4096): twice the lanes of int32.
+    i16 = np.int16
+    be = i16(bias_even)
+    bo = i16(bias_odd)
     for j in range(1, hi + 1):
-        near = np.int32(c[j]) * 3
-        out[2 * j] = np.uint8((near + np.int32(c[j - 1]) + bias_even) >> shift)
-        out[2 * j + 1] = np.uint8((near + np.int32(c[j + 1]) + bias_odd) >> shift)
+        near = i16(i16(c[j]) * i16(3))
+        out[2 * j] = np.uint8(i16(i16(i16(near + i16(c[j - 1])) + be) >> shift))
+        out[2 * j + 1] = np.uint8(i16(i16(i16(near + i16(c[j + 1])) + bo) >> shift))
     for j in range(max(hi + 1, 1), jmax + 1):
         _fancy_pair(c, n, width, j, bias_even, bias_odd, shift, out)
 
@@ -138,7 +142,7 @@ def _upsample_row(src, method, h_expand, v_expand, dw, dh, y, width, cs, out):
     """Output row ``y`` of one component expanded to full resolution, into out[0:width] (uint8).
 
     ``src`` holds the component's samples (at least dh rows of dw), ``method`` a METHOD_CODES value and
-    ``cs`` an int32 scratch row of at least dw entries (the h2v2 column sums).
+    ``cs`` an int16 scratch row of at least dw entries (the h2v2 column sums, at most 1020).
     """
     if method == 0:  # fullsize
         row = src[y]
@@ -155,14 +159,15 @@ def _upsample_row(src, method, h_expand, v_expand, dw, dh, y, width, cs, out):
             far = src[max(i - 1, 0)]
             bias = 1
         near = src[i]
+        b16 = np.int16(bias)
         for x in range(width):
-            out[x] = np.uint8((np.int32(near[x]) * 3 + np.int32(far[x]) + bias) >> 2)
+            out[x] = np.uint8(np.int16(np.int16(np.int16(np.int16(near[x]) * np.int16(3)) + np.int16(far[x])) + b16) >> 2)
     elif method == 3:  # h2v2 fancy: column sums 3 s[i] + s[i-+1], then the h2v1 filter with +8 / +7
         i = y >> 1
         near = src[i]
         far = src[min(i + 1, dh - 1)] if y & 1 else src[max(i - 1, 0)]
         for j in range(dw):
-            cs[j] = np.int32(near[j]) * 3 + np.int32(far[j])
+            cs[j] = np.int16(np.int16(np.int16(near[j]) * np.int16(3)) + np.int16(far[j]))
         _fancy_row(cs, dw, width, 8, 7, 4, out)
     else:  # box: h2v1 / h2v2 of width <= 2 and int_upsample replicate samples
         row = src[y // v_expand]
@@ -219,6 +224,6 @@ def upsample(
 
 @kernel
 def _upsample_plane(src, method, h_expand, v_expand, dw, dh, out):
-    cs = np.empty(max(dw, 1), np.int32)
+    cs = np.empty(max(dw, 1), np.int16)
     for y in range(out.shape[0]):
         _upsample_row(src, method, h_expand, v_expand, dw, dh, y, out.shape[1], cs, out[y])
