@@ -181,174 +181,177 @@ def _fdct_quantize_plane(plane, divisors, out):
             _fdct_quantize_block(plane, by * 8, bx * 8, divisors, ws, out[by, bx])
 
 
-# The same transform and quantization batched over _FGROUP blocks, the block index a SIMD lane, so that
-# LLVM vectorizes it (the islow FDCT cannot overflow 32 bits for 8-bit samples, so int32 arithmetic is
-# exact). Pass 1 (rows) runs over lanes (row, block) reading each block row as 8 bytes; pass 2
-# (columns) over lanes (block, column) with contiguous loads; quantization over every coefficient of
-# the batch at once, with the divisors laid out to match.
-_FGROUP = 32
-_FLANES = 8 * _FGROUP
+# The same transform and quantization batched: _GROUP blocks at a time, every array laid out as
+# [position][block] -- index (row * 8 + column) * _GROUP + g -- so that each pass and the quantization
+# is a loop over the block index g with contiguous loads and stores, which LLVM vectorizes, and the
+# quantizers are per-loop scalars. The islow FDCT cannot overflow 32 bits for 8-bit samples, so int32
+# arithmetic is exact. (dct._roundtrip_group continues from here to the IDCT for distill.)
+
+_GROUP = 32
 
 
 @kernel
-def _fdct_group(pix, ws, co):
-    """pix[(r * _FGROUP + g) * 8 + c]: sample (r, c) of block g (uint8) -> co[v * _FLANES + 8 g + u]:
-    unquantized coefficient (v, u) of block g (int32, scaled by 8 as jfdctint leaves it)."""
+def _fdct_lanes(pixw, ws, co):
+    """The islow FDCT of _GROUP blocks in the [position][block] layout: pixw[r * _GROUP + g], row r of
+    block g as 8 packed samples -> co[(v * 8 + u) * _GROUP + g], coefficient (v, u) (int32, scaled by 8
+    as jfdctint leaves it); ws is int32 scratch of 64 * _GROUP."""
     i32 = np.int32
-    n = _FLANES
+    u64 = np.uint64
+    G = _GROUP
     rnd1 = 1 << (CONST_BITS - PASS1_BITS - 1)
-    for m in range(n):
-        p = m * 8
-        d0 = i32(i32(pix[p]) - 128)
-        d1 = i32(i32(pix[p + 1]) - 128)
-        d2 = i32(i32(pix[p + 2]) - 128)
-        d3 = i32(i32(pix[p + 3]) - 128)
-        d4 = i32(i32(pix[p + 4]) - 128)
-        d5 = i32(i32(pix[p + 5]) - 128)
-        d6 = i32(i32(pix[p + 6]) - 128)
-        d7 = i32(i32(pix[p + 7]) - 128)
-        tmp0 = i32(d0 + d7)
-        tmp7 = i32(d0 - d7)
-        tmp1 = i32(d1 + d6)
-        tmp6 = i32(d1 - d6)
-        tmp2 = i32(d2 + d5)
-        tmp5 = i32(d2 - d5)
-        tmp3 = i32(d3 + d4)
-        tmp4 = i32(d3 - d4)
-        tmp10 = i32(tmp0 + tmp3)
-        tmp13 = i32(tmp0 - tmp3)
-        tmp11 = i32(tmp1 + tmp2)
-        tmp12 = i32(tmp1 - tmp2)
-        ws[p] = i32(i32(tmp10 + tmp11) << PASS1_BITS)
-        ws[p + 4] = i32(i32(tmp10 - tmp11) << PASS1_BITS)
-        z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
-        ws[p + 2] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd1) >> (CONST_BITS - PASS1_BITS))
-        ws[p + 6] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd1) >> (CONST_BITS - PASS1_BITS))
-        z1 = i32(tmp4 + tmp7)
-        z2 = i32(tmp5 + tmp6)
-        z3 = i32(tmp4 + tmp6)
-        z4 = i32(tmp5 + tmp7)
-        z5 = i32(i32(z3 + z4) * FIX_1_175875602)
-        tmp4 = i32(tmp4 * FIX_0_298631336)
-        tmp5 = i32(tmp5 * FIX_2_053119869)
-        tmp6 = i32(tmp6 * FIX_3_072711026)
-        tmp7 = i32(tmp7 * FIX_1_501321110)
-        z1 = i32(z1 * -FIX_0_899976223)
-        z2 = i32(z2 * -FIX_2_562915447)
-        z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
-        z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
-        ws[p + 7] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
-        ws[p + 5] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
-        ws[p + 3] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
-        ws[p + 1] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
     rnd2 = 1 << (CONST_BITS + PASS1_BITS - 1)
-    for L in range(n):
-        tmp0 = i32(ws[L] + ws[7 * n + L])
-        tmp7 = i32(ws[L] - ws[7 * n + L])
-        tmp1 = i32(ws[n + L] + ws[6 * n + L])
-        tmp6 = i32(ws[n + L] - ws[6 * n + L])
-        tmp2 = i32(ws[2 * n + L] + ws[5 * n + L])
-        tmp5 = i32(ws[2 * n + L] - ws[5 * n + L])
-        tmp3 = i32(ws[3 * n + L] + ws[4 * n + L])
-        tmp4 = i32(ws[3 * n + L] - ws[4 * n + L])
-        tmp10 = i32(tmp0 + tmp3)
-        tmp13 = i32(tmp0 - tmp3)
-        tmp11 = i32(tmp1 + tmp2)
-        tmp12 = i32(tmp1 - tmp2)
-        co[L] = i32(i32(i32(tmp10 + tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
-        co[4 * n + L] = i32(i32(i32(tmp10 - tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
-        z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
-        co[2 * n + L] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd2) >> (CONST_BITS + PASS1_BITS))
-        co[6 * n + L] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd2) >> (CONST_BITS + PASS1_BITS))
-        z1 = i32(tmp4 + tmp7)
-        z2 = i32(tmp5 + tmp6)
-        z3 = i32(tmp4 + tmp6)
-        z4 = i32(tmp5 + tmp7)
-        z5 = i32(i32(z3 + z4) * FIX_1_175875602)
-        tmp4 = i32(tmp4 * FIX_0_298631336)
-        tmp5 = i32(tmp5 * FIX_2_053119869)
-        tmp6 = i32(tmp6 * FIX_3_072711026)
-        tmp7 = i32(tmp7 * FIX_1_501321110)
-        z1 = i32(z1 * -FIX_0_899976223)
-        z2 = i32(z2 * -FIX_2_562915447)
-        z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
-        z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
-        co[7 * n + L] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
-        co[5 * n + L] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
-        co[3 * n + L] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
-        co[n + L] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
+    # FDCT pass 1: rows (jfdctint.c), level shift included.
+    for r in range(8):
+        for g in range(G):
+            w = pixw[r * G + g]
+            d0 = i32(i32(w & u64(255)) - 128)
+            d1 = i32(i32((w >> u64(8)) & u64(255)) - 128)
+            d2 = i32(i32((w >> u64(16)) & u64(255)) - 128)
+            d3 = i32(i32((w >> u64(24)) & u64(255)) - 128)
+            d4 = i32(i32((w >> u64(32)) & u64(255)) - 128)
+            d5 = i32(i32((w >> u64(40)) & u64(255)) - 128)
+            d6 = i32(i32((w >> u64(48)) & u64(255)) - 128)
+            d7 = i32(i32(w >> u64(56)) - 128)
+            tmp0 = i32(d0 + d7)
+            tmp7 = i32(d0 - d7)
+            tmp1 = i32(d1 + d6)
+            tmp6 = i32(d1 - d6)
+            tmp2 = i32(d2 + d5)
+            tmp5 = i32(d2 - d5)
+            tmp3 = i32(d3 + d4)
+            tmp4 = i32(d3 - d4)
+            tmp10 = i32(tmp0 + tmp3)
+            tmp13 = i32(tmp0 - tmp3)
+            tmp11 = i32(tmp1 + tmp2)
+            tmp12 = i32(tmp1 - tmp2)
+            p = r * 8 * G + g
+            ws[p] = i32(i32(tmp10 + tmp11) << PASS1_BITS)
+            ws[p + 4 * G] = i32(i32(tmp10 - tmp11) << PASS1_BITS)
+            z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
+            ws[p + 2 * G] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            ws[p + 6 * G] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            z1 = i32(tmp4 + tmp7)
+            z2 = i32(tmp5 + tmp6)
+            z3 = i32(tmp4 + tmp6)
+            z4 = i32(tmp5 + tmp7)
+            z5 = i32(i32(z3 + z4) * FIX_1_175875602)
+            tmp4 = i32(tmp4 * FIX_0_298631336)
+            tmp5 = i32(tmp5 * FIX_2_053119869)
+            tmp6 = i32(tmp6 * FIX_3_072711026)
+            tmp7 = i32(tmp7 * FIX_1_501321110)
+            z1 = i32(z1 * -FIX_0_899976223)
+            z2 = i32(z2 * -FIX_2_562915447)
+            z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
+            z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
+            ws[p + 7 * G] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            ws[p + 5 * G] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            ws[p + 3 * G] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
+            ws[p + G] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
+    # FDCT pass 2: columns.
+    for u in range(8):
+        for g in range(G):
+            p = u * G + g
+            tmp0 = i32(ws[p] + ws[p + 56 * G])
+            tmp7 = i32(ws[p] - ws[p + 56 * G])
+            tmp1 = i32(ws[p + 8 * G] + ws[p + 48 * G])
+            tmp6 = i32(ws[p + 8 * G] - ws[p + 48 * G])
+            tmp2 = i32(ws[p + 16 * G] + ws[p + 40 * G])
+            tmp5 = i32(ws[p + 16 * G] - ws[p + 40 * G])
+            tmp3 = i32(ws[p + 24 * G] + ws[p + 32 * G])
+            tmp4 = i32(ws[p + 24 * G] - ws[p + 32 * G])
+            tmp10 = i32(tmp0 + tmp3)
+            tmp13 = i32(tmp0 - tmp3)
+            tmp11 = i32(tmp1 + tmp2)
+            tmp12 = i32(tmp1 - tmp2)
+            co[p] = i32(i32(i32(tmp10 + tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
+            co[p + 32 * G] = i32(i32(i32(tmp10 - tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
+            z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
+            co[p + 16 * G] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            co[p + 48 * G] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            z1 = i32(tmp4 + tmp7)
+            z2 = i32(tmp5 + tmp6)
+            z3 = i32(tmp4 + tmp6)
+            z4 = i32(tmp5 + tmp7)
+            z5 = i32(i32(z3 + z4) * FIX_1_175875602)
+            tmp4 = i32(tmp4 * FIX_0_298631336)
+            tmp5 = i32(tmp5 * FIX_2_053119869)
+            tmp6 = i32(tmp6 * FIX_3_072711026)
+            tmp7 = i32(tmp7 * FIX_1_501321110)
+            z1 = i32(z1 * -FIX_0_899976223)
+            z2 = i32(z2 * -FIX_2_562915447)
+            z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
+            z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
+            co[p + 56 * G] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            co[p + 40 * G] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            co[p + 24 * G] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
+            co[p + 8 * G] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
 
 
 @kernel
 def _fdct_quantize_batched(plane, divisors, out):
-    """_fdct_quantize_plane for a C-contiguous plane whose width is a multiple of 8."""
+    """_fdct_quantize_plane for a C-contiguous plane whose width is a multiple of 8: _fdct_lanes on
+    batches of _GROUP blocks, then quantization, one coefficient position at a time for the batch."""
+    i32 = np.int32
+    u32 = np.uint32
     nby, nbx = out.shape[0], out.shape[1]
     nblocks = nby * nbx
     if nblocks == 0:
         return
-    n = _FLANES
+    G = _GROUP
     plane64 = plane.view(np.uint64)
     flat = out.reshape(nblocks, 64)
-    # Divisors per batch position v * n + 8 g + u (coefficient (v, u) of every block g).
-    recip = np.empty(64 * _FGROUP, np.int64)
-    corr = np.empty(64 * _FGROUP, np.int64)
-    shift = np.empty(64 * _FGROUP, np.int64)
-    for v in range(8):
-        for L in range(n):
-            k = v * 8 + (L & 7)
-            recip[v * n + L] = divisors[0, k]
-            corr[v * n + L] = divisors[1, k]
-            shift[v * n + L] = divisors[2, k]
     # |coefficient| <= 8 * 1024 for 8-bit samples and reciprocals are <= 2**16, so with corrections below
-    # 2**16 - 2**14 the products fit 32 unsigned bits (always for tables <= 255): a vector of twice the lanes.
+    # 2**16 - 2**14 the products fit 32 unsigned bits (always for tables <= 255): twice the lanes.
     narrow = True
     for k in range(64):
         if divisors[1, k] >= 49152 or divisors[0, k] > 65536:
             narrow = False
-    recip32 = recip.astype(np.uint32)
-    corr32 = corr.astype(np.uint32)
-    shift32 = shift.astype(np.uint32)
-    pixw = np.zeros(8 * _FGROUP, np.uint64)
-    pix = pixw.view(np.uint8)
-    ws = np.empty(64 * _FGROUP, np.int32)
-    co = np.empty(64 * _FGROUP, np.int32)
-    qo = np.empty(64 * _FGROUP, np.int16)
+    pixw = np.zeros(8 * G, np.uint64)
+    ws = np.empty(64 * G, np.int32)
+    co = np.empty(64 * G, np.int32)
+    qo = np.empty(64 * G, np.int16)
     by = 0
     bx = 0
-    for b0 in range(0, nblocks, _FGROUP):
-        cnt = min(_FGROUP, nblocks - b0)
+    for b0 in range(0, nblocks, G):
+        cnt = min(G, nblocks - b0)
         for g in range(cnt):
             for r in range(8):
-                pixw[r * _FGROUP + g] = plane64[by * 8 + r, bx]
+                pixw[r * G + g] = plane64[by * 8 + r, bx]
             bx += 1
             if bx == nbx:
                 bx = 0
                 by += 1
-        _fdct_group(pix, ws, co)
-        if narrow:
-            for i in range(64 * _FGROUP):
-                x = co[i]
-                ax = np.uint32(abs(x))
-                m = np.int32(np.uint32(np.uint32(ax + corr32[i]) * recip32[i]) >> shift32[i])
-                qo[i] = np.int16(-m if x < 0 else m)
-        else:
-            for i in range(64 * _FGROUP):
-                x = np.int64(co[i])
-                m = ((abs(x) + corr[i]) * recip[i]) >> shift[i]
-                qo[i] = -m if x < 0 else m
+        _fdct_lanes(pixw, ws, co)
+        for k in range(64):
+            if narrow:
+                rc = u32(divisors[0, k])
+                cr = u32(divisors[1, k])
+                sh = u32(divisors[2, k])
+                for g in range(G):
+                    x = co[k * G + g]
+                    m = i32(u32(u32(u32(abs(x)) + cr) * rc) >> sh)
+                    qo[k * G + g] = np.int16(-m if x < 0 else m)
+            else:
+                rc64 = np.int64(divisors[0, k])
+                cr64 = np.int64(divisors[1, k])
+                sh64 = np.int64(divisors[2, k])
+                for g in range(G):
+                    x = np.int64(co[k * G + g])
+                    m = ((abs(x) + cr64) * rc64) >> sh64
+                    qo[k * G + g] = np.int16(-m if x < 0 else m)
         for g in range(cnt):
             dst = flat[b0 + g]
             for v in range(8):
-                # Eight loads, then eight stores: lets LLVM move the row as one vector.
-                p = v * n + g * 8
+                # Eight loads, then eight stores: lets LLVM store the row as one vector.
+                p = v * 8 * G + g
                 a0 = qo[p]
-                a1 = qo[p + 1]
-                a2 = qo[p + 2]
-                a3 = qo[p + 3]
-                a4 = qo[p + 4]
-                a5 = qo[p + 5]
-                a6 = qo[p + 6]
-                a7 = qo[p + 7]
+                a1 = qo[p + G]
+                a2 = qo[p + 2 * G]
+                a3 = qo[p + 3 * G]
+                a4 = qo[p + 4 * G]
+                a5 = qo[p + 5 * G]
+                a6 = qo[p + 6 * G]
+                a7 = qo[p + 7 * G]
                 dst[v * 8] = a0
                 dst[v * 8 + 1] = a1
                 dst[v * 8 + 2] = a2
@@ -553,7 +556,6 @@ def _idct_rows_exact(cf, nbx_pad, q, out, by0, by1, out_by0, simd):
 # value follows from the DC alone, with the AVX2 kernel's wraparound applied exactly.
 # ---------------------------------------------------------------------------------------------------
 
-_GROUP = 32
 _LANES = 8 * _GROUP
 #: ANDed with a block's coefficients to test its AC coefficients for zero.
 _AC_MASK = np.array([0] + [-1] * 63, dtype=np.int16)
@@ -793,11 +795,9 @@ def idct_tasks(block_rows, rows_per_task: int = 4) -> np.ndarray:
 
 
 # The round trip of distill: FDCT, quantization, dequantization and IDCT of _GROUP blocks in one batch,
-# every array laid out as [position][block] -- index (row * 8 + column) * _GROUP + g -- so that each of
-# the four passes and the quantization is a loop over the block index g with contiguous loads and
-# stores (no interleaving shuffles, unlike the decoder's batches, whose coefficients arrive block by
-# block), and the quantizers are per-loop scalars. Exact for the same reasons as _fdct_group and
-# _idct_group; blocks failing the IDCT's range test go to the reference path.
+# all in the [position][block] layout of _fdct_lanes (no interleaving shuffles, unlike the decoder's
+# IDCT batches, whose coefficients arrive block by block). Exact for the same reasons as _fdct_lanes
+# and _idct_group; blocks failing the IDCT's range test go to the reference path.
 
 
 @kernel
@@ -809,93 +809,7 @@ def _roundtrip_group(pixw, ws, co, deq, words, acc, divisors, q, narrow):
     u32 = np.uint32
     u64 = np.uint64
     G = _GROUP
-    rnd1 = 1 << (CONST_BITS - PASS1_BITS - 1)
-    rnd2 = 1 << (CONST_BITS + PASS1_BITS - 1)
-    # FDCT pass 1: rows (jfdctint.c), level shift included.
-    for r in range(8):
-        for g in range(G):
-            w = pixw[r * G + g]
-            d0 = i32(i32(w & u64(255)) - 128)
-            d1 = i32(i32((w >> u64(8)) & u64(255)) - 128)
-            d2 = i32(i32((w >> u64(16)) & u64(255)) - 128)
-            d3 = i32(i32((w >> u64(24)) & u64(255)) - 128)
-            d4 = i32(i32((w >> u64(32)) & u64(255)) - 128)
-            d5 = i32(i32((w >> u64(40)) & u64(255)) - 128)
-            d6 = i32(i32((w >> u64(48)) & u64(255)) - 128)
-            d7 = i32(i32(w >> u64(56)) - 128)
-            tmp0 = i32(d0 + d7)
-            tmp7 = i32(d0 - d7)
-            tmp1 = i32(d1 + d6)
-            tmp6 = i32(d1 - d6)
-            tmp2 = i32(d2 + d5)
-            tmp5 = i32(d2 - d5)
-            tmp3 = i32(d3 + d4)
-            tmp4 = i32(d3 - d4)
-            tmp10 = i32(tmp0 + tmp3)
-            tmp13 = i32(tmp0 - tmp3)
-            tmp11 = i32(tmp1 + tmp2)
-            tmp12 = i32(tmp1 - tmp2)
-            p = r * 8 * G + g
-            ws[p] = i32(i32(tmp10 + tmp11) << PASS1_BITS)
-            ws[p + 4 * G] = i32(i32(tmp10 - tmp11) << PASS1_BITS)
-            z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
-            ws[p + 2 * G] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd1) >> (CONST_BITS - PASS1_BITS))
-            ws[p + 6 * G] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd1) >> (CONST_BITS - PASS1_BITS))
-            z1 = i32(tmp4 + tmp7)
-            z2 = i32(tmp5 + tmp6)
-            z3 = i32(tmp4 + tmp6)
-            z4 = i32(tmp5 + tmp7)
-            z5 = i32(i32(z3 + z4) * FIX_1_175875602)
-            tmp4 = i32(tmp4 * FIX_0_298631336)
-            tmp5 = i32(tmp5 * FIX_2_053119869)
-            tmp6 = i32(tmp6 * FIX_3_072711026)
-            tmp7 = i32(tmp7 * FIX_1_501321110)
-            z1 = i32(z1 * -FIX_0_899976223)
-            z2 = i32(z2 * -FIX_2_562915447)
-            z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
-            z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
-            ws[p + 7 * G] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
-            ws[p + 5 * G] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
-            ws[p + 3 * G] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd1) >> (CONST_BITS - PASS1_BITS))
-            ws[p + G] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd1) >> (CONST_BITS - PASS1_BITS))
-    # FDCT pass 2: columns.
-    for u in range(8):
-        for g in range(G):
-            p = u * G + g
-            tmp0 = i32(ws[p] + ws[p + 56 * G])
-            tmp7 = i32(ws[p] - ws[p + 56 * G])
-            tmp1 = i32(ws[p + 8 * G] + ws[p + 48 * G])
-            tmp6 = i32(ws[p + 8 * G] - ws[p + 48 * G])
-            tmp2 = i32(ws[p + 16 * G] + ws[p + 40 * G])
-            tmp5 = i32(ws[p + 16 * G] - ws[p + 40 * G])
-            tmp3 = i32(ws[p + 24 * G] + ws[p + 32 * G])
-            tmp4 = i32(ws[p + 24 * G] - ws[p + 32 * G])
-            tmp10 = i32(tmp0 + tmp3)
-            tmp13 = i32(tmp0 - tmp3)
-            tmp11 = i32(tmp1 + tmp2)
-            tmp12 = i32(tmp1 - tmp2)
-            co[p] = i32(i32(i32(tmp10 + tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
-            co[p + 32 * G] = i32(i32(i32(tmp10 - tmp11) + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
-            z1 = i32(i32(tmp12 + tmp13) * FIX_0_541196100)
-            co[p + 16 * G] = i32(i32(i32(z1 + i32(tmp13 * FIX_0_765366865)) + rnd2) >> (CONST_BITS + PASS1_BITS))
-            co[p + 48 * G] = i32(i32(i32(z1 - i32(tmp12 * FIX_1_847759065)) + rnd2) >> (CONST_BITS + PASS1_BITS))
-            z1 = i32(tmp4 + tmp7)
-            z2 = i32(tmp5 + tmp6)
-            z3 = i32(tmp4 + tmp6)
-            z4 = i32(tmp5 + tmp7)
-            z5 = i32(i32(z3 + z4) * FIX_1_175875602)
-            tmp4 = i32(tmp4 * FIX_0_298631336)
-            tmp5 = i32(tmp5 * FIX_2_053119869)
-            tmp6 = i32(tmp6 * FIX_3_072711026)
-            tmp7 = i32(tmp7 * FIX_1_501321110)
-            z1 = i32(z1 * -FIX_0_899976223)
-            z2 = i32(z2 * -FIX_2_562915447)
-            z3 = i32(i32(z3 * -FIX_1_961570560) + z5)
-            z4 = i32(i32(z4 * -FIX_0_390180644) + z5)
-            co[p + 56 * G] = i32(i32(i32(i32(tmp4 + z1) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
-            co[p + 40 * G] = i32(i32(i32(i32(tmp5 + z2) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
-            co[p + 24 * G] = i32(i32(i32(i32(tmp6 + z2) + z3) + rnd2) >> (CONST_BITS + PASS1_BITS))
-            co[p + 8 * G] = i32(i32(i32(i32(tmp7 + z1) + z4) + rnd2) >> (CONST_BITS + PASS1_BITS))
+    _fdct_lanes(pixw, ws, co)
     # Quantization (jcdctmgr.c's reciprocal form), dequantization, and the IDCT's input range test.
     for g in range(G):
         acc[g] = 0
