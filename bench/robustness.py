@@ -868,6 +868,13 @@ def plot(results: list[dict], path: str) -> None:
                            ("onepass_avg", "one-pass, avg of 6 attacks", "b-o"), ("twopass_pgd", "two-pass, PGD", "g-s"),
                            ("bpda", "BPDA-PGD (two-pass)", "r-^")):
             ax.plot(s, [p[k] for p in pts], st, label=lab, ms=3, lw=1.2)
+        if 16 * r["eps255"] < 255:
+            rule = fdtables.semi_analytic_step(r["eps255"] / 255)
+            ax.axvline(rule, color="0.5", ls="--", lw=0.8)
+            ax.text(rule, 3, f" semi-analytic rule\n s_md > 16·255ε = {16 * r['eps255']:g}", fontsize=6, color="0.35")
+        else:
+            ax.text(s[-1], 3, f"semi-analytic rule: s_md > {16 * r['eps255']:g},\nbeyond baseline's 255 ", fontsize=6,
+                    color="0.35", ha="right")
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xticks(s)
@@ -877,7 +884,7 @@ def plot(results: list[dict], path: str) -> None:
         ax.set_ylim(-2, 102)
         ax.set_title(f"{r['dataset']} (ε={r['eps255']:g}/255, n=15, s_as=1)", fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=6, loc="lower left")
+    axes[0][0].legend(fontsize=6, loc="center left", bbox_to_anchor=(0.0, 0.7))
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
