@@ -938,10 +938,17 @@ def _fdct_idct_plane(plane, divisors, q):
     nblocks = nby * nbx
     if nblocks == 0:
         return
-    if cols % 8 != 0:
-        coefs = np.empty((nby, nbx, 64), np.int16)
-        _fdct_quantize_plane(plane, divisors, coefs)
-        _idct_islow_plane(coefs.reshape(nby, nbx, 8, 8), q, plane, np.bool_(True))
+    blk = np.empty(64, np.int64)
+    scratch = np.empty(128, np.int64)
+    if cols % 8 != 0:  # (no 8-sample words) one block at a time, by the reference kernels
+        ws = np.empty(64, np.int32)
+        coef = np.empty(64, np.int16)
+        for by in range(nby):
+            for bx in range(nbx):
+                _fdct_quantize_block(plane, by * 8, bx * 8, divisors, ws, coef)
+                for k in range(64):
+                    blk[k] = coef[k]
+                _idct_islow_block(blk, q, plane, by * 8, bx * 8, np.bool_(True), scratch)
         return
     G = _GROUP
     plane64 = plane.view(np.uint64)
@@ -959,8 +966,6 @@ def _fdct_idct_plane(plane, divisors, q):
     acc = np.empty(G, np.int32)
     lane_r = np.empty(G, np.int64)  # top sample row and word column of each block of the batch
     lane_c = np.empty(G, np.int64)
-    blk = np.empty(64, np.int64)
-    scratch = np.empty(128, np.int64)
     by = 0
     bx = 0
     for b0 in range(0, nblocks, G):
