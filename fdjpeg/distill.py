@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numba
 import numpy as np
 
 from ._jit import kernel, prange
 from .coefficients import JPEGCoefficients, write_coefficients
 from .color import _rgb_to_ycc, _ycc_rgb_planes
 from .dct import _fdct_idct_plane, quant_divisors
+
+#: Sample rows per parallel task of _distill_444_image (whole block rows).
+_STRIP_ROWS = 32
+
+#: Batches with fewer images than threads, of images at least this large, are split into strips.
+_STRIP_MIN_PIXELS = 1 << 18
 
 #: Re-quantized coefficients are clamped to what 8-bit baseline Huffman coding can carry.
 MAX_AC = 1023
@@ -117,6 +124,36 @@ def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
             out[k, :, :, 0] = planes[0, :h, :w]
 
 
+@kernel(parallel=True)
+def _distill_444_image(img, div_luma, div_chroma, q_luma, q_chroma, out):
+    """_distill_444_batch for one large image (H, W, C), strips of _STRIP_ROWS sample rows spread over
+    the threads. Each strip is whole block rows, so padding and blocks never cross strips: the bottom
+    padding rows share the last strip with row H - 1."""
+    h, w, nch = img.shape
+    hp = -(-h // 8) * 8
+    wp = -(-w // 8) * 8
+    planes = np.empty((nch, hp, wp), np.uint8)
+    for t in prange((hp + _STRIP_ROWS - 1) // _STRIP_ROWS):
+        y0 = t * _STRIP_ROWS
+        y1 = min(y0 + _STRIP_ROWS, hp)
+        ye = min(y1, h)
+        if nch == 3:
+            _rgb_to_ycc(img[y0:ye], planes[0, y0:ye, :w], planes[1, y0:ye, :w], planes[2, y0:ye, :w])
+        else:
+            planes[0, y0:ye, :w] = img[y0:ye, :, 0]
+        for c in range(nch):
+            strip = planes[c, y0:y1]
+            _pad_edges(strip, ye - y0, w)
+            if c == 0:
+                _fdct_idct_plane(strip, div_luma, q_luma)
+            else:
+                _fdct_idct_plane(strip, div_chroma, q_chroma)
+        if nch == 3:
+            _ycc_rgb_planes(planes[0, y0:ye], planes[1, y0:ye], planes[2, y0:ye], out[y0:ye])
+        else:
+            out[y0:ye, :, 0] = planes[0, y0:ye, :w]
+
+
 def _distill_one_general(img: np.ndarray, tabs, subsampling: str) -> np.ndarray:
     """Any subsampling: the encoder's coefficient stage followed by the decoder's pixel stage."""
     from .decoder import coefficients_to_pixels
@@ -187,9 +224,15 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
     nch = batch.shape[3]
     if nch == 1 or subsampling == "4:4:4":
         luma, chroma = tabs[0], tabs[-1]
+        args = (quant_divisors(luma), quant_divisors(chroma), np.asarray(luma, np.int64).reshape(64),
+                np.asarray(chroma, np.int64).reshape(64))
         out = np.empty_like(batch)
-        _distill_444_batch(batch, quant_divisors(luma), quant_divisors(chroma), np.asarray(luma, np.int64).reshape(64),
-                           np.asarray(chroma, np.int64).reshape(64), out)
+        n, h, w = batch.shape[:3]
+        if n < numba.get_num_threads() and h * w >= _STRIP_MIN_PIXELS:
+            for k in range(n):  # too few images to keep the threads busy: split each one
+                _distill_444_image(batch[k], *args, out[k])
+        else:
+            _distill_444_batch(batch, *args, out)
     else:
         out = np.stack([_distill_one_general(img, tabs, subsampling) for img in batch])
     if channels_first:

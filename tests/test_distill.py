@@ -57,6 +57,31 @@ def test_distill_batches_and_layouts():
     assert np.array_equal(distill(gray[..., None], t)[..., 0][2], distill(gray[2], t))
 
 
+@pytest.mark.parametrize("shape", [(517, 999, 3), (520, 512, 3), (300, 901, 1), (33, 40, 3)])
+def test_distill_strips_of_one_image_equal_the_batch_kernel(shape):
+    """Large single images are split into row strips across the threads (_distill_444_image); the
+    result equals the one-image-per-thread kernel, padding rows included; and the public call equals
+    Pillow's round trip whichever kernel it picks."""
+    from fdjpeg.dct import quant_divisors
+    from fdjpeg.distill import _distill_444_batch, _distill_444_image
+
+    rng = np.random.default_rng(sum(shape))
+    img = samples.load("rocket")
+    img = np.resize(img, shape[:2] + (3,))[..., : shape[2]] ^ rng.integers(0, 8, shape, dtype=np.uint8)
+    img = np.ascontiguousarray(img)
+    luma, chroma = tables.preset("paper"), np.flipud(tables.preset("paper")).copy()
+    args = (quant_divisors(luma), quant_divisors(chroma), luma.astype(np.int64).reshape(64),
+            chroma.astype(np.int64).reshape(64))
+    by_batch = np.empty((1,) + shape, np.uint8)
+    _distill_444_batch(img[None], *args, by_batch)
+    by_strips = np.empty(shape, np.uint8)
+    _distill_444_image(img, *args, by_strips)
+    assert np.array_equal(by_strips, by_batch[0])
+    if shape[2] == 3:
+        expected = pillow_decode(pillow_encode(img, tables=(luma, chroma), subsampling="4:4:4"))
+        assert np.array_equal(distill(img, (luma, chroma)), expected)
+
+
 @pytest.mark.parametrize(
     "images_, kwargs, exc",
     [
