@@ -22,16 +22,9 @@ import os
 import numpy as np
 
 from ._jit import kernel, prange
-from .distill import MAX_AC, MAX_DC, MIN_DC
-
-try:  # the codec's private stage kernels, fused below; if a refactor renames them, fall back to the public stages
-    from .color import YCC_RGB_TABLES, _rgb_to_ycc, _ycc_to_rgb
-    from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
-    from .distill import _pad_edges
-
-    _FUSED = True
-except ImportError:  # pragma: no cover - depends on the codec's internals
-    _FUSED = False
+from .color import _rgb_to_ycc, _ycc_rgb_planes
+from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
+from .distill import _pad_edges, _requantize_blocks
 
 PLACEMENTS = ("distill", "one-pass")
 
@@ -69,26 +62,8 @@ def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
     return coefficients_to_pixels(requantize_coefficients(coefs, tabs))
 
 
-@kernel
-def _requantize_plane(coefs, q_new):
-    """In place: coefficients of a quality-100 file (all steps 1) re-quantized with q_new, as
-    distill._requantize_blocks does it (round half away from zero, clamped to the baseline range)."""
-    for by in range(coefs.shape[0]):
-        for bx in range(coefs.shape[1]):
-            for i in range(64):
-                v = np.int64(coefs[by, bx, i])
-                d = q_new[i]
-                m = (abs(v) + d // 2) // d
-                r = -m if v < 0 else m
-                if i == 0:
-                    r = min(max(r, MIN_DC), MAX_DC)
-                else:
-                    r = min(max(r, -MAX_AC), MAX_AC)
-                coefs[by, bx, i] = r
-
-
 @kernel(parallel=True)
-def _one_pass_444_batch(batch, div_ones, q_luma, q_chroma, out):
+def _one_pass_444_batch(batch, div_ones, ones, q_luma, q_chroma, out):
     """One-pass defense of raw 4:4:4 (or grey) images, one image per thread: encoder stages with all
     steps 1, re-quantization with the crafted table, decoder stages (distill._distill_444_batch's layout)."""
     n, h, w, nch = batch.shape
@@ -101,14 +76,15 @@ def _one_pass_444_batch(batch, div_ones, q_luma, q_chroma, out):
         else:
             planes[0, :h, :w] = batch[k, :, :, 0]
         coefs = np.empty((hp // 8, wp // 8, 64), np.int16)
+        flat = coefs.reshape(-1, 64)
         for c in range(nch):
             _pad_edges(planes[c], h, w)
             _fdct_quantize_plane(planes[c], div_ones, coefs)
             q = q_luma if c == 0 else q_chroma
-            _requantize_plane(coefs, q)
+            _requantize_blocks(flat, ones, q, flat)  # in place: steps 1 -> the crafted table
             _idct_islow_plane(coefs.reshape(hp // 8, wp // 8, 8, 8), q, planes[c], True)
         if nch == 3:
-            _ycc_to_rgb(planes[0], planes[1], planes[2], YCC_RGB_TABLES, out[k], 0, False)
+            _ycc_rgb_planes(planes[0], planes[1], planes[2], out[k])
         else:
             out[k, :, :, 0] = planes[0, :h, :w]
 
@@ -123,13 +99,9 @@ def one_pass(images, tables, *, channels_first: bool = False):
     batch, is_float = _to_uint8_batch(images, channels_first)
     out = np.empty_like(batch)
     luma, chroma = tabs[0], tabs[-1]
-    if _FUSED:
-        _one_pass_444_batch(batch, quant_divisors(np.ones(64, np.int64)), np.asarray(luma, np.int64).reshape(64),
-                            np.asarray(chroma, np.int64).reshape(64), out)
-    else:  # pragma: no cover
-        for k in range(batch.shape[0]):
-            img = batch[k, :, :, 0] if batch.shape[3] == 1 else batch[k]
-            out[k] = _one_pass_uint8(np.ascontiguousarray(img), tabs).reshape(out.shape[1:])
+    ones = np.ones(64, np.int64)
+    _one_pass_444_batch(batch, quant_divisors(ones), ones, np.asarray(luma, np.int64).reshape(64),
+                        np.asarray(chroma, np.int64).reshape(64), out)
     if channels_first:
         out = out.transpose(0, 3, 1, 2)
     result = np.ascontiguousarray(out.reshape(src.shape))
