@@ -200,14 +200,16 @@ def _read_input(data) -> bytes:
     raise TypeError(f"data must be bytes, a path or a binary file object, got {type(data).__name__}")
 
 
-def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS, defense=None) -> np.ndarray:
+def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = 1000,
+           defense=None) -> np.ndarray:
     """Decode a baseline or progressive Huffman JPEG to the pixels libjpeg-turbo (via Pillow) returns.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object.
     ``mode``: None (the file's own: (H, W) gray, (H, W, 3) RGB or (H, W, 4) CMYK, see the module
     docstring), "RGB" or "L" -- converted as ``PIL.Image.convert`` does.
     ``max_pixels``: refuse (``JPEGError``, before any large allocation) images with more pixels;
-    None disables the guard. Default: Pillow's MAX_IMAGE_PIXELS.
+    None disables the guard. Default: Pillow's MAX_IMAGE_PIXELS. ``max_scans``: refuse files with more
+    scans (a bound on decoding time; None: no limit).
     ``defense``: feature-distillation tables (one 8x8 table or (luma, chroma)) for the one-pass
     defense: coefficients are dequantized with the file's tables, re-quantized with these and
     reconstructed with them (spec/feature-distillation.md section 4); equals
@@ -219,7 +221,7 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")
     from .reader import read_coefficients
 
-    coefs = read_coefficients(_read_input(data), max_pixels=max_pixels)
+    coefs = read_coefficients(_read_input(data), max_pixels=max_pixels, max_scans=max_scans)
     if defense is not None:
         from .distill import requantize_coefficients
 

@@ -123,8 +123,10 @@ class _CoefficientReader:
     """The state of one read_coefficients call: the coefficient store, latched quantization tables,
     progression and the Huffman tables built so far."""
 
-    def __init__(self, raw: bytes, max_pixels: int | None):
+    def __init__(self, raw: bytes, max_pixels: int | None, max_scans: int | None = None):
         self.raw = raw
+        self.max_scans = max_scans
+        self.scans = 0
         self.data = np.frombuffer(raw, dtype=np.uint8)
         self.max_pixels = max_pixels
         self.collected: list[tuple[str, int | None]] = []
@@ -228,6 +230,12 @@ class _CoefficientReader:
 
     def _on_scan(self, parser: MarkerParser, scan: ScanHeader) -> None:
         hdr = parser.header
+        self.scans += 1
+        if self.max_scans is not None and self.scans > self.max_scans:
+            # Each scan walks its whole block grid, so a small hostile file of many empty scans over a
+            # large frame would take minutes: bound the work (TurboJPEG's scan limit, on by default here).
+            raise JPEGError(f"more than {self.max_scans} scans (max_scans guards decoding time; pass a larger "
+                            "value or None to allow more)", scan.offset)
         if self.store is None:
             self._allocate(hdr, scan.offset)
         blocks, mcus_x, mcus_y, imcu_div = self._geometry(hdr, scan)
@@ -325,12 +333,17 @@ class _CoefficientReader:
         return coefs
 
 
-def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS) -> JPEGCoefficients:
+#: Default bound on the number of scans (real progressive files have about 10; jpegtran scripts rarely 100).
+MAX_SCANS = 1000
+
+
+def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = MAX_SCANS) -> JPEGCoefficients:
     """Entropy-decode a baseline, extended (8-bit) or progressive Huffman JPEG to its quantized DCT
     coefficients, exactly as libjpeg-turbo's ``jpeg_read_coefficients`` holds them.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object. ``max_pixels``: frames with
-    more pixels raise ``JPEGError`` before anything is allocated (None: no limit).
+    more pixels raise ``JPEGError`` before anything is allocated (None: no limit). ``max_scans``: files
+    with more scans raise ``JPEGError`` (None: no limit), which bounds the decoding time.
 
     Components are int16 (blocks_y, blocks_x, 8, 8) arrays in natural order over the MCU-padded block
     grid. For progressive files, ``coef_bits[c]`` (64 ints, zigzag-indexed) is libjpeg's progression
@@ -340,5 +353,8 @@ def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS) -> JPEGCoeff
     """
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer))):
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")
+    if max_scans is not None and (isinstance(max_scans, bool) or not isinstance(max_scans, (int, np.integer))):
+        raise TypeError(f"max_scans must be an int or None, got {max_scans!r}")
     raw = load_bytes(data)
-    return _CoefficientReader(raw, None if max_pixels is None else int(max_pixels)).run()
+    return _CoefficientReader(raw, None if max_pixels is None else int(max_pixels),
+                              None if max_scans is None else int(max_scans)).run()

@@ -332,3 +332,32 @@ def test_coefficients_equal_libjpeg_turbo(row):
     result, _, _ = _read(row)
     assert isinstance(result, JPEGCoefficients), result
     assert coefficient_digest(result) == LIBJPEG_DIGESTS[row["path"]]
+
+
+def _many_empty_scans(width: int, height: int, nscans: int) -> bytes:
+    """A progressive grayscale file followed by many empty DC-refinement scans over the whole frame."""
+    import io
+
+    from PIL import Image
+
+    base = io.BytesIO()
+    Image.new("L", (width, height), 128).save(base, "JPEG", progressive=True, quality=50)
+    data = base.getvalue()
+    # DC refinement scan (Ss=Se=0, Ah=1, Al=0): one correction bit per block.
+    refine = b"\xff\xda\x00\x08\x01\x01\x00\x00\x00\x10" + b"\x00" * 8
+    return data[:-2] + refine * nscans + b"\xff\xd9"
+
+
+def test_scan_limit_bounds_decoding_time():
+    import fdjpeg
+
+    data = _many_empty_scans(64, 64, 1200)
+    with pytest.raises(JPEGError, match="more than 1000 scans"):
+        read_coefficients(data)
+    with pytest.raises(JPEGError, match="more than 5 scans"):
+        fdjpeg.decode(data, max_scans=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert fdjpeg.decode(data, max_scans=None).shape == (64, 64)
+    with pytest.raises(TypeError):
+        read_coefficients(data, max_scans="many")
