@@ -17,6 +17,8 @@ Kernels report problems with status codes (never exceptions): see ``STATUS_*``.
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
@@ -351,6 +353,14 @@ def _stitch(outs, lengths, tails, out):
 
 
 def _lookup_tables(dc_specs, ac_specs):
+    """(code, length) lookups of the four table slots (DC 0, DC 1, AC 0, AC 1), each (4, 256); copies of
+    a memo, since most files use the same (standard) tables."""
+    ehufco, ehufsi = _lookup_tables_cached(tuple(dc_specs), tuple(ac_specs))
+    return ehufco.copy(), ehufsi.copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _lookup_tables_cached(dc_specs, ac_specs):
     from .huffman import encoder_lookup
 
     ehufco = np.zeros((4, 256), dtype=np.uint32)

@@ -210,3 +210,21 @@ def test_parallel_entropy_coding_matches_pillow_and_one_thread(restart, optimize
         numba.set_num_threads(threads)
     assert parallel == sequential
     assert parallel == pillow_encode(photo, **settings), first_difference(parallel, pillow_encode(photo, **settings))
+
+
+def test_memoized_tables_are_not_shared_with_callers():
+    """quant_divisors and the Huffman lookups are memoized: what a caller gets must be its own copy, so
+    that a mutation never reaches the next encode."""
+    from fdjpeg.dct import quant_divisors
+    from fdjpeg.entropy_encode import _lookup_tables
+    from fdjpeg.huffman import STANDARD_AC, STANDARD_DC
+
+    table = fdjpeg.tables.standard(50)[0]
+    first = quant_divisors(table)
+    first[:] = 0
+    assert quant_divisors(table)[0].min() > 0
+    codes, sizes = _lookup_tables(STANDARD_DC, STANDARD_AC)
+    sizes[:] = 0
+    assert _lookup_tables(STANDARD_DC, STANDARD_AC)[1].max() > 0
+    img = np.random.default_rng(3).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    assert fdjpeg.encode(img, quality=50) == pillow_encode(img, quality=50)
