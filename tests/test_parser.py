@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 from PIL import Image
 
 import fdjpeg
@@ -587,3 +588,17 @@ def test_read_header_stops_quietly_after_the_first_scan():
     h = read_header(broken)  # the damage is after the first scan: the header is still returned
     assert h.width == 48 and len(h.scans) >= 1
     _raises(broken, JPEGError, "bad SOS length")  # decoding does reach it
+
+
+@given(st.lists(st.sampled_from([0x00, 0xFF, 0xFF, 0xD0, 0xD7, 0xD8, 0xD9, 0xC4, 0x12]), max_size=40), st.data())
+def test_scan_end_finds_the_marker_a_regular_expression_finds(body, data):
+    """The header-only walk's scan skipper against the same rule written as a regular expression: FF
+    (fill FFs allowed) then anything but 00 (stuffing), RST0-7 or another FF."""
+    import re
+
+    from fdjpeg.reader import scan_end
+
+    raw = bytes(body)
+    pos = data.draw(st.integers(0, len(raw)))
+    m = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]").search(raw, pos)
+    assert scan_end(raw, pos) == (len(raw) if m is None else m.start())
