@@ -572,6 +572,32 @@ _BYTE_SPLAT = np.uint64(0x0101010101010101)
 
 
 @kernel
+def _idct_butterfly(i0, i1, i2, i3, i4, i5, i6, i7):
+    """One 1-D pass of jidctint.c's islow IDCT on int32 lanes, before descaling: the even part t10..t13
+    and the odd part o0..o3; the eight outputs are t10+o3, t11+o2, t12+o1, t13+o0, t13-o0, t12-o1, t11-o2,
+    t10-o3.
+    Every intermediate is cast back to int32: Numba would widen it to int64 and halve the SIMD lanes."""
+    i32 = np.int32
+    e0 = i32(i32(i0 + i4) << CONST_BITS)
+    e1 = i32(i32(i0 - i4) << CONST_BITS)
+    e3 = i32(i32(i2 * (FIX_0_541196100 + FIX_0_765366865)) + i32(i6 * FIX_0_541196100))
+    e2 = i32(i32(i2 * FIX_0_541196100) + i32(i6 * (FIX_0_541196100 - FIX_1_847759065)))
+    t10 = i32(e0 + e3)
+    t13 = i32(e0 - e3)
+    t11 = i32(e1 + e2)
+    t12 = i32(e1 - e2)
+    z3 = i32(i7 + i3)
+    z4 = i32(i5 + i1)
+    zz3 = i32(i32(z3 * (FIX_1_175875602 - FIX_1_961570560)) + i32(z4 * FIX_1_175875602))
+    zz4 = i32(i32(z3 * FIX_1_175875602) + i32(z4 * (FIX_1_175875602 - FIX_0_390180644)))
+    o0 = i32(i32(i32(i7 * (FIX_0_298631336 - FIX_0_899976223)) - i32(i1 * FIX_0_899976223)) + zz3)
+    o1 = i32(i32(i32(i5 * (FIX_2_053119869 - FIX_2_562915447)) - i32(i3 * FIX_2_562915447)) + zz4)
+    o2 = i32(i32(i32(i5 * -FIX_2_562915447) + i32(i3 * (FIX_3_072711026 - FIX_2_562915447))) + zz3)
+    o3 = i32(i32(i32(i7 * -FIX_0_899976223) + i32(i1 * (FIX_1_501321110 - FIX_0_899976223))) + zz4)
+    return t10, t11, t12, t13, o0, o1, o2, o3
+
+
+@kernel
 def _idct_group(deq, ws, words, acc):
     """Both passes for _GROUP blocks. deq[k * _LANES + 8 g + c]: dequantized row k, column c of block g;
     ws[r * _LANES + 8 g + c]: pass-1 output; words[r * _GROUP + g]: output row r of block g, 8 samples
@@ -588,23 +614,7 @@ def _idct_group(deq, ws, words, acc):
         i5 = deq[5 * n + L]
         i6 = deq[6 * n + L]
         i7 = deq[7 * n + L]
-        # (Every intermediate is cast back to int32: Numba would widen it to int64 and halve the lanes.)
-        e0 = i32(i32(i0 + i4) << CONST_BITS)
-        e1 = i32(i32(i0 - i4) << CONST_BITS)
-        e3 = i32(i32(i2 * (FIX_0_541196100 + FIX_0_765366865)) + i32(i6 * FIX_0_541196100))
-        e2 = i32(i32(i2 * FIX_0_541196100) + i32(i6 * (FIX_0_541196100 - FIX_1_847759065)))
-        t10 = i32(e0 + e3)
-        t13 = i32(e0 - e3)
-        t11 = i32(e1 + e2)
-        t12 = i32(e1 - e2)
-        z3 = i32(i7 + i3)
-        z4 = i32(i5 + i1)
-        zz3 = i32(i32(z3 * (FIX_1_175875602 - FIX_1_961570560)) + i32(z4 * FIX_1_175875602))
-        zz4 = i32(i32(z3 * FIX_1_175875602) + i32(z4 * (FIX_1_175875602 - FIX_0_390180644)))
-        o0 = i32(i32(i32(i7 * (FIX_0_298631336 - FIX_0_899976223)) - i32(i1 * FIX_0_899976223)) + zz3)
-        o1 = i32(i32(i32(i5 * (FIX_2_053119869 - FIX_2_562915447)) - i32(i3 * FIX_2_562915447)) + zz4)
-        o2 = i32(i32(i32(i5 * -FIX_2_562915447) + i32(i3 * (FIX_3_072711026 - FIX_2_562915447))) + zz3)
-        o3 = i32(i32(i32(i7 * -FIX_0_899976223) + i32(i1 * (FIX_1_501321110 - FIX_0_899976223))) + zz4)
+        t10, t11, t12, t13, o0, o1, o2, o3 = _idct_butterfly(i0, i1, i2, i3, i4, i5, i6, i7)
         w0 = i32(i32(i32(t10 + o3) + 1024) >> 11)
         w1 = i32(i32(i32(t11 + o2) + 1024) >> 11)
         w2 = i32(i32(i32(t12 + o1) + 1024) >> 11)
@@ -635,22 +645,7 @@ def _idct_group(deq, ws, words, acc):
         i5 = ws[p + 5]
         i6 = ws[p + 6]
         i7 = ws[p + 7]
-        e0 = i32(i32(i0 + i4) << CONST_BITS)
-        e1 = i32(i32(i0 - i4) << CONST_BITS)
-        e3 = i32(i32(i2 * (FIX_0_541196100 + FIX_0_765366865)) + i32(i6 * FIX_0_541196100))
-        e2 = i32(i32(i2 * FIX_0_541196100) + i32(i6 * (FIX_0_541196100 - FIX_1_847759065)))
-        t10 = i32(e0 + e3)
-        t13 = i32(e0 - e3)
-        t11 = i32(e1 + e2)
-        t12 = i32(e1 - e2)
-        z3 = i32(i7 + i3)
-        z4 = i32(i5 + i1)
-        zz3 = i32(i32(z3 * (FIX_1_175875602 - FIX_1_961570560)) + i32(z4 * FIX_1_175875602))
-        zz4 = i32(i32(z3 * FIX_1_175875602) + i32(z4 * (FIX_1_175875602 - FIX_0_390180644)))
-        o0 = i32(i32(i32(i7 * (FIX_0_298631336 - FIX_0_899976223)) - i32(i1 * FIX_0_899976223)) + zz3)
-        o1 = i32(i32(i32(i5 * (FIX_2_053119869 - FIX_2_562915447)) - i32(i3 * FIX_2_562915447)) + zz4)
-        o2 = i32(i32(i32(i5 * -FIX_2_562915447) + i32(i3 * (FIX_3_072711026 - FIX_2_562915447))) + zz3)
-        o3 = i32(i32(i32(i7 * -FIX_0_899976223) + i32(i1 * (FIX_1_501321110 - FIX_0_899976223))) + zz4)
+        t10, t11, t12, t13, o0, o1, o2, o3 = _idct_butterfly(i0, i1, i2, i3, i4, i5, i6, i7)
         # Descale by 2**18, saturate to -128..127 (what vpackssdw + vpacksswb do here), +128.
         x0 = u64(min(max(i32(i32(t10 + o3) + 131072) >> 18, -128), 127) + 128)
         x1 = u64(min(max(i32(i32(t11 + o2) + 131072) >> 18, -128), 127) + 128)
@@ -860,22 +855,7 @@ def _roundtrip_group(pixw, ws, co, deq, words, acc, divisors, q, narrow):
             i5 = deq[p + 40 * G]
             i6 = deq[p + 48 * G]
             i7 = deq[p + 56 * G]
-            e0 = i32(i32(i0 + i4) << CONST_BITS)
-            e1 = i32(i32(i0 - i4) << CONST_BITS)
-            e3 = i32(i32(i2 * (FIX_0_541196100 + FIX_0_765366865)) + i32(i6 * FIX_0_541196100))
-            e2 = i32(i32(i2 * FIX_0_541196100) + i32(i6 * (FIX_0_541196100 - FIX_1_847759065)))
-            t10 = i32(e0 + e3)
-            t13 = i32(e0 - e3)
-            t11 = i32(e1 + e2)
-            t12 = i32(e1 - e2)
-            z3 = i32(i7 + i3)
-            z4 = i32(i5 + i1)
-            zz3 = i32(i32(z3 * (FIX_1_175875602 - FIX_1_961570560)) + i32(z4 * FIX_1_175875602))
-            zz4 = i32(i32(z3 * FIX_1_175875602) + i32(z4 * (FIX_1_175875602 - FIX_0_390180644)))
-            o0 = i32(i32(i32(i7 * (FIX_0_298631336 - FIX_0_899976223)) - i32(i1 * FIX_0_899976223)) + zz3)
-            o1 = i32(i32(i32(i5 * (FIX_2_053119869 - FIX_2_562915447)) - i32(i3 * FIX_2_562915447)) + zz4)
-            o2 = i32(i32(i32(i5 * -FIX_2_562915447) + i32(i3 * (FIX_3_072711026 - FIX_2_562915447))) + zz3)
-            o3 = i32(i32(i32(i7 * -FIX_0_899976223) + i32(i1 * (FIX_1_501321110 - FIX_0_899976223))) + zz4)
+            t10, t11, t12, t13, o0, o1, o2, o3 = _idct_butterfly(i0, i1, i2, i3, i4, i5, i6, i7)
             w0 = i32(i32(i32(t10 + o3) + 1024) >> 11)
             w1 = i32(i32(i32(t11 + o2) + 1024) >> 11)
             w2 = i32(i32(i32(t12 + o1) + 1024) >> 11)
@@ -907,22 +887,7 @@ def _roundtrip_group(pixw, ws, co, deq, words, acc, divisors, q, narrow):
             i5 = ws[p + 5 * G]
             i6 = ws[p + 6 * G]
             i7 = ws[p + 7 * G]
-            e0 = i32(i32(i0 + i4) << CONST_BITS)
-            e1 = i32(i32(i0 - i4) << CONST_BITS)
-            e3 = i32(i32(i2 * (FIX_0_541196100 + FIX_0_765366865)) + i32(i6 * FIX_0_541196100))
-            e2 = i32(i32(i2 * FIX_0_541196100) + i32(i6 * (FIX_0_541196100 - FIX_1_847759065)))
-            t10 = i32(e0 + e3)
-            t13 = i32(e0 - e3)
-            t11 = i32(e1 + e2)
-            t12 = i32(e1 - e2)
-            z3 = i32(i7 + i3)
-            z4 = i32(i5 + i1)
-            zz3 = i32(i32(z3 * (FIX_1_175875602 - FIX_1_961570560)) + i32(z4 * FIX_1_175875602))
-            zz4 = i32(i32(z3 * FIX_1_175875602) + i32(z4 * (FIX_1_175875602 - FIX_0_390180644)))
-            o0 = i32(i32(i32(i7 * (FIX_0_298631336 - FIX_0_899976223)) - i32(i1 * FIX_0_899976223)) + zz3)
-            o1 = i32(i32(i32(i5 * (FIX_2_053119869 - FIX_2_562915447)) - i32(i3 * FIX_2_562915447)) + zz4)
-            o2 = i32(i32(i32(i5 * -FIX_2_562915447) + i32(i3 * (FIX_3_072711026 - FIX_2_562915447))) + zz3)
-            o3 = i32(i32(i32(i7 * -FIX_0_899976223) + i32(i1 * (FIX_1_501321110 - FIX_0_899976223))) + zz4)
+            t10, t11, t12, t13, o0, o1, o2, o3 = _idct_butterfly(i0, i1, i2, i3, i4, i5, i6, i7)
             x0 = u64(min(max(i32(i32(t10 + o3) + 131072) >> 18, -128), 127) + 128)
             x1 = u64(min(max(i32(i32(t11 + o2) + 131072) >> 18, -128), 127) + 128)
             x2 = u64(min(max(i32(i32(t12 + o1) + 131072) >> 18, -128), 127) + 128)
