@@ -46,7 +46,6 @@ _NATURAL_U8 = np.concatenate([ZIGZAG_PADDED, np.full(128 - len(ZIGZAG_PADDED), 6
 _NATURAL_U8.setflags(write=False)
 
 
-
 @functools.lru_cache(maxsize=64)
 def _derived_tables(spec: HuffmanSpec, is_dc: bool) -> tuple[np.ndarray, ...]:
     """decoder_tables + fast_lookup, shared between calls: most files use the K.3 tables (or a few
