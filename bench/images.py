@@ -43,7 +43,7 @@ def size_label(key: str) -> str:
 def _photos() -> list:
     from PIL import Image
 
-    import fdjpeg.samples
+    import fdjpeg
 
     return [Image.fromarray(p) for p in fdjpeg.samples.load_all()]
 

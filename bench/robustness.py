@@ -22,7 +22,7 @@ the Markdown it writes for the protocol. In short, per dataset:
    `released` table, tables designed on the training set and the winner of the robustness-aware search.
    * one-pass: the receiver applies the one-pass defense to the image as it arrives (raw pixels are taken
      to arrive as a quality-100 4:4:4 JPEG: ``decode(encode(x, quality=100, subsampling="4:4:4"),
-     defense=T)``, fdjpeg._pixel_defense.one_pass);
+     defense=T)``, fdjpeg.fd.pixel_defense.one_pass);
    * two-pass: the benign image is FD-encoded at the source (``distill(x, T)``) *before* the attacker sees
      it; the attacker perturbs the distilled image; the receiver applies the one-pass defense with T.
 5. Robustness-aware table search on the validation split, an eps sweep for PGD/BPDA, and benign vs
@@ -48,7 +48,7 @@ if __package__ in (None, ""):  # python bench/robustness.py
 
 import fdjpeg  # noqa: E402
 from fdjpeg import tables as fdtables  # noqa: E402
-from fdjpeg._pixel_defense import apply as fd_apply  # noqa: E402
+from fdjpeg.fd.pixel_defense import apply as fd_apply  # noqa: E402
 
 from . import datasets as D  # noqa: E402
 
@@ -354,7 +354,7 @@ def accuracy(model, defense: Defense, x, y) -> float:
 def _coefficients(x_nchw: np.ndarray) -> list[np.ndarray]:
     """Per image, the integer DCT coefficients the one-pass defense starts from (quality-100 4:4:4 file):
     array (components, blocks, 64), natural order."""
-    from fdjpeg.encoder import image_to_coefficients
+    from fdjpeg.encoder.compress import image_to_coefficients
 
     ones = np.ones((8, 8), np.uint16)
     u8 = np.clip(np.rint(x_nchw.transpose(0, 2, 3, 1) * 255), 0, 255).astype(np.uint8)
@@ -371,7 +371,7 @@ def mechanism(x_ben: np.ndarray, x_adv: np.ndarray, table) -> dict:
     AS band = the table's smallest step (the accuracy-sensitive band; for the released table its 4x4 corner),
     MD band = the rest. For two-pass, x_ben is the FD-encoded benign image and x_adv the attacker's output.
     """
-    from fdjpeg._pixel_defense import resolve_tables
+    from fdjpeg.fd.pixel_defense import resolve_tables
 
     tabs = resolve_tables(table)
     e_as = e_md = 0.0
@@ -742,7 +742,7 @@ def markdown(results: list[dict], cfg: Config, plot_name: str | None, wall_s: fl
         "rows it starts from the FD-encoded image.\n"
         "* **FD one-pass:** the receiver gets the (adversarial) pixels as a quality-100 4:4:4 JPEG and applies the "
         "one-pass defense `decode(encode(x, quality=100, subsampling=\"4:4:4\"), defense=T)` (dequantize, re-quantize "
-        "with T, IDCT; computed in the coefficient domain, `fdjpeg._pixel_defense.one_pass`). "
+        "with T, IDCT; computed in the coefficient domain, `fdjpeg.fd.pixel_defense.one_pass`). "
         "**FD two-pass:** the benign image is first FD-encoded with T at the source (`fdjpeg.distill(x, T)`), the "
         "attacker perturbs that decoded image, and the receiver applies the same one-pass defense.\n"
         f"* **Baselines:** standard JPEG at quality {cfg.jpeg_quality} and at the quality (step 5) where JPEG's benign "

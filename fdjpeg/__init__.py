@@ -4,32 +4,32 @@ feature distillation (a JPEG-based defense against adversarial examples) into st
 
 from __future__ import annotations
 
-from .errors import JPEGError, JPEGWarning, UnsupportedJPEG
-from .coefficients import JPEGCoefficients
+from .base.errors import JPEGError, JPEGWarning, UnsupportedJPEG
+from .base.coefficients import JPEGCoefficients
 from . import tables
 
 __version__ = "0.1.0"
 
 __all__ = ["JPEGError", "JPEGWarning", "UnsupportedJPEG", "JPEGCoefficients", "tables", "__version__"]
 
-from .encoder import encode, encode_to  # noqa: E402
+from .encoder.compress import encode, encode_to  # noqa: E402
 
 __all__ += ["encode", "encode_to"]
 
-from .coefficients import write_coefficients  # noqa: E402
+from .base.coefficients import write_coefficients  # noqa: E402
 
 __all__ += ["write_coefficients"]
 
-from . import samples  # noqa: E402
-from .distill import distill, requantize, requantize_coefficients  # noqa: E402
+from .base import photos as samples  # noqa: E402
+from .fd.distill import distill, requantize, requantize_coefficients  # noqa: E402
 
 __all__ += ["samples", "distill", "requantize", "requantize_coefficients"]
 
-from .decoder import decode  # noqa: E402
+from .decoder.decompress import decode  # noqa: E402
 
 __all__ += ["decode"]
 
-from .reader import read_coefficients, read_header  # noqa: E402
+from .decoder.reader import read_coefficients, read_header  # noqa: E402
 
 __all__ += ["read_coefficients", "read_header"]
 

@@ -21,7 +21,7 @@ import numpy as np
 from art.config import ART_NUMPY_DTYPE
 from art.defences.preprocessor.preprocessor import Preprocessor
 
-from ._pixel_defense import PLACEMENTS, apply, resolve_tables
+from .fd.pixel_defense import PLACEMENTS, apply, resolve_tables
 
 __all__ = ["FeatureDistillation"]
 

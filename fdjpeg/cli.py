@@ -22,8 +22,9 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 def cmd_demo(args) -> int:
     """Encode a bundled photo at quality 75 and with the released feature-distillation table."""
     import fdjpeg
-    from fdjpeg import samples, tables
-    from fdjpeg.encoder import write_atomic
+    from fdjpeg.base import photos as samples
+    from fdjpeg import tables
+    from fdjpeg.encoder.compress import write_atomic
 
     image = samples.load(args.image)
     out = Path(args.out)
@@ -97,7 +98,7 @@ def cmd_decode(args) -> int:
     import imageio.v3 as iio
 
     import fdjpeg
-    from fdjpeg.encoder import write_atomic
+    from fdjpeg.encoder.compress import write_atomic
 
     pixels = fdjpeg.decode(args.input, mode=args.mode)
     ext = os.path.splitext(args.output)[1] or ".png"
@@ -158,7 +159,7 @@ def cmd_distill(args) -> int:
     import imageio.v3 as iio
 
     import fdjpeg
-    from fdjpeg.encoder import write_atomic
+    from fdjpeg.encoder.compress import write_atomic
 
     table = _load_tables(args.tables)
     jobs = _collect_inputs(args.inputs)
@@ -310,14 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["RGB", "L"], default=None)
     p.set_defaults(func=cmd_decode)
 
-    from fdjpeg.check import register as register_check  # check, info (fdjpeg/check.py)
+    from fdjpeg.validator.walker import register as register_check  # check, info (fdjpeg/check.py)
 
     register_check(sub)
     return parser
 
 
 def main(argv=None) -> int:
-    from fdjpeg.errors import JPEGError
+    from fdjpeg.base.errors import JPEGError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -54,7 +54,7 @@ class FdjpegPlugin(PluginV3):
     def read(self, *, index=None, mode: str | None = None) -> np.ndarray:
         """Decode the image: uint8 (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (or ``mode``);
         ``index=...`` adds a batch axis of length 1."""
-        from .decoder import decode
+        from .decoder.decompress import decode
 
         self._check_index(index)
         image = decode(self._bytes(), mode=mode)
@@ -65,7 +65,7 @@ class FdjpegPlugin(PluginV3):
 
     def properties(self, index=None) -> ImageProperties:
         """Shape and dtype from the header alone (no decoding)."""
-        from .check import walk
+        from .validator.walker import walk
 
         self._check_index(index)
         s = walk(self._bytes())
@@ -80,9 +80,9 @@ class FdjpegPlugin(PluginV3):
     def metadata(self, index=None, exclude_applied: bool = True) -> dict[str, Any]:
         """The header: size, components and sampling, quantization tables (8x8, natural order),
         restart interval, progressive flag, JFIF fields, EXIF, ICC profile and comments."""
-        from .check import walk
-        from .markers import SOF_PROCESS
-        from .zigzag import from_zigzag
+        from .validator.walker import walk
+        from .base.markers import SOF_PROCESS
+        from .base.zigzag import from_zigzag
 
         self._check_index(index)
         s = walk(self._bytes())
@@ -123,7 +123,7 @@ class FdjpegPlugin(PluginV3):
     def write(self, ndimage, *, is_batch: bool | None = None, **encode_options) -> bytes | None:
         """Encode one image with ``fdjpeg.encode(ndimage, **encode_options)``; returns the bytes when
         the target is ``"<bytes>"``. A list or batch must hold exactly one image."""
-        from .encoder import encode
+        from .encoder.compress import encode
 
         if isinstance(ndimage, (list, tuple)):
             if len(ndimage) != 1:

@@ -1,318 +1,34 @@
-"""Quantization tables: the T.81 Annex K examples and libjpeg's quality scaling.
+"""Quantization tables, the public face: the T.81 Annex K tables and libjpeg's quality scaling
+(``standard``), and the feature-distillation table design (band statistics, ``design``, presets,
+JSON files). The code lives in ``base/quant.py`` and ``fd/design.py``.
 
 All tables are 8x8 uint16 arrays in natural (row-major) order; row index = vertical frequency.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-# T.81 Table K.1 -- luminance quantization table (natural order).
-ANNEX_K_LUMA = np.array(
-    [
-        [16, 11, 10, 16, 24, 40, 51, 61],
-        [12, 12, 14, 19, 26, 58, 60, 55],
-        [14, 13, 16, 24, 40, 57, 69, 56],
-        [14, 17, 22, 29, 51, 87, 80, 62],
-        [18, 22, 37, 56, 68, 109, 103, 77],
-        [24, 35, 55, 64, 81, 104, 113, 92],
-        [49, 64, 78, 87, 103, 121, 120, 101],
-        [72, 92, 95, 98, 112, 100, 103, 99],
-    ],
-    dtype=np.uint16,
+from .fd.design import (
+    ANNEX_K_CHROMA,
+    ANNEX_K_LUMA,
+    COMPONENTS,
+    PRESETS,
+    BandStats,
+    band_statistics,
+    band_std,
+    design,
+    load,
+    preset,
+    quality_scaling,
+    rank_bands,
+    released_table,
+    save,
+    scale_table,
+    semi_analytic_step,
+    standard,
 )
-ANNEX_K_LUMA.setflags(write=False)
 
-# T.81 Table K.2 -- chrominance quantization table (natural order).
-ANNEX_K_CHROMA = np.array(
-    [
-        [17, 18, 24, 47, 99, 99, 99, 99],
-        [18, 21, 26, 66, 99, 99, 99, 99],
-        [24, 26, 56, 99, 99, 99, 99, 99],
-        [47, 66, 99, 99, 99, 99, 99, 99],
-    ]
-    + [[99] * 8] * 4,
-    dtype=np.uint16,
-)
-ANNEX_K_CHROMA.setflags(write=False)
-
-
-def quality_scaling(quality: int) -> int:
-    """libjpeg's ``jpeg_quality_scaling``: quality 1..100 -> percentage scale factor (5000/q below 50, 200-2q above)."""
-    quality = min(max(int(quality), 1), 100)
-    return 5000 // quality if quality < 50 else 200 - quality * 2
-
-
-def scale_table(basic, scale_factor: int, force_baseline: bool = True) -> np.ndarray:
-    """libjpeg's ``jpeg_add_quant_table``: (q*scale + 50) // 100, clamped to 1..32767 (1..255 for baseline)."""
-    temp = (np.asarray(basic, dtype=np.int64) * scale_factor + 50) // 100
-    temp = np.clip(temp, 1, 255 if force_baseline else 32767)
-    return temp.astype(np.uint16).reshape(8, 8)
-
-
-def standard(quality: int = 75) -> tuple[np.ndarray, np.ndarray]:
-    """The (luma, chroma) tables libjpeg writes for ``quality`` (``jpeg_set_quality(q, force_baseline=TRUE)``)."""
-    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)):
-        raise TypeError(f"quality must be an int in 1..100, got {quality!r}")
-    if not 1 <= quality <= 100:
-        raise ValueError(f"quality must be in 1..100, got {quality}")
-    scale = quality_scaling(quality)
-    return scale_table(ANNEX_K_LUMA, scale), scale_table(ANNEX_K_CHROMA, scale)
-
-
-def released_table() -> np.ndarray:
-    """The feature-distillation table in the authors' released code: 25 on the top-left 4x4 frequencies
-    (the accuracy-sensitive band), 30 elsewhere; applied to every component.
-
-    Source: Liu et al., "Feature Distillation: DNN-Oriented JPEG Compression Against Adversarial
-    Examples" (CVPR 2019), public implementation; see spec/feature-distillation.md.
-    """
-    t = np.full((8, 8), 30, dtype=np.uint16)
-    t[:4, :4] = 25
-    return t
-
-
-# ==================================================================================================
-# Feature distillation (Liu et al., CVPR 2019): band statistics, table design, presets, JSON files.
-# The method, equations and sources are in spec/feature-distillation.md.
-
-import json
-import os
-from dataclasses import dataclass
-from functools import lru_cache
-from numbers import Integral, Real
-
-from ._jit import kernel
-from .dct import _fdct_islow
-
-COMPONENTS = ("luma", "chroma", "all")
-
-
-@kernel
-def _accumulate_block_moments(plane, s1, s2, count):
-    """Add the per-frequency sums of the islow FDCT coefficients of every 8x8 block of a padded
-    uint8 plane (level-shifted by 128, as the codec computes them) to s1/s2 (int64, 64 each)."""
-    ws = np.empty(64, dtype=np.int32)
-    for by in range(plane.shape[0] // 8):
-        for bx in range(plane.shape[1] // 8):
-            for r in range(8):
-                for c in range(8):
-                    ws[r * 8 + c] = np.int32(plane[by * 8 + r, bx * 8 + c]) - 128
-            _fdct_islow(ws)
-            for i in range(64):
-                v = np.int64(ws[i])
-                s1[i] += v
-                s2[i] += v * v
-            count[0] += 1
-
-
-@dataclass(frozen=True)
-class BandStats:
-    """Per-frequency moments of the orthonormal 8x8 DCT of a set of images, by component group.
-
-    ``std(group)`` is delta(i, j) of the paper: the standard deviation of each of the 64 frequencies
-    pooled over all blocks of the group ("luma" = Y, "chroma" = Cb and Cr, "all" = Y, Cb and Cr).
-    """
-
-    sums: dict  # group -> (s1[64], s2[64], blocks), exact integer sums of 8x-scaled islow coefficients
-
-    def blocks(self, component: str = "all") -> int:
-        return int(self.sums[_check_component(component)][2])
-
-    def std(self, component: str = "all") -> np.ndarray:
-        s1, s2, n = self.sums[_check_component(component)]
-        if n == 0:
-            raise ValueError(f"no {component} blocks were seen (grayscale images have no chroma)")
-        mean = s1 / n
-        var = np.maximum(s2 / n - mean * mean, 0.0)
-        return (np.sqrt(var) / 8.0).reshape(8, 8)  # islow output is 8x the orthonormal DCT
-
-
-def _check_component(component: str) -> str:
-    if component not in COMPONENTS:
-        raise ValueError(f"component must be one of {', '.join(COMPONENTS)}, got {component!r}")
-    return component
-
-
-def _iter_images(images):
-    """Yield uint8 (H, W) or (H, W, 3) arrays from an array, a batch, or an iterable of arrays/paths."""
-    if isinstance(images, np.ndarray):
-        if images.ndim == 2 or (images.ndim == 3 and images.shape[2] in (1, 3)):
-            yield _as_uint8_image(images)
-        elif images.ndim in (3, 4):
-            for img in images:
-                yield _as_uint8_image(img)
-        else:
-            raise ValueError(f"images must be (H, W), (H, W, 3), (N, H, W) or (N, H, W, 3), got {images.shape}")
-        return
-    if isinstance(images, (str, os.PathLike)):
-        yield _read_path(images)
-        return
-    for item in images:
-        if isinstance(item, (str, os.PathLike)):
-            yield _read_path(item)
-        else:
-            yield _as_uint8_image(np.asarray(item))
-
-
-def _as_uint8_image(img: np.ndarray) -> np.ndarray:
-    if img.dtype != np.uint8:
-        raise TypeError(f"images must be uint8, got {img.dtype}")
-    if img.ndim == 3 and img.shape[2] == 1:
-        img = img[..., 0]
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
-    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)) or img.size == 0:
-        raise ValueError(f"each image must be (H, W) or (H, W, 3), got {img.shape}")
-    return np.ascontiguousarray(img)
-
-
-def _read_path(path) -> np.ndarray:
-    with open(path, "rb") as f:
-        head = f.read(2)
-    if head == b"\xff\xd8":
-        from .decoder import decode
-
-        return _as_uint8_image(decode(path))
-    import imageio.v3 as iio
-
-    return _as_uint8_image(np.asarray(iio.imread(path)))
-
-
-def band_statistics(images) -> BandStats:
-    """Stream images through the codec's colour conversion and islow FDCT and accumulate the moments
-    of every frequency (bounded memory: one image at a time). Blocks are edge-padded as the encoder
-    pads them; chroma is taken at full resolution (4:4:4)."""
-    from .color import rgb_to_ycbcr
-    from .sampling import pad_plane
-
-    sums = {g: [np.zeros(64, np.int64), np.zeros(64, np.int64), np.zeros(1, np.int64)] for g in COMPONENTS}
-    seen = 0
-    for img in _iter_images(images):
-        seen += 1
-        planes = [img] if img.ndim == 2 else list(rgb_to_ycbcr(img))
-        for ci, plane in enumerate(planes):
-            h, w = plane.shape
-            padded = pad_plane(plane, -(-h // 8) * 8, -(-w // 8) * 8)
-            for group in ("luma" if ci == 0 else "chroma", "all"):
-                s1, s2, n = sums[group]
-                _accumulate_block_moments(padded, s1, s2, n)
-    if seen == 0:
-        raise ValueError("no images given")
-    return BandStats({g: (s1.astype(np.float64), s2.astype(np.float64), int(n[0])) for g, (s1, s2, n) in sums.items()})
-
-
-def band_std(images, component: str = "all") -> np.ndarray:
-    """delta(i, j): the standard deviation of each of the 64 orthonormal DCT frequencies (8x8, natural
-    order) over all blocks of ``images``, for "luma", "chroma" or "all" channels pooled (the paper's)."""
-    return band_statistics(images).std(component)
-
-
-def semi_analytic_step(eps: float) -> int:
-    """The paper's rule for the malicious-defense step: the smallest integer step Q with
-    Q > 16 * eps * 255 (an L-inf perturbation eps moves an 8x8 orthonormal DCT coefficient by at most
-    8 * eps * 255, and rounding removes it when Q > 2x that), clamped to the baseline maximum 255."""
-    if isinstance(eps, bool) or not isinstance(eps, Real) or not (0 < eps <= 1):
-        raise ValueError(f"eps must be a number in (0, 1] (pixel scale 0..1), got {eps!r}")
-    return int(min(255, np.floor(16 * eps * 255) + 1))
-
-
-def rank_bands(delta) -> np.ndarray:
-    """Natural indices of the 64 frequencies from largest to smallest delta; ties go to the lower
-    natural index (deterministic)."""
-    d = np.asarray(delta, dtype=np.float64).reshape(64)
-    return np.lexsort((np.arange(64), -d))
-
-
-def _design_one(delta, n: int, s_as: int, s_md: int) -> np.ndarray:
-    table = np.full(64, s_md, dtype=np.uint16)
-    table[rank_bands(delta)[:n]] = s_as
-    return table.reshape(8, 8)
-
-
-def design(images_or_stats, n: int = 15, s_as: int = 1, s_md: int | None = None, eps: float | None = None, *,
-           per_component: bool = False):
-    """Feature-distillation quantization tables (legal baseline tables, values 1..255).
-
-    The n frequencies with the largest delta (the accuracy-sensitive band) get step ``s_as``; the other
-    64 - n (the malicious-defense band) get ``s_md``. ``s_md`` defaults to ``semi_analytic_step(eps)``
-    when ``eps`` is given, else 40 (the paper's values: n=15, s_as=1, s_md=40).
-
-    images_or_stats: images (see band_statistics), a BandStats, or an 8x8 delta array.
-    per_component: design luma and chroma tables from their own statistics and return (luma, chroma);
-    otherwise one table from all channels pooled, for every component.
-    """
-    if isinstance(n, bool) or not isinstance(n, Integral) or not 0 <= n <= 64:
-        raise ValueError(f"n must be an int in 0..64, got {n!r}")
-    if s_md is not None and eps is not None:
-        raise ValueError("give s_md or eps, not both (eps sets s_md by the semi-analytic rule)")
-    if s_md is None:
-        s_md = semi_analytic_step(eps) if eps is not None else 40
-    for name, value in (("s_as", s_as), ("s_md", s_md)):
-        if isinstance(value, bool) or not isinstance(value, Integral) or not 1 <= value <= 255:
-            raise ValueError(f"{name} must be an int in 1..255, got {value!r}")
-    if isinstance(images_or_stats, np.ndarray) and images_or_stats.shape in ((8, 8), (64,)) and images_or_stats.dtype.kind == "f":
-        if per_component:
-            raise ValueError("per_component needs images or BandStats, not a single delta array")
-        return _design_one(images_or_stats, n, s_as, s_md)
-    stats = images_or_stats if isinstance(images_or_stats, BandStats) else band_statistics(images_or_stats)
-    if per_component:
-        return _design_one(stats.std("luma"), n, s_as, s_md), _design_one(stats.std("chroma"), n, s_as, s_md)
-    return _design_one(stats.std("all"), n, s_as, s_md)
-
-
-@lru_cache(maxsize=None)
-def _bundled_stats() -> BandStats:
-    from .samples import load_all
-
-    return band_statistics(load_all())
-
-
-PRESETS = {
-    "paper": "Liu et al. (CVPR 2019) configuration: n=15 accuracy-sensitive frequencies at step 1, the other 49 "
-             "at step 40, ranked by delta of the four natural photos bundled with fdjpeg (all channels pooled)",
-    "released": "the authors' released code: 25 on the top-left 4x4 frequencies, 30 elsewhere",
-}
-
-
-def preset(name: str) -> np.ndarray:
-    """A named feature-distillation table (one 8x8 table for every component); see ``PRESETS``."""
-    if name == "paper":
-        return design(_bundled_stats(), n=15, s_as=1, s_md=40)
-    if name == "released":
-        return released_table()
-    raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-
-
-def _normalize_tables(tables) -> list[np.ndarray]:
-    from .encoder import _validate_tables
-
-    return _validate_tables(tables, None)
-
-
-def save(path, tables, description: str = "") -> None:
-    """Write one table or (luma, chroma) to a JSON file (natural order, rows = vertical frequency)."""
-    from .encoder import write_atomic
-
-    tabs = _normalize_tables(tables)
-    doc = {
-        "format": "fdjpeg-quantization-tables",
-        "version": 1,
-        "order": "natural (row-major, rows = vertical frequency)",
-        "description": description,
-        "tables": [t.astype(int).tolist() for t in tabs],
-    }
-    write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode())
-
-
-def load(path):
-    """Read tables written by ``save``: one 8x8 uint16 array, or a (luma, chroma) tuple."""
-    with open(path, "rb") as f:
-        try:
-            doc = json.loads(f.read())
-        except ValueError as exc:
-            raise ValueError(f"{os.fspath(path)}: not a JSON tables file ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != "fdjpeg-quantization-tables" or "tables" not in doc:
-        raise ValueError(f"{os.fspath(path)}: not an fdjpeg tables file (missing format/tables)")
-    tabs = _normalize_tables(doc["tables"])
-    return tabs[0] if len(tabs) == 1 else (tabs[0], tabs[1])
+__all__ = [
+    "ANNEX_K_CHROMA", "ANNEX_K_LUMA", "COMPONENTS", "PRESETS", "BandStats", "band_statistics", "band_std",
+    "design", "load", "preset", "quality_scaling", "rank_bands", "released_table", "save", "scale_table",
+    "semi_analytic_step", "standard",
+]

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from hypothesis import strategies as st
 
-from .tables import standard
+from .fd.design import standard
 
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1")
 IMAGE_KINDS = ("noise", "gradient", "flat", "photo", "blocks")
@@ -30,7 +30,7 @@ EDGE_SIZES = [(1, 1), (1, 2), (2, 1), (1, 17), (17, 1), (7, 13), (8, 8), (9, 9),
 
 @lru_cache(maxsize=None)
 def _photos():
-    from .samples import load_all
+    from .base.photos import load_all
 
     return tuple(load_all())
 
@@ -144,8 +144,8 @@ def jpeg_files(draw, *, images=None, settings=None, mjpeg: bool = False, max_sid
     that matches libjpeg-turbo should reproduce ``pixels`` exactly; any other should stay within the
     tolerance its own IDCT and upsampler allow.
     """
-    from .decoder import decode
-    from .encoder import encode
+    from .decoder.decompress import decode
+    from .encoder.compress import encode
 
     img = draw(images if images is not None else _default_images(max_side))
     kw = dict(draw(settings if settings is not None else encoder_settings(metadata=True)))

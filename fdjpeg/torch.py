@@ -5,7 +5,7 @@
     logits = defended(x)                  # x: float NCHW in [0, 1], C = 1 or 3
 
 Forward: the exact fdjpeg codec transform (``fdjpeg.distill``, or the one-pass decoder-side defense,
-see ``fdjpeg._pixel_defense``), computed with NumPy/Numba on the CPU and returned on the input's device
+see ``fdjpeg.fd.pixel_defense``), computed with NumPy/Numba on the CPU and returned on the input's device
 and dtype. Inputs are rounded to 8 bits (``round(255 x)``) as any JPEG encoder does.
 
 Backward: straight-through (the identity), the BPDA estimate of Athalye et al. (2018) for a
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._pixel_defense import PLACEMENTS, apply, resolve_tables
+from .fd.pixel_defense import PLACEMENTS, apply, resolve_tables
 
 __all__ = ["FeatureDistillation", "StraightThroughFD", "feature_distillation"]
 

@@ -13,8 +13,8 @@ import struct
 
 import numpy as np
 
-from fdjpeg.coefficients import JPEGCoefficients
-from fdjpeg.zigzag import ZIGZAG
+from fdjpeg.base.coefficients import JPEGCoefficients
+from fdjpeg.base.zigzag import ZIGZAG
 
 
 def _segment(marker: int, payload: bytes) -> bytes:

@@ -16,8 +16,8 @@ from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 import fdjpeg
-from fdjpeg import markers as M
-from fdjpeg.check import HARDWARE_PROFILE, check, info, walk
+from fdjpeg.base import markers as M
+from fdjpeg.validator.walker import HARDWARE_PROFILE, check, info, walk
 from fdjpeg.cli import main
 from fdjpeg.testing import encoder_settings, images, jpeg_files
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import fdjpeg
-from fdjpeg import samples, tables
+from fdjpeg.base import photos as samples
+from fdjpeg import tables
 
 
 def run(*args, cwd=None):

@@ -26,7 +26,7 @@ import conformance_report as cr  # noqa: E402
 
 if not (cr.CORPUS / "MANIFEST.tsv").exists():
     pytest.skip(f"conformance corpus not found at {cr.CORPUS}", allow_module_level=True)
-pytest.importorskip("fdjpeg.reader", reason="fdjpeg.reader (parsing + entropy decoding) not in the tree yet")
+pytest.importorskip("fdjpeg.decoder.reader", reason="fdjpeg.decoder.reader (parsing + entropy decoding) not in the tree yet")
 
 ROWS = cr.read_manifest()
 

@@ -18,9 +18,9 @@ from hypothesis import given, strategies as st
 from PIL import Image
 
 import fdjpeg
-from fdjpeg.decoder import MAX_PIXELS, coefficients_to_pixels
+from fdjpeg.decoder.decompress import MAX_PIXELS, coefficients_to_pixels
 
-pytest.importorskip("fdjpeg.reader", reason="fdjpeg.reader (parsing + entropy decoding) not in the tree yet")
+pytest.importorskip("fdjpeg.decoder.reader", reason="fdjpeg.decoder.reader (parsing + entropy decoding) not in the tree yet")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jpeg_craft import craft_jpeg, progressive_view, random_coefficients  # noqa: E402

@@ -11,10 +11,11 @@ from hypothesis import given, strategies as st
 from PIL import Image
 
 import fdjpeg
-from fdjpeg import samples, tables
-from fdjpeg.coefficients import JPEGCoefficients
-from fdjpeg.distill import distill, requantize_coefficients
-from fdjpeg.encoder import image_to_coefficients
+from fdjpeg.base import photos as samples
+from fdjpeg import tables
+from fdjpeg.base.coefficients import JPEGCoefficients
+from fdjpeg.fd.distill import distill, requantize_coefficients
+from fdjpeg.encoder.compress import image_to_coefficients
 from fdjpeg.testing import images, quant_tables
 from oracle import pillow_decode, pillow_encode
 
@@ -62,8 +63,8 @@ def test_distill_strips_of_one_image_equal_the_batch_kernel(shape):
     """Large single images are split into row strips across the threads (_distill_444_image); the
     result equals the one-image-per-thread kernel, padding rows included; and the public call equals
     Pillow's round trip whichever kernel it picks."""
-    from fdjpeg.dct import quant_divisors
-    from fdjpeg.distill import _distill_444_batch, _distill_444_image
+    from fdjpeg.decoder.idct import quant_divisors
+    from fdjpeg.fd.distill import _distill_444_batch, _distill_444_image
 
     rng = np.random.default_rng(sum(shape))
     img = samples.load("rocket")

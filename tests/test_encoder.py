@@ -195,7 +195,7 @@ def test_parallel_entropy_coding_matches_pillow_and_one_thread(restart, optimize
     """Large enough for the chunked parallel Huffman coder; bytes equal one thread's and Pillow's."""
     import numba
 
-    from fdjpeg.entropy_encode import PARALLEL_MIN_BLOCKS
+    from fdjpeg.encoder.entropy import PARALLEL_MIN_BLOCKS
 
     photo = np.concatenate([fdjpeg.samples.load("astronaut"), fdjpeg.samples.load("rocket")[:, :512]])[:, :509]
     assert photo.shape[0] * photo.shape[1] * 1.5 / 64 > PARALLEL_MIN_BLOCKS
@@ -215,9 +215,9 @@ def test_parallel_entropy_coding_matches_pillow_and_one_thread(restart, optimize
 def test_memoized_tables_are_not_shared_with_callers():
     """quant_divisors and the Huffman lookups are memoized: what a caller gets must be its own copy, so
     that a mutation never reaches the next encode."""
-    from fdjpeg.dct import quant_divisors
-    from fdjpeg.entropy_encode import _lookup_tables
-    from fdjpeg.huffman import STANDARD_AC, STANDARD_DC
+    from fdjpeg.decoder.idct import quant_divisors
+    from fdjpeg.encoder.entropy import _lookup_tables
+    from fdjpeg.base.huffman import STANDARD_AC, STANDARD_DC
 
     table = fdjpeg.tables.standard(50)[0]
     first = quant_divisors(table)

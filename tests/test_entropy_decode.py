@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_parser import drop, edit, make_image, pillow_jpeg, quiet_coefficients, segment, split_segments  # noqa: E402
 
 from fdjpeg import JPEGError, JPEGWarning, read_coefficients, read_header  # noqa: E402
-from fdjpeg.dct import dct_matrix  # noqa: E402
-from fdjpeg.huffman import (  # noqa: E402
+from fdjpeg.decoder.idct import dct_matrix  # noqa: E402
+from fdjpeg.base.huffman import (  # noqa: E402
     FAST_BITS,
     STANDARD_AC,
     STANDARD_DC,
@@ -42,7 +42,7 @@ from fdjpeg.huffman import (  # noqa: E402
     fast_lookup,
     optimal_spec,
 )
-from fdjpeg.zigzag import ZIGZAG  # noqa: E402
+from fdjpeg.base.zigzag import ZIGZAG  # noqa: E402
 
 CJPEG = shutil.which("cjpeg")
 needs_cjpeg = pytest.mark.skipif(CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fdjpeg
-from fdjpeg import _pixel_defense as pd
+from fdjpeg.fd import pixel_defense as pd
 from fdjpeg import tables
 
 
@@ -42,8 +42,8 @@ def test_one_pass_is_decode_of_quality100_file_with_defense(name, channels):
     """The pixel one-pass defense (fused batch kernel) == decode(encode(x, quality=100, 4:4:4), defense=T),
     when decode has it; otherwise == coefficients_to_pixels(requantize_coefficients(read_coefficients(encode(...)))).
     Also == the per-image reference built from the codec's own stages."""
-    from fdjpeg.decoder import coefficients_to_pixels
-    from fdjpeg.reader import read_coefficients
+    from fdjpeg.decoder.decompress import coefficients_to_pixels
+    from fdjpeg.decoder.reader import read_coefficients
 
     imgs = _images(c=channels)
     if channels == 1:

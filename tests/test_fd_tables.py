@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 import fdjpeg
-from fdjpeg import samples, tables
-from fdjpeg.color import rgb_to_ycbcr
-from fdjpeg.dct import dct_matrix
+from fdjpeg.base import photos as samples
+from fdjpeg import tables
+from fdjpeg.decoder.color import rgb_to_ycbcr
+from fdjpeg.decoder.idct import dct_matrix
 
 
 def _float_band_std(images, component):

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, strategies as st
 from PIL import Image
 
-from fdjpeg.coefficients import JPEGCoefficients
-from fdjpeg.dct import (
+from fdjpeg.base.coefficients import JPEGCoefficients
+from fdjpeg.decoder.idct import (
     _fdct_idct_plane,
     _fdct_quantize_block,
     _fdct_quantize_plane,
@@ -32,7 +32,7 @@ from fdjpeg.dct import (
     inverse_dct_dequantize,
     quant_divisors,
 )
-from fdjpeg.decoder import coefficients_to_pixels
+from fdjpeg.decoder.decompress import coefficients_to_pixels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jpeg_craft import craft_jpeg  # noqa: E402

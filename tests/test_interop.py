@@ -30,8 +30,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 import fdjpeg
-from fdjpeg.check import check
-from fdjpeg.dct import inverse_dct_dequantize
+from fdjpeg.validator.walker import check
+from fdjpeg.decoder.idct import inverse_dct_dequantize
 from fdjpeg.testing import images, quant_tables
 from interop_tools import (ToolMissing, cache_dir, run_chromium, run_djpeg, run_ffmpeg, run_imagemagick, run_jpeg_js,
                            run_pillow, write_conformance)

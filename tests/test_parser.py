@@ -20,7 +20,7 @@ from PIL import Image
 
 import fdjpeg
 from fdjpeg import JPEGError, JPEGWarning, UnsupportedJPEG, read_coefficients, read_header
-from fdjpeg.parser import load_bytes
+from fdjpeg.decoder.parser import load_bytes
 
 CORPUS = Path(__file__).parent.parent.parent / "shared" / "conformance"
 
@@ -112,7 +112,7 @@ def test_pillow_metadata_round_trip():
     assert h.icc_profile == icc == info["icc_profile"]
     assert h.exif == info["exif"] and h.exif.startswith(b"Exif\0\0")
     assert h.comments == [b"hello"] and h.comment == b"hello" == info["comment"]
-    assert h.jfif == fdjpeg.parser.JFIFInfo((1, 1), 1, 300, 150)
+    assert h.jfif == fdjpeg.decoder.parser.JFIFInfo((1, 1), 1, 300, 150)
     assert h.adobe_transform is None and not h.adobe
     assert h.restart_interval == 2
     assert h.colorspace == "YCbCr"
@@ -596,7 +596,7 @@ def test_scan_end_finds_the_marker_a_regular_expression_finds(body, data):
     (fill FFs allowed) then anything but 00 (stuffing), RST0-7 or another FF."""
     import re
 
-    from fdjpeg.reader import scan_end
+    from fdjpeg.decoder.reader import scan_end
 
     raw = bytes(body)
     pos = data.draw(st.integers(0, len(raw)))

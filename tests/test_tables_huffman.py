@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, strategies as st
 from PIL import Image
 
-from fdjpeg import huffman, tables
-from fdjpeg.huffman import HuffmanSpec, HuffmanTableError, canonical_codes, encoder_lookup, optimal_spec
-from fdjpeg.zigzag import UNZIGZAG, ZIGZAG, ZIGZAG_PADDED, from_zigzag, to_zigzag
+from fdjpeg.base import huffman
+from fdjpeg import tables
+from fdjpeg.base.huffman import HuffmanSpec, HuffmanTableError, canonical_codes, encoder_lookup, optimal_spec
+from fdjpeg.base.zigzag import UNZIGZAG, ZIGZAG, ZIGZAG_PADDED, from_zigzag, to_zigzag
 
 # T.81 Figure A.6, written out: natural index of each zigzag position.
 T81_ZIGZAG = [

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, strategies as st
 from PIL import Image
 
-from fdjpeg.coefficients import JPEGCoefficients
-from fdjpeg.color import YCC_RGB_TABLES, cmyk_to_rgb, convert_mode, rgb_to_luma, ycbcr_to_rgb
-from fdjpeg.decoder import coefficients_to_pixels
-from fdjpeg import errors as fdjpeg_errors
-from fdjpeg.errors import UnsupportedJPEG
-from fdjpeg.sampling import upsample, upsample_method
+from fdjpeg.base.coefficients import JPEGCoefficients
+from fdjpeg.decoder.color import YCC_RGB_TABLES, cmyk_to_rgb, convert_mode, rgb_to_luma, ycbcr_to_rgb
+from fdjpeg.decoder.decompress import coefficients_to_pixels
+from fdjpeg.base import errors as fdjpeg_errors
+from fdjpeg.base.errors import UnsupportedJPEG
+from fdjpeg.decoder.upsample import upsample, upsample_method
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jpeg_craft import craft_jpeg, random_coefficients  # noqa: E402

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import markers as M
-from .errors import JPEGError, UnsupportedJPEG
-from .huffman import HuffmanSpec
-from .zigzag import ZIGZAG
+from ..base import markers as M
+from ..base.errors import JPEGError, UnsupportedJPEG
+from ..base.huffman import HuffmanSpec
+from ..base.zigzag import ZIGZAG
 
 #: libjpeg's JPEG_MAX_DIMENSION: larger frames are refused (jdinput.c initial_setup).
 MAX_DIMENSION = 65500
@@ -557,7 +557,7 @@ class MarkerParser:
         hdr.colorspace = self._colorspace(scan.offset)
         if not hdr.progressive:
             # Motion-JPEG frames leave out DHT: libjpeg assumes the Annex K.3 tables in slots 0 and 1.
-            from .huffman import STANDARD_AC, STANDARD_DC
+            from ..base.huffman import STANDARD_AC, STANDARD_DC
 
             for slot in (0, 1):
                 if self.dc_tables[slot] is None:

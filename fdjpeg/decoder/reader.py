@@ -17,10 +17,10 @@ import warnings
 
 import numpy as np
 
-from . import entropy_decode as ed
-from .coefficients import JPEGCoefficients
-from .errors import JPEGError, JPEGWarning
-from .huffman import HuffmanSpec, HuffmanTableError, FAST_BITS, decoder_tables, fast_lookup
+from . import entropy as ed
+from ..base.coefficients import JPEGCoefficients
+from ..base.errors import JPEGError, JPEGWarning
+from ..base.huffman import HuffmanSpec, HuffmanTableError, FAST_BITS, decoder_tables, fast_lookup
 from .parser import MAX_BLOCKS_IN_MCU, PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader, load_bytes
 from .progressive import (
     ProgressionState,
@@ -29,7 +29,7 @@ from .progressive import (
     _decode_dc_first,
     _decode_dc_refine,
 )
-from .zigzag import ZIGZAG_PADDED
+from ..base.zigzag import ZIGZAG_PADDED
 
 #: Pillow's decompression-bomb threshold, ``PIL.Image.MAX_IMAGE_PIXELS`` (1024 * 1024 * 1024 // 4 // 3).
 MAX_PIXELS = 89_478_485

@@ -14,12 +14,12 @@ from numbers import Integral
 
 import numpy as np
 
-from . import markers
-from .dct import quant_divisors
-from .entropy_encode import components_in_mcu, encode_scan, gather_frequencies, transmission_order
-from .huffman import STANDARD_AC, STANDARD_DC, optimal_spec
+from ..base import markers
+from ..decoder.idct import quant_divisors
+from .entropy import components_in_mcu, encode_scan, gather_frequencies, transmission_order
+from ..base.huffman import STANDARD_AC, STANDARD_DC, optimal_spec
 from .prepare import _prepare_strips
-from .tables import standard
+from ..fd.design import standard
 
 #: Luma sampling factors for each chroma subsampling name (chroma is always 1x1).
 SUBSAMPLING = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2), "4:4:0": (1, 2), "4:1:1": (4, 1)}
@@ -351,7 +351,7 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
         raise ValueError("mjpeg=True frames carry no DHT, so they must use the standard tables: drop optimize=True")
     apps, coms = metadata_segments(comment, exif, icc_profile)
     if profile is not None:
-        from .check import hardware_settings_problem
+        from ..validator.walker import hardware_settings_problem
 
         problem = hardware_settings_problem(profile, image.ndim == 3, subsampling, apps)
         if problem:
@@ -362,7 +362,7 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
                           restart_rows=restart_rows, app_segments=apps, com_segments=coms,
                           colour_segment=markers.write_avi1() if mjpeg else None, write_dht=not mjpeg)
     if profile is not None:
-        from .check import profile_problems, walk
+        from ..validator.walker import profile_problems, walk
 
         problems = profile_problems(walk(data), profile)
         if problems:  # a safety net: the argument checks above should have caught every case

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._jit import kernel
+from .jit import kernel
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ import numba
 import numpy as np
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
-from ._jit import kernel, prange
-from .zigzag import ZIGZAG
+from ..base.jit import kernel, prange
+from ..base.zigzag import ZIGZAG
 
 STATUS_OK = 0
 STATUS_NEED_SPACE = 1  # output buffer nearly full: grow it and call again (state is kept)
@@ -361,7 +361,7 @@ def _lookup_tables(dc_specs, ac_specs):
 
 @functools.lru_cache(maxsize=16)
 def _lookup_tables_cached(dc_specs, ac_specs):
-    from .huffman import encoder_lookup
+    from ..base.huffman import encoder_lookup
 
     ehufco = np.zeros((4, 256), dtype=np.uint32)
     ehufsi = np.zeros((4, 256), dtype=np.uint8)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from ._jit import kernel
-from .entropy_decode import (
+from ..base.jit import kernel
+from .entropy import (
     B_ACTBL,
     B_BASE,
     B_COMP,
@@ -44,8 +44,8 @@ from .entropy_decode import (
     _log,
     _process_restart,
 )
-from .errors import JPEGError
-from .huffman import FAST_BITS
+from ..base.errors import JPEGError
+from ..base.huffman import FAST_BITS
 
 _INT_MAX = 2147483647
 _INT_MIN = -2147483648

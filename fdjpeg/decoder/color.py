@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import kernel
+from ..base.jit import kernel
 
 SCALEBITS = 16
 ONE_HALF = 1 << (SCALEBITS - 1)

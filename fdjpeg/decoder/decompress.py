@@ -19,12 +19,12 @@ import os
 import numba
 import numpy as np
 
-from ._jit import kernel, prange
-from .coefficients import JPEGCoefficients
+from ..base.jit import kernel, prange
+from ..base.coefficients import JPEGCoefficients
 from .color import _ycc_rgb_row, convert_mode
-from .dct import _check_arithmetic, _idct_planes, _idct_planes_parallel, idct_multipliers, idct_tasks
-from .errors import JPEGError, UnsupportedJPEG
-from .sampling import METHOD_CODES, _upsample_row, upsample_method
+from .idct import _check_arithmetic, _idct_planes, _idct_planes_parallel, idct_multipliers, idct_tasks
+from ..base.errors import JPEGError, UnsupportedJPEG
+from .upsample import METHOD_CODES, _upsample_row, upsample_method
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
 
 #: Pillow's decompression-bomb threshold, ``PIL.Image.MAX_IMAGE_PIXELS`` = 1024 * 1024 * 1024 // 4 // 3.
@@ -238,7 +238,7 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
 
     coefs = read_coefficients(_read_input(data), max_pixels=max_pixels, max_scans=max_scans)
     if defense is not None:
-        from .distill import requantize_coefficients
+        from ..fd.distill import requantize_coefficients
 
         coefs = requantize_coefficients(coefs, defense)
     return convert_mode(coefficients_to_pixels(coefs), mode)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import kernel
+from ..base.jit import kernel
 
 
 def pad_plane(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import kernel
-from .huffman import FAST_BITS
+from ..base.jit import kernel
+from ..base.huffman import FAST_BITS
 
 # --- Slots of the int64 ``state`` array exchanged with the kernels ----------------------------------
 S_POS = 0  # offset of the next unread byte

@@ -27,7 +27,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-from . import markers as M
+from ..base import markers as M
 
 #: The hardware-safe profile's name, as ``encode(..., profile=...)`` and ``check --profile`` take it.
 HARDWARE_PROFILE = "baseline-hw"
@@ -375,7 +375,7 @@ class _Walker:
             i += 1 + size
 
     def _dht(self, pos: int, p: bytes) -> None:
-        from .huffman import HuffmanSpec, HuffmanTableError, canonical_codes
+        from ..base.huffman import HuffmanSpec, HuffmanTableError, canonical_codes
 
         s = self.s
         i = 0
@@ -802,7 +802,7 @@ def errors(problems) -> list[Problem]:
 
 
 def _natural(zigzag_values) -> list[list[int]]:
-    from .zigzag import ZIGZAG
+    from ..base.zigzag import ZIGZAG
 
     out = [0] * 64
     for k, v in enumerate(zigzag_values):

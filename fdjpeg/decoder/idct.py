@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-from ._jit import kernel, prange
+from ..base.jit import kernel, prange
 
 CONST_BITS = 13
 PASS1_BITS = 2

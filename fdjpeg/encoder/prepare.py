@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import kernel, prange
-from .color import CBCR_OFFSET, FIX_0_08131, FIX_0_11400, FIX_0_16874, FIX_0_29900, FIX_0_33126, FIX_0_41869
-from .color import FIX_0_50000, FIX_0_58700, ONE_HALF, SCALEBITS
-from .dct import _fdct_quantize_batched
+from ..base.jit import kernel, prange
+from ..decoder.color import CBCR_OFFSET, FIX_0_08131, FIX_0_11400, FIX_0_16874, FIX_0_29900, FIX_0_33126, FIX_0_41869
+from ..decoder.color import FIX_0_50000, FIX_0_58700, ONE_HALF, SCALEBITS
+from ..decoder.idct import _fdct_quantize_batched
 
 
 @kernel

@@ -87,7 +87,7 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     comment over from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
     """
     from . import markers
-    from .encoder import FrameLayout, _int_arg, metadata_segments, write_baseline
+    from ..encoder.compress import FrameLayout, _int_arg, metadata_segments, write_baseline
 
     layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
     _check_coefficients(coefs, layout)

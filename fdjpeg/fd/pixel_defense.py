@@ -21,9 +21,9 @@ import os
 
 import numpy as np
 
-from ._jit import kernel, prange
-from .color import _rgb_to_ycc, _ycc_rgb_planes
-from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
+from ..base.jit import kernel, prange
+from ..decoder.color import _rgb_to_ycc, _ycc_rgb_planes
+from ..decoder.idct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
 from .distill import _pad_edges, _requantize_blocks
 
 PLACEMENTS = ("distill", "one-pass")
@@ -32,8 +32,8 @@ PLACEMENTS = ("distill", "one-pass")
 def resolve_tables(tables):
     """A preset name ("paper", "released"), ``"q<N>"`` for the standard quality-N tables, a path to a
     JSON tables file, one 8x8 table or (luma, chroma) -> the validated list of 1 or 2 uint16 tables."""
-    from . import tables as fdtables
-    from .encoder import _validate_tables
+    from . import design as fdtables
+    from ..encoder.compress import _validate_tables
 
     if isinstance(tables, str) and tables in fdtables.PRESETS:
         tables = fdtables.preset(tables)
@@ -47,10 +47,10 @@ def resolve_tables(tables):
 def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
     """One uint8 (H, W) or (H, W, 3) image: quality-100 4:4:4 coefficients, re-quantized with ``tabs``, decoded.
     The slow reference of ``one_pass`` (the codec's own stages, no fused kernel); the tests compare them."""
-    from .coefficients import JPEGCoefficients
-    from .decoder import coefficients_to_pixels
+    from ..base.coefficients import JPEGCoefficients
+    from ..decoder.decompress import coefficients_to_pixels
     from .distill import requantize_coefficients
-    from .encoder import image_to_coefficients
+    from ..encoder.compress import image_to_coefficients
 
     ones = np.ones((8, 8), np.uint16)
     layout, blocks, tq = image_to_coefficients(image, [ones], "4:4:4")

@@ -16,10 +16,10 @@ from dataclasses import replace
 import numba
 import numpy as np
 
-from ._jit import kernel, prange
-from .coefficients import JPEGCoefficients, write_coefficients
-from .color import _rgb_to_ycc, _ycc_rgb_planes
-from .dct import _fdct_idct_plane, quant_divisors
+from ..base.jit import kernel, prange
+from ..base.coefficients import JPEGCoefficients, write_coefficients
+from ..decoder.color import _rgb_to_ycc, _ycc_rgb_planes
+from ..decoder.idct import _fdct_idct_plane, quant_divisors
 
 #: Sample rows per parallel task of _distill_444_image (whole block rows).
 _STRIP_ROWS = 32
@@ -34,7 +34,7 @@ MIN_DC, MAX_DC = -1024, 1023
 
 def component_tables(tables, ncomp: int) -> list[np.ndarray]:
     """Validated tables per component: one table for all, or (luma, chroma) = component 0, the rest."""
-    from .encoder import _validate_tables
+    from ..encoder.compress import _validate_tables
 
     tabs = _validate_tables(tables, None)
     return [tabs[0] if c == 0 or len(tabs) == 1 else tabs[1] for c in range(ncomp)]
@@ -96,7 +96,7 @@ def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = Tru
     ``optimize=False``) whose DQT is ``tables``; any decoder reconstructs the defended image from it.
     Sampling, size, component ids and (with ``keep_metadata``) EXIF/ICC/comment are kept.
     """
-    from .reader import read_coefficients
+    from ..decoder.reader import read_coefficients
 
     return write_coefficients(requantize_coefficients(read_coefficients(data), tables), optimize=optimize,
                               keep_metadata=keep_metadata)
@@ -176,8 +176,8 @@ def _distill_444_image(img, div_luma, div_chroma, q_luma, q_chroma, out):
 
 def _distill_one_general(img: np.ndarray, tabs, subsampling: str) -> np.ndarray:
     """Any subsampling: the encoder's coefficient stage followed by the decoder's pixel stage."""
-    from .decoder import coefficients_to_pixels
-    from .encoder import image_to_coefficients
+    from ..decoder.decompress import coefficients_to_pixels
+    from ..encoder.compress import image_to_coefficients
 
     layout, blocks, tq = image_to_coefficients(img, tabs, subsampling)
     coefs = JPEGCoefficients(
@@ -234,7 +234,7 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
         (x -> round(255 x)) and returned as the same dtype, layout and range (value / 255).
     tables: one 8x8 table for every component or (luma, chroma), 1..255, e.g. tables.preset("paper").
     """
-    from .encoder import SUBSAMPLING, _validate_tables
+    from ..encoder.compress import SUBSAMPLING, _validate_tables
 
     tabs = _validate_tables(tables, None)
     if subsampling not in SUBSAMPLING:
