@@ -50,7 +50,7 @@ class Unavailable(Exception):
 def quant_table(name: str) -> np.ndarray:
     """A named 8x8 quantization table (natural order) used by distill and requantize cases."""
     if name == "released":
-        from fdjpeg.fd.design import released_table
+        from fdjpeg.tables import released_table
 
         return np.asarray(released_table())
     raise ValueError(f"unknown table {name!r}")

@@ -360,8 +360,8 @@ def _coefficients(x_nchw: np.ndarray) -> list[np.ndarray]:
     u8 = np.clip(np.rint(x_nchw.transpose(0, 2, 3, 1) * 255), 0, 255).astype(np.uint8)
     out = []
     for img in u8:
-        _, blocks, _ = image_to_coefficients(np.ascontiguousarray(img[:, :, 0] if img.shape[2] == 1 else img), [ones], "4:4:4")
-        out.append(np.stack([b.reshape(-1, 64) for b in blocks]).astype(np.int64))
+        coefs = image_to_coefficients(np.ascontiguousarray(img[:, :, 0] if img.shape[2] == 1 else img), [ones], "4:4:4")
+        out.append(np.stack([b.reshape(-1, 64) for b in coefs.components]).astype(np.int64))
     return out
 
 
@@ -371,7 +371,7 @@ def mechanism(x_ben: np.ndarray, x_adv: np.ndarray, table) -> dict:
     AS band = the table's smallest step (the accuracy-sensitive band; for the released table its 4x4 corner),
     MD band = the rest. For two-pass, x_ben is the FD-encoded benign image and x_adv the attacker's output.
     """
-    from fdjpeg.fd.pixel_defense import resolve_tables
+    from fdjpeg.tables import resolve_tables
 
     tabs = resolve_tables(table)
     e_as = e_md = 0.0

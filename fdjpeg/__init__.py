@@ -1,36 +1,34 @@
 """fdjpeg: a from-scratch baseline JPEG codec in NumPy + Numba, byte-exact with libjpeg-turbo, built to carry
 feature distillation (a JPEG-based defense against adversarial examples) into standard .jpg files.
+
+The package by layer (each imports only from the layers below it; CONTRIBUTING.md has the map):
+base/ (tables, markers, geometry, limits, the coefficient container), encoder/ and decoder/ (one module
+per stage), fd/ (feature distillation) and validator/, then the integrations at the top level.
 """
 
 from __future__ import annotations
 
-from .base.errors import JPEGError, JPEGWarning, UnsupportedJPEG
-from .base.coefficients import JPEGCoefficients
 from . import tables
+from ._imageio_register import register as _register_imageio
+from .base import photos
+from .base.coefficients import JPEGCoefficients
+from .base.errors import JPEGError, JPEGWarning, UnsupportedJPEG
+from .base.requantize import requantize_coefficients
+from .decoder.decompress import decode
+from .decoder.reader import read_coefficients, read_header
+from .encoder.compress import encode, encode_to
+from .encoder.markers import write_coefficients
+from .fd.distill import distill, requantize
 
 __version__ = "0.1.0"
 
-__all__ = ["JPEGError", "JPEGWarning", "UnsupportedJPEG", "JPEGCoefficients", "tables", "__version__"]
+#: The bundled photos under the name earlier releases used (``photos`` says what they are).
+samples = photos
 
-from .encoder.compress import encode, encode_to  # noqa: E402
+__all__ = [
+    "JPEGError", "JPEGWarning", "UnsupportedJPEG", "JPEGCoefficients", "tables", "__version__",
+    "encode", "encode_to", "write_coefficients", "samples", "photos", "distill", "requantize",
+    "requantize_coefficients", "decode", "read_coefficients", "read_header",
+]
 
-__all__ += ["encode", "encode_to"]
-
-from .base.coefficients import write_coefficients  # noqa: E402
-
-__all__ += ["write_coefficients"]
-
-from .base import photos as samples  # noqa: E402
-from .fd.distill import distill, requantize, requantize_coefficients  # noqa: E402
-
-__all__ += ["samples", "distill", "requantize", "requantize_coefficients"]
-
-from .decoder.decompress import decode  # noqa: E402
-
-__all__ += ["decode"]
-
-from .decoder.reader import read_coefficients, read_header  # noqa: E402
-
-__all__ += ["read_coefficients", "read_header"]
-
-from . import _imageio_register  # noqa: E402,F401  -- registers the imageio v3 plugin "fdjpeg" (lazily)
+_register_imageio()  # makes plugin="fdjpeg" available to imageio, lazily (imports nothing)

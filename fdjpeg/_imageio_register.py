@@ -1,6 +1,6 @@
 """Register fdjpeg as the imageio v3 plugin "fdjpeg" without importing imageio.
 
-``import fdjpeg`` runs ``register()``. If imageio's plugin table (``imageio.config.plugins``) is
+``import fdjpeg`` calls ``register()``. If imageio's plugin table (``imageio.config.plugins``) is
 already loaded, the entry is added at once; otherwise a one-shot import hook adds it right after
 imageio loads that module, so importing fdjpeg never pulls in imageio (or anything else) eagerly.
 The entry itself is lazy too: imageio imports ``fdjpeg.imageio_plugin`` only when the plugin is used.
@@ -60,6 +60,3 @@ def register() -> None:
         _add(loaded)
     elif not any(isinstance(f, _Finder) for f in sys.meta_path):
         sys.meta_path.insert(0, _Finder())
-
-
-register()

@@ -22,11 +22,10 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 def cmd_demo(args) -> int:
     """Encode a bundled photo at quality 75 and with the released feature-distillation table."""
     import fdjpeg
-    from fdjpeg.base import photos as samples
-    from fdjpeg import tables
-    from fdjpeg.encoder.compress import write_atomic
+    from fdjpeg import photos, tables
+    from fdjpeg.base.io import write_atomic
 
-    image = samples.load(args.image)
+    image = photos.load(args.image)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
@@ -37,7 +36,7 @@ def cmd_demo(args) -> int:
          dict(tables=tables.preset("paper"))),
     ]
     h, w = image.shape[:2]
-    print(f"fdjpeg demo: {samples.path(args.image).name} ({w}x{h}, see fdjpeg/data/README.md for its source) -> {out}/")
+    print(f"fdjpeg demo: {photos.path(args.image).name} ({w}x{h}, see fdjpeg/data/README.md for its source) -> {out}/")
     print(f"{'file':<28} {'bytes':>8} {'PSNR (dB)':>10}  what")
     for name, what, settings in jobs:
         data = fdjpeg.encode(image, **settings)
@@ -69,13 +68,9 @@ def _read_image(path: str) -> np.ndarray:
 
 
 def _load_tables(spec: str):
-    from fdjpeg import tables
+    from fdjpeg.fd.design import resolve_tables
 
-    if spec in tables.PRESETS:
-        return tables.preset(spec)
-    if os.path.exists(spec):
-        return tables.load(spec)
-    raise ValueError(f"unknown tables {spec!r}: give a preset name or a JSON file written by fdjpeg.tables.save")
+    return resolve_tables(spec)
 
 
 def cmd_encode(args) -> int:
@@ -98,7 +93,7 @@ def cmd_decode(args) -> int:
     import imageio.v3 as iio
 
     import fdjpeg
-    from fdjpeg.encoder.compress import write_atomic
+    from fdjpeg.base.io import write_atomic
 
     pixels = fdjpeg.decode(args.input, mode=args.mode)
     ext = os.path.splitext(args.output)[1] or ".png"
@@ -159,7 +154,7 @@ def cmd_distill(args) -> int:
     import imageio.v3 as iio
 
     import fdjpeg
-    from fdjpeg.encoder.compress import write_atomic
+    from fdjpeg.base.io import write_atomic
 
     table = _load_tables(args.tables)
     jobs = _collect_inputs(args.inputs)
@@ -311,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["RGB", "L"], default=None)
     p.set_defaults(func=cmd_decode)
 
-    from fdjpeg.validator.walker import register as register_check  # check, info (fdjpeg/check.py)
+    from fdjpeg.validator.commands import register as register_check  # check, info
 
     register_check(sub)
     return parser

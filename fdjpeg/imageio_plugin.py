@@ -23,6 +23,12 @@ import numpy as np
 from imageio.core.request import URI_BYTES, InitializationError, IOMode, Request
 from imageio.core.v3_plugin_api import ImageProperties, PluginV3
 
+from .base.markers import SOF_PROCESS
+from .base.zigzag import from_zigzag
+from .decoder.decompress import decode
+from .encoder.compress import encode
+from .validator.walker import walk
+
 JPEG_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".jif")
 
 
@@ -54,8 +60,6 @@ class FdjpegPlugin(PluginV3):
     def read(self, *, index=None, mode: str | None = None) -> np.ndarray:
         """Decode the image: uint8 (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (or ``mode``);
         ``index=...`` adds a batch axis of length 1."""
-        from .decoder.decompress import decode
-
         self._check_index(index)
         image = decode(self._bytes(), mode=mode)
         return image[None] if index is Ellipsis else image
@@ -65,8 +69,6 @@ class FdjpegPlugin(PluginV3):
 
     def properties(self, index=None) -> ImageProperties:
         """Shape and dtype from the header alone (no decoding)."""
-        from .validator.walker import walk
-
         self._check_index(index)
         s = walk(self._bytes())
         if s.width is None or not s.components:
@@ -80,10 +82,6 @@ class FdjpegPlugin(PluginV3):
     def metadata(self, index=None, exclude_applied: bool = True) -> dict[str, Any]:
         """The header: size, components and sampling, quantization tables (8x8, natural order),
         restart interval, progressive flag, JFIF fields, EXIF, ICC profile and comments."""
-        from .validator.walker import walk
-        from .base.markers import SOF_PROCESS
-        from .base.zigzag import from_zigzag
-
         self._check_index(index)
         s = walk(self._bytes())
         meta: dict[str, Any] = {
@@ -123,8 +121,6 @@ class FdjpegPlugin(PluginV3):
     def write(self, ndimage, *, is_batch: bool | None = None, **encode_options) -> bytes | None:
         """Encode one image with ``fdjpeg.encode(ndimage, **encode_options)``; returns the bytes when
         the target is ``"<bytes>"``. A list or batch must hold exactly one image."""
-        from .encoder.compress import encode
-
         if isinstance(ndimage, (list, tuple)):
             if len(ndimage) != 1:
                 raise ValueError(f"a JPEG file holds one image; got a list of {len(ndimage)}")

@@ -7,9 +7,8 @@ All tables are 8x8 uint16 arrays in natural (row-major) order; row index = verti
 
 from __future__ import annotations
 
+from .base.quant import ANNEX_K_CHROMA, ANNEX_K_LUMA, quality_scaling, scale_table, standard
 from .fd.design import (
-    ANNEX_K_CHROMA,
-    ANNEX_K_LUMA,
     COMPONENTS,
     PRESETS,
     BandStats,
@@ -18,17 +17,15 @@ from .fd.design import (
     design,
     load,
     preset,
-    quality_scaling,
     rank_bands,
     released_table,
+    resolve_tables,
     save,
-    scale_table,
     semi_analytic_step,
-    standard,
 )
 
 __all__ = [
     "ANNEX_K_CHROMA", "ANNEX_K_LUMA", "COMPONENTS", "PRESETS", "BandStats", "band_statistics", "band_std",
     "design", "load", "preset", "quality_scaling", "rank_bands", "released_table", "save", "scale_table",
-    "semi_analytic_step", "standard",
+    "semi_analytic_step", "standard", "resolve_tables",
 ]

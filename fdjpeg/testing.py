@@ -19,7 +19,10 @@ from functools import lru_cache
 import numpy as np
 from hypothesis import strategies as st
 
-from .fd.design import standard
+from .base import photos
+from .base.quant import standard
+from .decoder.decompress import decode
+from .encoder.compress import encode
 
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1")
 IMAGE_KINDS = ("noise", "gradient", "flat", "photo", "blocks")
@@ -30,9 +33,7 @@ EDGE_SIZES = [(1, 1), (1, 2), (2, 1), (1, 17), (17, 1), (7, 13), (8, 8), (9, 9),
 
 @lru_cache(maxsize=None)
 def _photos():
-    from .base.photos import load_all
-
-    return tuple(load_all())
+    return tuple(photos.load_all())
 
 
 def _render(kind: str, h: int, w: int, channels: int, seed: int) -> np.ndarray:
@@ -144,9 +145,6 @@ def jpeg_files(draw, *, images=None, settings=None, mjpeg: bool = False, max_sid
     that matches libjpeg-turbo should reproduce ``pixels`` exactly; any other should stay within the
     tolerance its own IDCT and upsampler allow.
     """
-    from .decoder.decompress import decode
-    from .encoder.compress import encode
-
     img = draw(images if images is not None else _default_images(max_side))
     kw = dict(draw(settings if settings is not None else encoder_settings(metadata=True)))
     if mjpeg and draw(st.booleans()):

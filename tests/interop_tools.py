@@ -10,7 +10,6 @@ or an error string. A missing tool raises ``ToolMissing`` with the reason the te
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import re

@@ -3,16 +3,15 @@ missing fdjpeg operations as "n/a" instead of crashing. No assertion depends on 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import __main__ as bench_main  # noqa: E402
 from bench import cases, environment, firstcall, fd_reference, images, memory, peers, report, timing, worker  # noqa: E402,F401
+
+pytestmark = pytest.mark.slow
 
 
 def _meta(**extra):

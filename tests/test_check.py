@@ -17,12 +17,13 @@ from PIL import Image
 
 import fdjpeg
 from fdjpeg.base import markers as M
-from fdjpeg.validator.walker import HARDWARE_PROFILE, check, info, walk
+from fdjpeg.base.profile import HARDWARE_PROFILE
+from fdjpeg.validator.report import check, info
+from fdjpeg.validator.walker import walk
 from fdjpeg.cli import main
 from fdjpeg.testing import encoder_settings, images, jpeg_files
+from helpers import CORPUS, needs_corpus
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
-needs_corpus = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").exists(), reason=f"conformance corpus not found at {CORPUS}")
 
 
 def _errors(problems):

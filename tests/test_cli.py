@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import fdjpeg
-from fdjpeg.base import photos as samples
-from fdjpeg import tables
+from fdjpeg import photos as samples, tables
 
 
 def run(*args, cwd=None):

@@ -11,11 +11,12 @@ from hypothesis import given, strategies as st
 from PIL import Image
 
 import fdjpeg
-from fdjpeg import JPEGCoefficients, read_coefficients, write_coefficients
+from fdjpeg import read_coefficients, write_coefficients
 from fdjpeg.testing import images
-from oracle import CJPEG, needs_cjpeg, pillow_decode
+from helpers import CJPEG, CORPUS, needs_corpus, needs_cjpeg, pillow_decode
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+pytestmark = pytest.mark.oracle
+
 
 
 def _pillow_file(img, **kw) -> bytes:
@@ -88,7 +89,7 @@ def test_metadata_is_kept_unless_asked():
     assert b"hello" not in bare and b"ICC_PROFILE" not in bare and b"Exif" not in bare
 
 
-@pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").exists(), reason=f"conformance corpus not found at {CORPUS}")
+@needs_corpus
 def test_corpus_files_round_trip():
     """Every 8-bit corpus file fdjpeg reads (CMYK, YCCK, RGB, 16-bit DQT, odd samplings, MJPEG...)."""
     import csv

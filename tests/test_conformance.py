@@ -16,13 +16,12 @@ otherwise it leaves the file alone. ``python tests/conformance_report.py --write
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import conformance_report as cr  # noqa: E402
+import conformance_report as cr
+
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 if not (cr.CORPUS / "MANIFEST.tsv").exists():
     pytest.skip(f"conformance corpus not found at {cr.CORPUS}", allow_module_level=True)

@@ -11,13 +11,15 @@ from hypothesis import given, strategies as st
 from PIL import Image
 
 import fdjpeg
-from fdjpeg.base import photos as samples
-from fdjpeg import tables
+from fdjpeg import photos as samples, tables
 from fdjpeg.base.coefficients import JPEGCoefficients
-from fdjpeg.fd.distill import distill, requantize_coefficients
+from fdjpeg.base.requantize import requantize_coefficients
+from fdjpeg.fd.distill import distill
 from fdjpeg.encoder.compress import image_to_coefficients
 from fdjpeg.testing import images, quant_tables
-from oracle import pillow_decode, pillow_encode
+from helpers import pillow_decode, pillow_encode
+
+pytestmark = pytest.mark.oracle
 
 ALL_SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1")
 
@@ -63,7 +65,7 @@ def test_distill_strips_of_one_image_equal_the_batch_kernel(shape):
     """Large single images are split into row strips across the threads (_distill_444_image); the
     result equals the one-image-per-thread kernel, padding rows included; and the public call equals
     Pillow's round trip whichever kernel it picks."""
-    from fdjpeg.decoder.idct import quant_divisors
+    from fdjpeg.encoder.fdct import quant_divisors
     from fdjpeg.fd.distill import _distill_444_batch, _distill_444_image
 
     rng = np.random.default_rng(sum(shape))
@@ -190,9 +192,7 @@ def test_requantize_coefficients_equals_numpy_reference(seed, nblocks):
 def _coefficients(img: np.ndarray) -> JPEGCoefficients:
     """The image's coefficients at quality 100 (all-ones tables): how a lossless-ish transport stores it."""
     ones = [np.ones((8, 8), np.uint16)]
-    layout, blocks, tq = image_to_coefficients(img, ones, "4:4:4")
-    comps = [b.reshape(b.shape[0], b.shape[1], 8, 8) for b in blocks]
-    return JPEGCoefficients(layout.width, layout.height, comps, [ones[0]] * 3, list(layout.sampling), [1, 2, 3], "YCbCr")
+    return image_to_coefficients(img, ones, "4:4:4")
 
 
 def _agreement(table, eps255: int, seed: int) -> tuple[float, float]:

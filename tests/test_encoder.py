@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
 
 import fdjpeg
 from fdjpeg.testing import encoder_settings, images
-from oracle import first_difference, needs_cjpeg, cjpeg_encode, pillow_encode
+from helpers import first_difference, needs_cjpeg, cjpeg_encode, pillow_encode
+
+pytestmark = pytest.mark.oracle
 
 
 @given(images(max_side=48), encoder_settings(subsamplings=("4:4:4", "4:2:2", "4:2:0")))
@@ -215,7 +217,7 @@ def test_parallel_entropy_coding_matches_pillow_and_one_thread(restart, optimize
 def test_memoized_tables_are_not_shared_with_callers():
     """quant_divisors and the Huffman lookups are memoized: what a caller gets must be its own copy, so
     that a mutation never reaches the next encode."""
-    from fdjpeg.decoder.idct import quant_divisors
+    from fdjpeg.encoder.fdct import quant_divisors
     from fdjpeg.encoder.entropy import _lookup_tables
     from fdjpeg.base.huffman import STANDARD_AC, STANDARD_DC
 

@@ -15,10 +15,8 @@ Oracles, from the outside in:
 from __future__ import annotations
 
 import io
-import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -28,12 +26,8 @@ import pytest
 from hypothesis import assume, given, strategies as st
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_parser import drop, edit, make_image, pillow_jpeg, quiet_coefficients, segment, split_segments  # noqa: E402
-
-from fdjpeg import JPEGError, JPEGWarning, read_coefficients, read_header  # noqa: E402
-from fdjpeg.decoder.idct import dct_matrix  # noqa: E402
-from fdjpeg.base.huffman import (  # noqa: E402
+from fdjpeg import JPEGError, JPEGWarning, read_coefficients, read_header
+from fdjpeg.base.huffman import (
     FAST_BITS,
     STANDARD_AC,
     STANDARD_DC,
@@ -42,10 +36,13 @@ from fdjpeg.base.huffman import (  # noqa: E402
     fast_lookup,
     optimal_spec,
 )
-from fdjpeg.base.zigzag import ZIGZAG  # noqa: E402
+from fdjpeg.base.zigzag import ZIGZAG
 
-CJPEG = shutil.which("cjpeg")
-needs_cjpeg = pytest.mark.skipif(CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")
+import naive
+from helpers import CJPEG, drop, edit, make_image, needs_cjpeg, pillow_jpeg, quiet_coefficients, segment, split_segments
+
+pytestmark = pytest.mark.oracle
+
 SUBSAMPLINGS = ["4:4:4", "4:2:2", "4:2:0", "gray"]
 
 
@@ -112,16 +109,6 @@ def test_random_images_baseline_equals_progressive(height, width, subsampling, q
         assert comp.shape == (-(-real_y // v) * v, -(-real_x // h) * h, 8, 8) and comp.dtype == np.int16
 
 
-def _float_idct_planes(coefs):
-    """Dequantize and apply the orthonormal float IDCT (the slow reference), +128."""
-    c = dct_matrix()
-    planes = []
-    for comp, q in zip(coefs.components, coefs.quant_tables):
-        blocks = comp.astype(np.float64) * q.astype(np.float64)
-        pix = np.einsum("ki,yxkl,lj->yxij", c, blocks, c) + 128.0  # T.81's DCT is the orthonormal one
-        planes.append(pix.transpose(0, 2, 1, 3).reshape(comp.shape[0] * 8, comp.shape[1] * 8))
-    return planes
-
 
 @pytest.mark.parametrize("quality", [30, 75, 95])
 @pytest.mark.parametrize("progressive", [False, True])
@@ -129,14 +116,14 @@ def test_float_idct_of_coefficients_matches_pillow_pixels(quality, progressive):
     # Grayscale: Pillow's output is the IDCT output. 4:4:4 colour: ask Pillow for YCbCr (no upsampling,
     # no colour conversion), so each plane is an IDCT output too.
     gray = encode(make_image(45, 59, seed=quality), "gray", quality=quality, progressive=progressive)
-    (plane,) = _float_idct_planes(quiet_coefficients(gray))
+    (plane,) = naive.idct_planes(quiet_coefficients(gray))
     ref = np.asarray(Image.open(io.BytesIO(gray)), dtype=np.float64)
     assert np.abs(np.clip(np.round(plane[:45, :59]), 0, 255) - ref).max() <= 2
     color = encode(make_image(45, 59, seed=quality), "4:4:4", quality=quality, progressive=progressive)
     im = Image.open(io.BytesIO(color))
     im.draft("YCbCr", im.size)
     ref = np.asarray(im, dtype=np.float64)
-    for k, plane in enumerate(_float_idct_planes(quiet_coefficients(color))):
+    for k, plane in enumerate(naive.idct_planes(quiet_coefficients(color))):
         assert np.abs(np.clip(np.round(plane[:45, :59]), 0, 255) - ref[..., k]).max() <= 2
 
 

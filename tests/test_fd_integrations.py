@@ -51,7 +51,7 @@ def test_one_pass_is_decode_of_quality100_file_with_defense(name, channels):
     got = pd.one_pass(imgs[..., None] if channels == 1 else imgs, TABLES[name])
     if channels == 1:
         got = got[..., 0]
-    tabs = pd.resolve_tables(TABLES[name])
+    tabs = tables.resolve_tables(TABLES[name])
     for img, out in zip(imgs, got):
         np.testing.assert_array_equal(out, pd._one_pass_uint8(img, tabs))
         data = fdjpeg.encode(img, quality=100, subsampling="4:4:4")
@@ -72,11 +72,11 @@ def test_one_pass_grey_and_float_layouts():
 
 
 def test_resolve_tables_names_paths_and_arrays(tmp_path):
-    assert np.array_equal(pd.resolve_tables("paper")[0], tables.preset("paper"))
-    assert all(np.array_equal(a, b) for a, b in zip(pd.resolve_tables("q75"), tables.standard(75)))
+    assert np.array_equal(tables.resolve_tables("paper")[0], tables.preset("paper"))
+    assert all(np.array_equal(a, b) for a, b in zip(tables.resolve_tables("q75"), tables.standard(75)))
     p = tmp_path / "t.json"
     tables.save(p, tables.released_table())
-    assert np.array_equal(pd.resolve_tables(str(p))[0], tables.released_table())
+    assert np.array_equal(tables.resolve_tables(str(p))[0], tables.released_table())
     with pytest.raises(ValueError):
         pd.apply(_images(), "paper", placement="two-pass")
 

@@ -15,22 +15,17 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_parser import make_image, pillow_jpeg, split_segments  # noqa: E402
+from helpers import CORPUS, make_image, needs_corpus, pillow_jpeg, split_segments
 
 from fdjpeg import JPEGCoefficients, JPEGError, UnsupportedJPEG, read_coefficients, read_header  # noqa: E402
 
-CORPUS = Path(__file__).parent.parent.parent / "shared" / "conformance"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"conformance corpus not found at {CORPUS}")
 
 #: Seconds one call may take on a fuzzed input (small images; kernels already compiled).
 TIME_BOUND = 10.0

@@ -8,7 +8,6 @@ import io
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,42 +15,30 @@ from hypothesis import given, strategies as st
 from PIL import Image
 
 from fdjpeg.base.coefficients import JPEGCoefficients
+from fdjpeg.decoder.decompress import coefficients_to_pixels
 from fdjpeg.decoder.idct import (
-    _fdct_idct_plane,
-    _fdct_quantize_block,
-    _fdct_quantize_plane,
     _idct_islow_plane,
     _idct_planes,
     _idct_planes_parallel,
-    _idct_rows_exact,
-    dct_matrix,
-    forward_dct_quantize,
-    idct_float_reference,
     idct_multipliers,
     idct_tasks,
     inverse_dct_dequantize,
-    quant_divisors,
 )
-from fdjpeg.decoder.decompress import coefficients_to_pixels
+from fdjpeg.decoder.idct_islow import _idct_rows_exact
+from fdjpeg.encoder.fdct import _fdct_quantize_block, _fdct_quantize_plane, forward_dct_quantize, quant_divisors
+from fdjpeg.fd.roundtrip import _fdct_idct_plane
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jpeg_craft import craft_jpeg  # noqa: E402
+import naive
+from jpeg_craft import craft_jpeg
 
+pytestmark = pytest.mark.oracle
 
-def _float_idct_pixels(coefs, q):
-    """Reference decode of (by, bx, 8, 8) quantized coefficients: float IDCT, +128, round half up, clamp."""
-    by, bx = coefs.shape[:2]
-    out = np.empty((by * 8, bx * 8))
-    for i in range(by):
-        for j in range(bx):
-            out[i * 8:i * 8 + 8, j * 8:j * 8 + 8] = idct_float_reference(coefs[i, j] * q) + 128
-    return np.clip(np.floor(out + 0.5 + 1e-9), 0, 255)  # libjpeg rounds exact halves up
 
 
 def test_float_reference_inverts_dct_matrix():
-    c = dct_matrix()
+    c = naive.dct_matrix()
     x = np.random.default_rng(0).normal(size=(8, 8))
-    assert np.allclose(idct_float_reference(c @ x @ c.T), x)
+    assert np.allclose(naive.idct(c @ x @ c.T), x)
 
 
 @given(
@@ -72,7 +59,7 @@ def test_islow_idct_close_to_float_reference(seed, qmax, kind):
     q = rng.integers(1, qmax + 1, (8, 8))
     coefs = forward_dct_quantize(px.astype(np.uint8), q).reshape(4, 4, 8, 8)
     got = inverse_dct_dequantize(coefs, q).astype(np.int64)
-    ref = _float_idct_pixels(coefs, q)
+    ref = naive.idct_pixels(coefs, q)
     assert np.abs(got - ref).max() <= 1
 
 
@@ -82,7 +69,7 @@ def test_islow_idct_mean_error_is_small():
     rng = np.random.default_rng(1180)
     q = np.ones((8, 8), np.int64)
     coefs = forward_dct_quantize(rng.integers(0, 256, (256, 256)).astype(np.uint8), q).reshape(32, 32, 8, 8)
-    err = np.abs(inverse_dct_dequantize(coefs, q).astype(np.int64) - _float_idct_pixels(coefs, q))
+    err = np.abs(inverse_dct_dequantize(coefs, q).astype(np.int64) - naive.idct_pixels(coefs, q))
     assert err.max() <= 1 and err.mean() < 0.02
 
 

@@ -30,11 +30,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 import fdjpeg
-from fdjpeg.validator.walker import check
+from fdjpeg.validator.report import check
 from fdjpeg.decoder.idct import inverse_dct_dequantize
 from fdjpeg.testing import images, quant_tables
 from interop_tools import (ToolMissing, cache_dir, run_chromium, run_djpeg, run_ffmpeg, run_imagemagick, run_jpeg_js,
                            run_pillow, write_conformance)
+
+pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 SUBSAMPLINGS = ["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1", "gray"]
 VARIANTS = ["quality", "optimized", "custom tables", "FD paper", "FD released", "restart interval", "restart rows",

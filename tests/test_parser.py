@@ -1,4 +1,4 @@
-"""Marker parsing and header validation (fdjpeg/parser.py, reader.read_header).
+"""Marker parsing and header validation (fdjpeg/decoder/parser.py, decoder/reader.read_header).
 
 Three layers: header fields against what Pillow reports for the same file (Pillow-written files with
 EXIF, a multi-chunk ICC profile, comments, restart intervals; the conformance corpus); every
@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,79 +19,11 @@ from PIL import Image
 
 import fdjpeg
 from fdjpeg import JPEGError, JPEGWarning, UnsupportedJPEG, read_coefficients, read_header
-from fdjpeg.decoder.parser import load_bytes
+from fdjpeg.base.io import load_bytes
 
-CORPUS = Path(__file__).parent.parent.parent / "shared" / "conformance"
+from helpers import CORPUS, drop, edit, make_image, pillow_jpeg, quiet_coefficients, segment, set_byte, split_segments
 
-
-# --- helpers shared with test_entropy_decode.py and test_fuzz_decode.py ---------------------------
-
-
-def make_image(height: int = 40, width: int = 48, gray: bool = False, seed: int = 0) -> np.ndarray:
-    """A smooth image with some texture: realistic coefficient statistics, deterministic."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width]
-    base = 128 + 60 * np.sin(x / 7.0 + seed) * np.cos(y / 5.0) + rng.normal(0, 10, (height, width))
-    img = np.stack([base, np.roll(base, 5, 1) * 0.8 + 20, 255 - base], -1)
-    img = np.clip(img, 0, 255).astype(np.uint8)
-    return img[..., 0] if gray else img
-
-
-def pillow_jpeg(img: np.ndarray, **kw) -> bytes:
-    buf = io.BytesIO()
-    if img.ndim == 3 and img.shape[2] == 4:
-        pil = Image.frombytes("CMYK", (img.shape[1], img.shape[0]), np.ascontiguousarray(img).tobytes())
-    else:
-        pil = Image.fromarray(img)
-    pil.save(buf, "JPEG", **kw)
-    return buf.getvalue()
-
-
-def split_segments(data: bytes) -> list[bytes]:
-    """Cut a well-formed JPEG into its markers: SOI, each segment (an SOS together with the entropy-coded
-    data that follows it, RSTn included), EOI and whatever trails it."""
-    out = [data[:2]]
-    pos = 2
-    while pos < len(data):
-        assert data[pos] == 0xFF, pos
-        marker = data[pos + 1]
-        if marker == 0xD9:
-            out.append(data[pos:])
-            break
-        end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
-        if marker == 0xDA:
-            while not (data[end] == 0xFF and data[end + 1] not in (0, *range(0xD0, 0xD8))):
-                end += 1
-        out.append(data[pos:end])
-        pos = end
-    return out
-
-
-def segment(marker: int, payload: bytes) -> bytes:
-    return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
-
-
-def edit(data: bytes, marker: int, fn, nth: int = 0) -> bytes:
-    """Replace the nth segment with this marker by fn(segment bytes)."""
-    segs = split_segments(data)
-    hits = [i for i, s in enumerate(segs) if len(s) > 1 and s[1] == marker]
-    segs[hits[nth]] = fn(segs[hits[nth]])
-    return b"".join(segs)
-
-
-def drop(data: bytes, marker: int) -> bytes:
-    return b"".join(s for s in split_segments(data) if not (len(s) > 1 and s[1] == marker))
-
-
-def quiet_coefficients(data, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", JPEGWarning)
-        return read_coefficients(data, **kw)
-
-
-def set_byte(seg: bytes, index: int, value: int) -> bytes:
-    return seg[:index] + bytes([value]) + seg[index + 1 :]
-
+pytestmark = pytest.mark.oracle
 
 # --- header fields -------------------------------------------------------------------------------
 
@@ -257,6 +188,7 @@ def test_four_component_colorspace(adobe, expected):
         assert read_header(data).colorspace == expected
 
 
+@pytest.mark.corpus
 def test_corpus_colorspaces():
     if not CORPUS.is_dir():
         pytest.skip(f"conformance corpus not found at {CORPUS}")
@@ -278,6 +210,7 @@ def _decodable_corpus_files():
             and r[7] == "8"]
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("path", _decodable_corpus_files() or ["(corpus missing)"])
 def test_corpus_headers_match_pillow(path):
     if not CORPUS.is_dir():

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import pickle
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import datasets  # noqa: E402
+
+pytestmark = pytest.mark.slow
 
 
 def _write_cifar(root: Path, n_train=(7, 5), n_test=4, seed=0):

@@ -5,8 +5,6 @@ do not depend on fdjpeg's reader."""
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +18,9 @@ from fdjpeg.base import errors as fdjpeg_errors
 from fdjpeg.base.errors import UnsupportedJPEG
 from fdjpeg.decoder.upsample import upsample, upsample_method
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jpeg_craft import craft_jpeg, random_coefficients  # noqa: E402
+from jpeg_craft import craft_jpeg, random_coefficients
+
+pytestmark = pytest.mark.oracle
 
 
 def pillow(data: bytes, mode: str | None = None) -> np.ndarray:

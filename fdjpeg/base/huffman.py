@@ -1,5 +1,5 @@
-"""Huffman tables shared by the encoder and the decoder: the Annex K.3 tables, Annex C code generation,
-validation, and libjpeg's optimal-table construction (Annex K.2 as implemented in ``jchuff.c``).
+"""Huffman tables shared by the encoder and the decoder: the T.81 K.3 tables, code generation (T.81 Annex C),
+validation, and libjpeg's optimal-table construction (T.81 K.2 as implemented in ``jchuff.c``).
 
 A table is described the way DHT carries it: ``bits[0..15]`` = number of codes of length 1..16 and
 ``values`` = the symbols in order of increasing code length.
@@ -85,7 +85,7 @@ class HuffmanTableError(ValueError):
 
 
 def canonical_codes(spec: HuffmanSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Annex C (Figures C.1-C.3): the code and length of each symbol position in ``spec.values``.
+    """T.81 C.2 (Figures C.1-C.3): the code and length of each symbol position in ``spec.values``.
 
     Raises ``HuffmanTableError`` when the counts do not fit (T.81 C.2; libjpeg's "bad Huffman table"
     check ``code >= 1 << si``, which also forbids all-ones codes).

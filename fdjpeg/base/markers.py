@@ -1,6 +1,5 @@
-"""JPEG marker codes (T.81 Table B.1) and the marker-segment writer (libjpeg's jcmarker.c).
-
-Parsing lives in ``parser.py``; both sides use the constants below.
+"""JPEG marker codes (T.81 Table B.1) and their names, shared by the writer (encoder/markers.py), the
+parser (decoder/parser.py) and the validator's walker.
 """
 
 from __future__ import annotations
@@ -55,82 +54,3 @@ def marker_name(code: int) -> str:
     if 0xF0 <= code <= 0xFD:
         return f"JPG{code - 0xF0}"
     return f"0x{code:02X}"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Writing (jcmarker.c). Each function returns one complete marker segment as bytes.
-
-
-def _segment(code: int, payload: bytes) -> bytes:
-    if len(payload) > MAX_SEGMENT_PAYLOAD:
-        raise ValueError(f"{marker_name(code)} payload of {len(payload)} bytes exceeds {MAX_SEGMENT_PAYLOAD}")
-    return bytes((0xFF, code)) + (len(payload) + 2).to_bytes(2, "big") + payload
-
-
-def write_soi() -> bytes:
-    return b"\xff\xd8"
-
-
-def write_eoi() -> bytes:
-    return b"\xff\xd9"
-
-
-def write_jfif(density_unit: int = 0, x_density: int = 1, y_density: int = 1) -> bytes:
-    """JFIF APP0, version 1.01, no thumbnail (libjpeg's defaults: aspect ratio 1:1, unit 0)."""
-    payload = b"JFIF\x00" + bytes((1, 1, density_unit)) + x_density.to_bytes(2, "big") + y_density.to_bytes(2, "big")
-    return _segment(APP0, payload + b"\x00\x00")
-
-
-def write_dqt(index: int, table) -> bytes:
-    """One DQT segment for one table (T.81 B.2.4.1); 8-bit entries (Pq=0) when all fit, else 16-bit (Pq=1)."""
-    from .zigzag import to_zigzag
-
-    values = [int(v) for v in to_zigzag(table)]
-    if max(values) <= 255:
-        return _segment(DQT, bytes([index]) + bytes(values))
-    return _segment(DQT, bytes([0x10 | index]) + b"".join(v.to_bytes(2, "big") for v in values))
-
-
-def write_sof(code: int, width: int, height: int, components) -> bytes:
-    """SOFn with 8-bit precision; ``components`` = [(id, h, v, tq), ...] (T.81 B.2.2)."""
-    payload = bytes([8]) + height.to_bytes(2, "big") + width.to_bytes(2, "big") + bytes([len(components)])
-    for cid, h, v, tq in components:
-        payload += bytes([cid, (h << 4) | v, tq])
-    return _segment(code, payload)
-
-
-def write_dht(is_ac: bool, index: int, spec) -> bytes:
-    """One DHT segment for one table (T.81 B.2.4.2), as libjpeg writes them: one table per segment."""
-    return _segment(DHT, bytes([(0x10 if is_ac else 0) | index]) + spec.segment_payload())
-
-
-def write_dri(interval: int) -> bytes:
-    return _segment(DRI, interval.to_bytes(2, "big"))
-
-
-def write_sos(components, ss: int = 0, se: int = 63, ah: int = 0, al: int = 0) -> bytes:
-    """SOS header; ``components`` = [(id, dc_table, ac_table), ...] (T.81 B.2.3)."""
-    payload = bytes([len(components)])
-    for cid, td, ta in components:
-        payload += bytes([cid, (td << 4) | ta])
-    return _segment(SOS, payload + bytes([ss, se, (ah << 4) | al]))
-
-
-def write_com(text: bytes) -> bytes:
-    return _segment(COM, bytes(text))
-
-
-def write_app(n: int, payload: bytes) -> bytes:
-    return _segment(APP0 + n, bytes(payload))
-
-
-def write_avi1() -> bytes:
-    """The APP0 "AVI1" segment of Motion-JPEG frames (as AVI/UVC capture devices write it): the
-    identifier, field polarity 0 (not interlaced), a reserved zero and two 32-bit field sizes left 0
-    (unknown), the layout ffmpeg's mjpegdec.c documents for it."""
-    return write_app(0, b"AVI1" + bytes(10))
-
-
-def write_adobe(transform: int) -> bytes:
-    """Adobe APP14 (version 100, no flags) carrying the colour transform: 0 none (RGB/CMYK), 1 YCbCr, 2 YCCK."""
-    return write_app(14, b"Adobe" + (100).to_bytes(2, "big") + b"\x00\x00\x00\x00" + bytes([transform]))

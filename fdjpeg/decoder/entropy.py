@@ -67,18 +67,6 @@ _MIN_GET_BITS = 57
 
 
 @kernel
-def _wrap16(x):
-    """The low 16 bits of x as a signed value: C's conversion to JCOEF (short)."""
-    return ((x + 32768) & 0xFFFF) - 32768
-
-
-@kernel
-def _wrap32(x):
-    """The low 32 bits of x as a signed value: libjpeg's int arithmetic on overflow."""
-    return ((x + 2147483648) & 0xFFFFFFFF) - 2147483648
-
-
-@kernel
 def _byte_at(data, pos):
     """data[pos], or the FF D9 pattern that libjpeg's sources supply past the end of the file."""
     n = data.shape[0]

@@ -18,46 +18,18 @@ Features outside fdjpeg's scope (lossless, hierarchical, arithmetic coding, 12-b
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..base import markers as M
 from ..base.errors import JPEGError, UnsupportedJPEG
-from ..base.huffman import HuffmanSpec
+from ..base.huffman import STANDARD_AC, STANDARD_DC, HuffmanSpec
+from ..base.limits import JPEG_MAX_DIMENSION, MAX_COMPONENTS, MAX_COMPS_IN_SCAN
 from ..base.zigzag import ZIGZAG
-
-#: libjpeg's JPEG_MAX_DIMENSION: larger frames are refused (jdinput.c initial_setup).
-MAX_DIMENSION = 65500
-#: libjpeg's MAX_COMPONENTS (components per frame) and MAX_COMPS_IN_SCAN (T.81 B.2.3: Ns <= 4).
-MAX_COMPONENTS = 10
-MAX_COMPS_IN_SCAN = 4
-#: T.81 B.2.3: an interleaved MCU holds at most 10 blocks (libjpeg's D_MAX_BLOCKS_IN_MCU).
-MAX_BLOCKS_IN_MCU = 10
 
 #: The warning for data that ends before EOI (libjpeg's JWRN_JPEG_EOF, issued where the read happens).
 PREMATURE_EOF = "premature end of JPEG file (data truncated; a fake EOI marker is assumed)"
-
-
-def load_bytes(data) -> bytes:
-    """The bytes of ``data``: bytes, bytearray, memoryview, a path (str or os.PathLike) or a binary
-    file object (read from its current position)."""
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (bytearray, memoryview)):
-        return bytes(data)
-    if isinstance(data, (str, os.PathLike)):
-        with open(data, "rb") as f:
-            return f.read()
-    read = getattr(data, "read", None)
-    if callable(read):
-        out = read()
-        if not isinstance(out, (bytes, bytearray, memoryview)):
-            raise TypeError(f"file object must be opened in binary mode (read() returned {type(out).__name__})")
-        return bytes(out)
-    raise TypeError("data must be bytes, bytearray, memoryview, a path or a binary file object, "
-                    f"got {type(data).__name__}")
 
 
 @dataclass(frozen=True)
@@ -385,8 +357,8 @@ class MarkerParser:
         hdr.progressive = marker == M.SOF2
         # The checks libjpeg makes at the first SOS (jdinput.c initial_setup), made here so that
         # nothing is allocated for a frame that cannot be decoded.
-        if width > MAX_DIMENSION or height > MAX_DIMENSION:
-            raise JPEGError(f"image too large: {width}x{height} (libjpeg's maximum dimension is {MAX_DIMENSION})",
+        if width > JPEG_MAX_DIMENSION or height > JPEG_MAX_DIMENSION:
+            raise JPEGError(f"image too large: {width}x{height} (libjpeg's maximum dimension is {JPEG_MAX_DIMENSION})",
                             offset)
         if precision == 12 or precision == 16:
             raise UnsupportedJPEG(f"unsupported JPEG feature: {precision}-bit samples (P={precision})", offset)
@@ -556,9 +528,7 @@ class MarkerParser:
         hdr.icc_profile = self.icc_profile()
         hdr.colorspace = self._colorspace(scan.offset)
         if not hdr.progressive:
-            # Motion-JPEG frames leave out DHT: libjpeg assumes the Annex K.3 tables in slots 0 and 1.
-            from ..base.huffman import STANDARD_AC, STANDARD_DC
-
+            # Motion-JPEG frames leave out DHT: libjpeg assumes the T.81 K.3 tables in slots 0 and 1.
             for slot in (0, 1):
                 if self.dc_tables[slot] is None:
                     self.dc_tables[slot] = STANDARD_DC[slot]

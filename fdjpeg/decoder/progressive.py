@@ -101,13 +101,13 @@ class ProgressionState:
             cur[ss : se + 1] = [al] * (se + 1 - ss)
 
 
-#: For the word-at-a-time refill (see entropy_decode._decode_sequential).
+#: For the word-at-a-time refill (see entropy._decode_sequential).
 _ONES = np.int64(0x0101010101010101)
 _HIGHS = np.int64(-0x7F7F7F7F7F7F7F80)
 _LOW56 = np.int64(0x00FFFFFFFFFFFFFF)
 _FAST_MASK = (1 << FAST_BITS) - 1
 
-# The kernels below follow entropy_decode._decode_sequential: refills at exactly the helpers' points
+# The kernels below follow entropy._decode_sequential: refills at exactly the helpers' points
 # (7-8 bytes at once away from FF bytes), symbols through the combined table ``fast`` when the buffer
 # holds code and value bits, the bit-serial helpers otherwise, the restart bookkeeping of every MCU
 # written out (Numba does not inline helpers that return tuples; calling them per MCU or per symbol

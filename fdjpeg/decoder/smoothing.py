@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base.fixedpoint import _wrap16, _wrap32
 from ..base.jit import kernel
-from .idct import _idct_islow_block, _wrap16, _wrap32
+from .idct_islow import _idct_islow_block
 
 #: Natural-order positions of zigzag coefficients 1..9 (libjpeg's Q01_POS ... Q30_POS).
 SMOOTHED_POSITIONS = (1, 8, 16, 9, 2, 3, 10, 17, 24)

@@ -23,6 +23,7 @@ import numba
 import numpy as np
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
+from ..base.huffman import encoder_lookup
 from ..base.jit import kernel, prange
 from ..base.zigzag import ZIGZAG
 
@@ -45,38 +46,6 @@ STATE_SIZE = S_PRED + 4
 
 #: Below this many blocks a scan is coded in one piece: threads would cost more than they save.
 PARALLEL_MIN_BLOCKS = 4096
-
-
-@kernel
-def _transmission_order(offsets, grid_cols, hs, vs, mcus_x, mcus_y):
-    """Block rows in interleaved MCU order (T.81 A.2.3): per MCU, each component's v x h blocks, row by row."""
-    ncomp = offsets.shape[0]
-    per_mcu = 0
-    for c in range(ncomp):
-        per_mcu += hs[c] * vs[c]
-    order = np.empty(mcus_x * mcus_y * per_mcu, dtype=np.int64)
-    k = 0
-    for my in range(mcus_y):
-        for mx in range(mcus_x):
-            for c in range(ncomp):
-                for v in range(vs[c]):
-                    for h in range(hs[c]):
-                        order[k] = offsets[c] + (my * vs[c] + v) * grid_cols[c] + mx * hs[c] + h
-                        k += 1
-    return order
-
-
-def transmission_order(offsets, grid_cols, sampling, mcus_x, mcus_y) -> np.ndarray:
-    """Indices into the concatenated (rows * cols, 64) component grids, in transmission order.
-
-    For a single-component (non-interleaved) scan pass sampling [(1, 1)] and the component's real
-    block counts as mcus_x, mcus_y (T.81 A.2.2).
-    """
-    hs = np.array([h for h, _ in sampling], dtype=np.int64)
-    vs = np.array([v for _, v in sampling], dtype=np.int64)
-    return _transmission_order(
-        np.asarray(offsets, dtype=np.int64), np.asarray(grid_cols, dtype=np.int64), hs, vs, int(mcus_x), int(mcus_y)
-    )
 
 
 def components_in_mcu(sampling) -> np.ndarray:
@@ -361,8 +330,6 @@ def _lookup_tables(dc_specs, ac_specs):
 
 @functools.lru_cache(maxsize=16)
 def _lookup_tables_cached(dc_specs, ac_specs):
-    from ..base.huffman import encoder_lookup
-
     ehufco = np.zeros((4, 256), dtype=np.uint32)
     ehufsi = np.zeros((4, 256), dtype=np.uint8)
     for slot, spec in enumerate(dc_specs):

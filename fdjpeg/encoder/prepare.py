@@ -3,7 +3,7 @@ pixels -> quantized blocks stored in transmission (MCU) order, one iMCU row ("st
 
 Each strip converts its rows to YCbCr, replicates edges, downsamples, transforms and quantizes into
 small strip-local buffers that stay in cache, so the only full-size array is the output. The
-arithmetic is that of the stage kernels (color.py, sampling.py, dct.py; spec/codec.md section 2),
+arithmetic is the stage kernels' own (color.py, downsample.py, fdct.py; spec/codec.md section 2),
 including libjpeg's vertical edge rule: full-resolution rows are replicated only up to a whole row
 group, and the last *downsampled* row is what fills the rest of the block grid.
 """
@@ -13,27 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..base.jit import kernel, prange
-from ..decoder.color import CBCR_OFFSET, FIX_0_08131, FIX_0_11400, FIX_0_16874, FIX_0_29900, FIX_0_33126, FIX_0_41869
-from ..decoder.color import FIX_0_50000, FIX_0_58700, ONE_HALF, SCALEBITS
-from ..decoder.idct import _fdct_quantize_batched
+from .color import _rgb_ycc_row
+from .downsample import _downsample_row
+from .fdct import _fdct_quantize_batched
 
 
 @kernel
 def _convert_row(img, y, out, i, width, padded):
     """Row y of the image -> out[:, i, :padded] (Y, Cb, Cr or gray), replicating column width-1."""
     nch = img.shape[2]
-    src = img[y].reshape(width * nch)  # flat row: LLVM vectorizes the loop below
+    src = img[y].reshape(width * nch)  # flat row: LLVM vectorizes the conversion
     if nch == 3:
-        o0 = out[0, i]
-        o1 = out[1, i]
-        o2 = out[2, i]
-        for x in range(width):
-            r = np.int32(src[3 * x])
-            g = np.int32(src[3 * x + 1])
-            b = np.int32(src[3 * x + 2])
-            o0[x] = np.uint8((FIX_0_29900 * r + FIX_0_58700 * g + FIX_0_11400 * b + ONE_HALF) >> SCALEBITS)
-            o1[x] = np.uint8((-FIX_0_16874 * r - FIX_0_33126 * g + FIX_0_50000 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS)
-            o2[x] = np.uint8((FIX_0_50000 * r - FIX_0_41869 * g - FIX_0_08131 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS)
+        _rgb_ycc_row(src, out[0, i], out[1, i], out[2, i], width)
     else:
         o0 = out[0, i]
         for x in range(width):
@@ -43,40 +34,6 @@ def _convert_row(img, y, out, i, width, padded):
         last = row[width - 1]
         for x in range(width, padded):
             row[x] = last
-
-
-@kernel
-def _downsample_row(full, c, r0, hexp, vexp, dst):
-    """One downsampled row from full[c, r0:r0+vexp, :] (jcsample.c arithmetic)."""
-    n = dst.shape[0]
-    if hexp == 1 and vexp == 1:
-        src = full[c, r0]
-        for j in range(n):
-            dst[j] = src[j]
-    elif hexp == 2 and vexp == 1:
-        src = full[c, r0]
-        bias = 0
-        for j in range(n):
-            dst[j] = (np.int32(src[2 * j]) + np.int32(src[2 * j + 1]) + bias) >> 1
-            bias ^= 1
-    elif hexp == 2 and vexp == 2:
-        a = full[c, r0]
-        b = full[c, r0 + 1]
-        bias = 1
-        for j in range(n):
-            s = np.int32(a[2 * j]) + np.int32(a[2 * j + 1]) + np.int32(b[2 * j]) + np.int32(b[2 * j + 1])
-            dst[j] = (s + bias) >> 2
-            bias ^= 3
-    else:
-        numpix = hexp * vexp
-        half = numpix // 2
-        for j in range(n):
-            s = np.int32(0)
-            for v in range(vexp):
-                src = full[c, r0 + v]
-                for h in range(hexp):
-                    s += np.int32(src[j * hexp + h])
-            dst[j] = (s + half) // numpix
 
 
 @kernel(parallel=True)

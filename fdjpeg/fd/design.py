@@ -1,63 +1,26 @@
-"""Quantization tables: the T.81 Annex K examples and libjpeg's quality scaling.
-
-All tables are 8x8 uint16 arrays in natural (row-major) order; row index = vertical frequency.
+"""Feature-distillation table design (Liu et al., CVPR 2019): band statistics of the codec's own DCT,
+the paper's table rule, named presets, JSON table files and the one resolver of table specs that the
+CLI and the integrations share. The method, equations and sources are in spec/feature-distillation.md.
 """
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from numbers import Integral, Real
+
 import numpy as np
 
-# T.81 Table K.1 -- luminance quantization table (natural order).
-ANNEX_K_LUMA = np.array(
-    [
-        [16, 11, 10, 16, 24, 40, 51, 61],
-        [12, 12, 14, 19, 26, 58, 60, 55],
-        [14, 13, 16, 24, 40, 57, 69, 56],
-        [14, 17, 22, 29, 51, 87, 80, 62],
-        [18, 22, 37, 56, 68, 109, 103, 77],
-        [24, 35, 55, 64, 81, 104, 113, 92],
-        [49, 64, 78, 87, 103, 121, 120, 101],
-        [72, 92, 95, 98, 112, 100, 103, 99],
-    ],
-    dtype=np.uint16,
-)
-ANNEX_K_LUMA.setflags(write=False)
-
-# T.81 Table K.2 -- chrominance quantization table (natural order).
-ANNEX_K_CHROMA = np.array(
-    [
-        [17, 18, 24, 47, 99, 99, 99, 99],
-        [18, 21, 26, 66, 99, 99, 99, 99],
-        [24, 26, 56, 99, 99, 99, 99, 99],
-        [47, 66, 99, 99, 99, 99, 99, 99],
-    ]
-    + [[99] * 8] * 4,
-    dtype=np.uint16,
-)
-ANNEX_K_CHROMA.setflags(write=False)
-
-
-def quality_scaling(quality: int) -> int:
-    """libjpeg's ``jpeg_quality_scaling``: quality 1..100 -> percentage scale factor (5000/q below 50, 200-2q above)."""
-    quality = min(max(int(quality), 1), 100)
-    return 5000 // quality if quality < 50 else 200 - quality * 2
-
-
-def scale_table(basic, scale_factor: int, force_baseline: bool = True) -> np.ndarray:
-    """libjpeg's ``jpeg_add_quant_table``: (q*scale + 50) // 100, clamped to 1..32767 (1..255 for baseline)."""
-    temp = (np.asarray(basic, dtype=np.int64) * scale_factor + 50) // 100
-    temp = np.clip(temp, 1, 255 if force_baseline else 32767)
-    return temp.astype(np.uint16).reshape(8, 8)
-
-
-def standard(quality: int = 75) -> tuple[np.ndarray, np.ndarray]:
-    """The (luma, chroma) tables libjpeg writes for ``quality`` (``jpeg_set_quality(q, force_baseline=TRUE)``)."""
-    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)):
-        raise TypeError(f"quality must be an int in 1..100, got {quality!r}")
-    if not 1 <= quality <= 100:
-        raise ValueError(f"quality must be in 1..100, got {quality}")
-    scale = quality_scaling(quality)
-    return scale_table(ANNEX_K_LUMA, scale), scale_table(ANNEX_K_CHROMA, scale)
+from ..base import photos
+from ..base.io import write_atomic
+from ..base.jit import kernel
+from ..base.quant import standard, validate_tables
+from ..decoder.decompress import decode
+from ..encoder.color import rgb_to_ycbcr
+from ..encoder.downsample import pad_plane
+from ..encoder.fdct import _fdct_islow
 
 
 def released_table() -> np.ndarray:
@@ -71,19 +34,6 @@ def released_table() -> np.ndarray:
     t[:4, :4] = 25
     return t
 
-
-# ==================================================================================================
-# Feature distillation (Liu et al., CVPR 2019): band statistics, table design, presets, JSON files.
-# The method, equations and sources are in spec/feature-distillation.md.
-
-import json
-import os
-from dataclasses import dataclass
-from functools import lru_cache
-from numbers import Integral, Real
-
-from ..base.jit import kernel
-from ..decoder.idct import _fdct_islow
 
 COMPONENTS = ("luma", "chroma", "all")
 
@@ -171,8 +121,6 @@ def _read_path(path) -> np.ndarray:
     with open(path, "rb") as f:
         head = f.read(2)
     if head == b"\xff\xd8":
-        from ..decoder.decompress import decode
-
         return _as_uint8_image(decode(path))
     import imageio.v3 as iio
 
@@ -183,9 +131,6 @@ def band_statistics(images) -> BandStats:
     """Stream images through the codec's colour conversion and islow FDCT and accumulate the moments
     of every frequency (bounded memory: one image at a time). Blocks are edge-padded as the encoder
     pads them; chroma is taken at full resolution (4:4:4)."""
-    from ..decoder.color import rgb_to_ycbcr
-    from ..decoder.upsample import pad_plane
-
     sums = {g: [np.zeros(64, np.int64), np.zeros(64, np.int64), np.zeros(1, np.int64)] for g in COMPONENTS}
     seen = 0
     for img in _iter_images(images):
@@ -263,9 +208,7 @@ def design(images_or_stats, n: int = 15, s_as: int = 1, s_md: int | None = None,
 
 @lru_cache(maxsize=None)
 def _bundled_stats() -> BandStats:
-    from ..base.photos import load_all
-
-    return band_statistics(load_all())
+    return band_statistics(photos.load_all())
 
 
 PRESETS = {
@@ -285,15 +228,11 @@ def preset(name: str) -> np.ndarray:
 
 
 def _normalize_tables(tables) -> list[np.ndarray]:
-    from ..encoder.compress import _validate_tables
-
-    return _validate_tables(tables, None)
+    return validate_tables(tables, None)
 
 
 def save(path, tables, description: str = "") -> None:
     """Write one table or (luma, chroma) to a JSON file (natural order, rows = vertical frequency)."""
-    from ..encoder.compress import write_atomic
-
     tabs = _normalize_tables(tables)
     doc = {
         "format": "fdjpeg-quantization-tables",
@@ -316,3 +255,19 @@ def load(path):
         raise ValueError(f"{os.fspath(path)}: not an fdjpeg tables file (missing format/tables)")
     tabs = _normalize_tables(doc["tables"])
     return tabs[0] if len(tabs) == 1 else (tabs[0], tabs[1])
+
+
+def resolve_tables(tables) -> list[np.ndarray]:
+    """A table spec as the CLI and the integrations take it -> the validated list of 1 or 2 uint16 tables:
+    a preset name ("paper", "released"), ``"q<N>"`` for the standard quality-N tables, a path to a JSON
+    tables file, one 8x8 table, or (luma, chroma)."""
+    if isinstance(tables, str) and tables in PRESETS:
+        tables = preset(tables)
+    elif isinstance(tables, str) and tables[:1] == "q" and tables[1:].isdigit():
+        tables = standard(int(tables[1:]))
+    elif isinstance(tables, os.PathLike) or isinstance(tables, str) and os.path.exists(tables):
+        tables = load(tables)
+    elif isinstance(tables, str):
+        raise ValueError(f"unknown tables {tables!r}: give a preset name ({', '.join(PRESETS)}), q<N> for the "
+                         "standard quality-N tables, or a JSON file written by fdjpeg.tables.save")
+    return validate_tables(tables, None)

@@ -3,90 +3,35 @@
 * ``requantize(jpeg, tables)`` -- the one-pass defense in the coefficient domain: every coefficient is
   dequantized with the file's table, re-quantized with the crafted table and stored with it, giving a
   standard baseline file that any decoder turns into the defended image (no pixel round trip).
-* ``requantize_coefficients`` -- the same on ``JPEGCoefficients``; ``decode(..., defense=tables)``
-  uses it, so ``decode(requantize(d, t)) == decode(d, defense=t)`` exactly.
+* ``requantize_coefficients`` (base/requantize.py) -- the same on ``JPEGCoefficients``;
+  ``decode(..., defense=tables)`` uses it, so ``decode(requantize(d, t)) == decode(d, defense=t)`` exactly.
 * ``distill(images, tables)`` -- the defense as a pixel -> pixel transform for DNN preprocessing,
   exactly ``decode(encode(x, tables, subsampling=...))`` without entropy coding, parallel over a batch.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numba
 import numpy as np
 
 from ..base.jit import kernel, prange
-from ..base.coefficients import JPEGCoefficients, write_coefficients
-from ..decoder.color import _rgb_to_ycc, _ycc_rgb_planes
-from ..decoder.idct import _fdct_idct_plane, quant_divisors
+from ..base.layout import SUBSAMPLING
+from ..base.quant import validate_tables
+from ..base.requantize import requantize_coefficients
+from ..decoder.decompress import coefficients_to_pixels
+from ..decoder.reader import read_coefficients
+from ..encoder.color import _rgb_to_ycc
+from ..decoder.color import _ycc_rgb_planes
+from ..encoder.compress import image_to_coefficients
+from ..encoder.markers import write_coefficients
+from .roundtrip import _fdct_idct_plane
+from ..encoder.fdct import quant_divisors
 
 #: Sample rows per parallel task of _distill_444_image (whole block rows).
 _STRIP_ROWS = 32
 
 #: Batches with fewer images than threads, of images at least this large, are split into strips.
 _STRIP_MIN_PIXELS = 1 << 18
-
-#: Re-quantized coefficients are clamped to what 8-bit baseline Huffman coding can carry.
-MAX_AC = 1023
-MIN_DC, MAX_DC = -1024, 1023
-
-
-def component_tables(tables, ncomp: int) -> list[np.ndarray]:
-    """Validated tables per component: one table for all, or (luma, chroma) = component 0, the rest."""
-    from ..encoder.compress import _validate_tables
-
-    tabs = _validate_tables(tables, None)
-    return [tabs[0] if c == 0 or len(tabs) == 1 else tabs[1] for c in range(ncomp)]
-
-
-@kernel
-def _requantize_blocks(blocks, q_file, q_new, out):
-    """out = clamp(round_half_up(|coef * Qfile| / Qnew) * sign) per coefficient; blocks (n, 64) natural order.
-
-    Zero coefficients (most of them) skip the integer division, which dominates the cost."""
-    for b in range(blocks.shape[0]):
-        for i in range(64):
-            c = blocks[b, i]
-            if c == 0:
-                out[b, i] = 0
-                continue
-            v = np.int64(c) * q_file[i]
-            d = q_new[i]
-            m = (abs(v) + d // 2) // d
-            r = -m if v < 0 else m
-            if i == 0:
-                r = min(max(r, MIN_DC), MAX_DC)
-            else:
-                r = min(max(r, -MAX_AC), MAX_AC)
-            out[b, i] = r
-
-
-_REQUANTIZE_TASK_BLOCKS = 4096
-
-
-@kernel(parallel=True)
-def _requantize_blocks_parallel(blocks, q_file, q_new, out):
-    """_requantize_blocks over the threads, _REQUANTIZE_TASK_BLOCKS blocks per task."""
-    n = blocks.shape[0]
-    for t in prange((n + _REQUANTIZE_TASK_BLOCKS - 1) // _REQUANTIZE_TASK_BLOCKS):
-        b0 = t * _REQUANTIZE_TASK_BLOCKS
-        b1 = min(b0 + _REQUANTIZE_TASK_BLOCKS, n)
-        _requantize_blocks(blocks[b0:b1], q_file, q_new, out[b0:b1])
-
-
-def requantize_coefficients(coefs: JPEGCoefficients, tables) -> JPEGCoefficients:
-    """The one-pass defense on coefficients: dequantize with the file's tables, re-quantize with
-    ``tables`` (round half away from zero, clamped to the baseline range) and attach ``tables``."""
-    new_tables = component_tables(tables, len(coefs.components))
-    comps = []
-    for blocks, q_file, q_new in zip(coefs.components, coefs.quant_tables, new_tables):
-        flat = np.ascontiguousarray(blocks, dtype=np.int16).reshape(-1, 64)
-        out = np.empty_like(flat)
-        _requantize_blocks_parallel(flat, np.asarray(q_file, np.int64).reshape(64),
-                                    np.asarray(q_new, np.int64).reshape(64), out)
-        comps.append(out.reshape(blocks.shape))
-    return replace(coefs, components=comps, quant_tables=[t.copy() for t in new_tables], coef_bits=None)
 
 
 def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = True) -> bytes:
@@ -96,8 +41,6 @@ def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = Tru
     ``optimize=False``) whose DQT is ``tables``; any decoder reconstructs the defended image from it.
     Sampling, size, component ids and (with ``keep_metadata``) EXIF/ICC/comment are kept.
     """
-    from ..decoder.reader import read_coefficients
-
     return write_coefficients(requantize_coefficients(read_coefficients(data), tables), optimize=optimize,
                               keep_metadata=keep_metadata)
 
@@ -176,16 +119,7 @@ def _distill_444_image(img, div_luma, div_chroma, q_luma, q_chroma, out):
 
 def _distill_one_general(img: np.ndarray, tabs, subsampling: str) -> np.ndarray:
     """Any subsampling: the encoder's coefficient stage followed by the decoder's pixel stage."""
-    from ..decoder.decompress import coefficients_to_pixels
-    from ..encoder.compress import image_to_coefficients
-
-    layout, blocks, tq = image_to_coefficients(img, tabs, subsampling)
-    coefs = JPEGCoefficients(
-        layout.width, layout.height, [b.reshape(b.shape[0], b.shape[1], 8, 8) for b in blocks],
-        [tabs[t] for t in tq], list(layout.sampling), [1] if img.ndim == 2 else [1, 2, 3],
-        "L" if img.ndim == 2 else "YCbCr",
-    )  # fmt: skip
-    return coefficients_to_pixels(coefs)
+    return coefficients_to_pixels(image_to_coefficients(img, tabs, subsampling))
 
 
 def _to_uint8_batch(images, channels_first: bool):
@@ -234,9 +168,7 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
         (x -> round(255 x)) and returned as the same dtype, layout and range (value / 255).
     tables: one 8x8 table for every component or (luma, chroma), 1..255, e.g. tables.preset("paper").
     """
-    from ..encoder.compress import SUBSAMPLING, _validate_tables
-
-    tabs = _validate_tables(tables, None)
+    tabs = validate_tables(tables, None)
     if subsampling not in SUBSAMPLING:
         raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)}, got {subsampling!r}")
     src = images

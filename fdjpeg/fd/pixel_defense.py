@@ -17,48 +17,28 @@ Two placements (spec/feature-distillation.md section 4), both exact codec operat
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
 from ..base.jit import kernel, prange
-from ..decoder.color import _rgb_to_ycc, _ycc_rgb_planes
-from ..decoder.idct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
-from .distill import _pad_edges, _requantize_blocks
+from ..base.requantize import _requantize_blocks, requantize_coefficients
+from ..decoder.color import _ycc_rgb_planes
+from ..decoder.decompress import coefficients_to_pixels
+from ..decoder.idct import _idct_islow_plane
+from ..encoder.color import _rgb_to_ycc
+from ..encoder.compress import image_to_coefficients
+from ..encoder.fdct import _fdct_quantize_plane, quant_divisors
+from .design import resolve_tables
+from .distill import _pad_edges, _to_uint8_batch, distill
 
 PLACEMENTS = ("distill", "one-pass")
-
-
-def resolve_tables(tables):
-    """A preset name ("paper", "released"), ``"q<N>"`` for the standard quality-N tables, a path to a
-    JSON tables file, one 8x8 table or (luma, chroma) -> the validated list of 1 or 2 uint16 tables."""
-    from . import design as fdtables
-    from ..encoder.compress import _validate_tables
-
-    if isinstance(tables, str) and tables in fdtables.PRESETS:
-        tables = fdtables.preset(tables)
-    elif isinstance(tables, str) and tables[:1] == "q" and tables[1:].isdigit():
-        tables = fdtables.standard(int(tables[1:]))
-    elif isinstance(tables, (str, os.PathLike)):
-        tables = fdtables.load(tables)
-    return _validate_tables(tables, None)
 
 
 def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
     """One uint8 (H, W) or (H, W, 3) image: quality-100 4:4:4 coefficients, re-quantized with ``tabs``, decoded.
     The slow reference of ``one_pass`` (the codec's own stages, no fused kernel); the tests compare them."""
-    from ..base.coefficients import JPEGCoefficients
-    from ..decoder.decompress import coefficients_to_pixels
-    from .distill import requantize_coefficients
-    from ..encoder.compress import image_to_coefficients
-
     ones = np.ones((8, 8), np.uint16)
-    layout, blocks, tq = image_to_coefficients(image, [ones], "4:4:4")
-    coefs = JPEGCoefficients(
-        layout.width, layout.height, [b.reshape(b.shape[0], b.shape[1], 8, 8) for b in blocks],
-        [ones for _ in tq], list(layout.sampling), [1] if image.ndim == 2 else [1, 2, 3],
-        "L" if image.ndim == 2 else "YCbCr",
-    )  # fmt: skip
+    coefs = image_to_coefficients(image, [ones], "4:4:4")
     return coefficients_to_pixels(requantize_coefficients(coefs, tabs))
 
 
@@ -92,8 +72,6 @@ def _one_pass_444_batch(batch, div_ones, ones, q_luma, q_chroma, out):
 def one_pass(images, tables, *, channels_first: bool = False):
     """The one-pass defense on raw pixels (see the module docstring); same input conventions and
     output dtype/layout as ``fdjpeg.distill`` (uint8, or float in [0, 1] rounded to 8 bits first)."""
-    from .distill import _to_uint8_batch
-
     tabs = resolve_tables(tables)
     src = np.asarray(images)
     batch, is_float = _to_uint8_batch(images, channels_first)
@@ -112,8 +90,6 @@ def one_pass(images, tables, *, channels_first: bool = False):
 
 def apply(images, tables, *, placement: str = "distill", subsampling: str = "4:4:4", channels_first: bool = False):
     """Feature distillation of a batch with either placement; float in [0, 1] or uint8, NHWC or NCHW."""
-    from .distill import distill
-
     if placement not in PLACEMENTS:
         raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
     tabs = resolve_tables(tables)

@@ -1,8 +1,7 @@
-"""The validator: ``check(data)`` lists every structural problem of a JPEG file, and ``info(data)``
-describes its structure (markers, tables, sampling, scans, metadata). Both sit behind the
-``fdjpeg check`` and ``fdjpeg info`` commands.
+"""The validator's marker walker: ``walk(data)`` records a file's structure and every problem it sees
+(report.py turns that into ``check`` and ``info``; profile.py judges the hardware profile).
 
-The checker has its own marker walker, independent of the decoder's parser, so it keeps going where
+The walker is independent of the decoder's parser, independent of the decoder's parser, so it keeps going where
 a decoder stops: it reports *all* problems it can see, each with a severity and a byte offset, and it
 never raises on malformed input (only an unreadable path raises ``OSError``). Every loop advances
 through the data, so the walk is linear in the file size and cannot hang.
@@ -13,131 +12,14 @@ marker order (SOI first, one frame, tables before the scans that use them, EOI l
 definitions (Tq/Th ranges, Huffman codes that fit their lengths via ``huffman.canonical_codes``),
 references from the frame and scans to defined tables, SOF fields, scan parameters Ss/Se/Ah/Al and
 the progression, the restart marker sequence and count, a missing EOI, bytes after EOI and junk
-between segments. Finally it says whether the file fits the ``baseline-hw`` hardware profile
-(``HARDWARE_PROFILE``; its rules and their sources are in ``spec/hardware-profile.md``).
-
-Severities: ``error`` (the file breaks T.81 in a way that decoders reject or must guess at),
-``warning`` (legal but risky, or broken in a way libjpeg-turbo repairs), ``info`` (observations,
-including the hardware-profile verdict).
-"""
+between segments. """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, field
-
 from ..base import markers as M
-
-#: The hardware-safe profile's name, as ``encode(..., profile=...)`` and ``check --profile`` take it.
-HARDWARE_PROFILE = "baseline-hw"
-
-#: Largest total size of APPn payloads the hardware profile admits: one segment's worth. A
-#: conservative fdjpeg choice (hardware parsers buffer the header), not a documented hardware limit.
-HW_MAX_APP_BYTES = M.MAX_SEGMENT_PAYLOAD
-
-#: Luma (H, V) with 1x1 chroma -> the subsampling name (libjpeg/Pillow naming).
-SUBSAMPLING_NAMES = {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (1, 2): "4:4:0", (4, 1): "4:1:1",
-                     (4, 2): "4:1:0"}
-HW_SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
-
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: ``severity`` is "error", "warning" or "info"; ``offset`` the byte offset in the file
-    (of the marker or field at fault); ``code`` a stable short identifier for scripts and tests."""
-
-    severity: str
-    offset: int
-    message: str
-    code: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.offset}: {self.severity}: {self.message}"
-
-
-# --------------------------------------------------------------------------------------------------
-# The structure the walker records
-
-
-@dataclass
-class SegmentInfo:
-    offset: int  # of the 0xFF of the marker
-    marker: int
-    length: int | None  # the length field (None for standalone markers)
-
-    @property
-    def name(self) -> str:
-        return M.marker_name(self.marker)
-
-
-@dataclass
-class ScanInfo:
-    offset: int
-    components: list  # [(component id, Td, Ta)]
-    ss: int
-    se: int
-    ah: int
-    al: int
-    restart_interval: int
-    data_offset: int = 0  # first byte of entropy-coded data
-    data_bytes: int = 0  # entropy-coded bytes, RST markers included
-    restarts: list = field(default_factory=list)  # [(offset, n)] of RSTn markers inside the scan
-    mcus: int = 0
-
-
-@dataclass
-class Structure:
-    size: int
-    segments: list = field(default_factory=list)
-    sof: int | None = None
-    sof_offset: int | None = None
-    precision: int | None = None
-    width: int | None = None
-    height: int | None = None
-    components: list = field(default_factory=list)  # [(id, H, V, Tq)]
-    qtables: dict = field(default_factory=dict)  # Tq -> (Pq, 64 zigzag values, offset)
-    qtables_ever: dict = field(default_factory=dict)  # Tq -> list of (Pq, offset): every definition
-    htables: dict = field(default_factory=dict)  # (Tc, Th) -> (bits, values, offset)
-    htables_ever: dict = field(default_factory=dict)
-    scans: list = field(default_factory=list)
-    restart_interval: int = 0
-    app: list = field(default_factory=list)  # [(offset, n, payload bytes)]
-    comments: list = field(default_factory=list)  # [(offset, bytes)]
-    eoi_offset: int | None = None
-    trailing: int = 0
-    problems: list = field(default_factory=list)
-
-    def add(self, severity: str, offset: int, message: str, code: str = "") -> None:
-        self.problems.append(Problem(severity, int(offset), message, code))
-
-    @property
-    def max_hv(self) -> tuple[int, int]:
-        if not self.components:
-            return 1, 1
-        return max(c[1] for c in self.components), max(c[2] for c in self.components)
-
-    def component_blocks(self, index: int) -> tuple[int, int]:
-        """(blocks per row, block rows) of a component (T.81 A.1.1), for non-interleaved scans."""
-        _, h, v, _ = self.components[index]
-        hmax, vmax = self.max_hv
-        w = -(-self.width * h // hmax)
-        hh = -(-self.height * v // vmax)
-        return -(-w // 8), -(-hh // 8)
-
-    def subsampling(self) -> str | None:
-        """"gray", "4:2:0"... for 1- and 3-component frames with 1x1 chroma; None otherwise."""
-        if len(self.components) == 1:
-            return "gray"
-        if len(self.components) == 3 and all(c[1:3] == (1, 1) for c in self.components[1:]):
-            return SUBSAMPLING_NAMES.get(self.components[0][1:3])
-        return None
-
-
-# --------------------------------------------------------------------------------------------------
-# The walker
+from ..base.huffman import HuffmanSpec, HuffmanTableError, canonical_codes
+from ..base.io import load_bytes
+from .structure import ScanInfo, SegmentInfo, Structure
 
 
 def _u16(data: bytes, i: int) -> int:
@@ -375,8 +257,6 @@ class _Walker:
             i += 1 + size
 
     def _dht(self, pos: int, p: bytes) -> None:
-        from ..base.huffman import HuffmanSpec, HuffmanTableError, canonical_codes
-
         s = self.s
         i = 0
         if not p:
@@ -541,7 +421,7 @@ class _Walker:
                           "undefined-dht")
         if huffman and not s.htables_ever and not self.no_dht_reported:
             self.no_dht_reported = True  # a flag, not a search of the problems: files may hold many scans
-            s.add("warning", pos, "no DHT segment: relies on the Motion-JPEG convention that the Annex K.3 tables "
+            s.add("warning", pos, "no DHT segment: relies on the Motion-JPEG convention that the T.81 K.3 tables "
                   "apply (libjpeg-turbo, ffmpeg and fdjpeg do this; strict decoders reject the file)", "no-dht")
 
     def _progression(self, scan: ScanInfo, idx: list) -> None:
@@ -664,306 +544,12 @@ class _Walker:
                       f"{ri} need {expected}" + (" (data truncated?)" if got < expected else ""), "rst-count")
 
 
-# --------------------------------------------------------------------------------------------------
-# The hardware-safe profile
-
-
-def profile_problems(s: Structure, profile: str = HARDWARE_PROFILE) -> list[Problem]:
-    """Each way the file falls outside the ``baseline-hw`` profile, as errors (spec/hardware-profile.md).
-
-    The rules: baseline process (SOF0) with 8-bit samples; 8-bit quantization tables (Pq = 0); at most
-    two quantization tables and at most two Huffman tables per class (Th 0 and 1); exactly one scan
-    and it carries every component (interleaved when there are three); 1 component (grayscale, id 1,
-    1x1) or 3 components with ids 1, 2, 3 in 4:4:4, 4:2:2 or 4:2:0; at most ``HW_MAX_APP_BYTES``
-    bytes of APPn payload; no arithmetic coding, hierarchical or lossless segments.
-    """
-    if profile != HARDWARE_PROFILE:
-        raise ValueError(f"unknown profile {profile!r}; the only profile is {HARDWARE_PROFILE!r}")
-    out: list[Problem] = []
-
-    def bad(offset, message):
-        out.append(Problem("error", int(offset or 0), f"{HARDWARE_PROFILE}: {message}", "profile"))
-
-    if s.sof is None:
-        bad(0, "no frame header")
-        return out
-    if s.sof != M.SOF0:
-        bad(s.sof_offset, f"{M.marker_name(s.sof)} ({M.SOF_PROCESS.get(s.sof)}); hardware decoders take baseline SOF0 only")
-    if s.precision != 8:
-        bad(s.sof_offset, f"{s.precision}-bit samples; 8-bit only")
-    sixteen = sorted({tq for tq, defs in s.qtables_ever.items() if any(pq for pq, _ in defs)})
-    if sixteen:
-        bad(s.qtables_ever[sixteen[0]][0][1], f"16-bit quantization table(s) {sixteen} (Pq=1); 8-bit (Pq=0) only")
-    used_q = {c[3] for c in s.components}
-    if len(s.qtables_ever) > 2 or len(used_q) > 2 or any(t > 1 for t in used_q):
-        bad(s.sof_offset, f"quantization tables {sorted(set(s.qtables_ever) | used_q)}; at most two (0 and 1)")
-    for tc in (0, 1):
-        slots = sorted(th for (c, th) in s.htables_ever if c == tc)
-        if any(th > 1 for th in slots):
-            bad(s.htables_ever[(tc, slots[-1])][0], f"{'AC' if tc else 'DC'} Huffman tables {slots}; at most two (0 and 1)")
-    nf = len(s.components)
-    if nf not in (1, 3):
-        bad(s.sof_offset, f"{nf} components; 1 (grayscale) or 3 (YCbCr) only")
-    ids = [c[0] for c in s.components]
-    if nf == 1 and ids != [1] or nf == 3 and ids != [1, 2, 3]:
-        bad(s.sof_offset, f"component ids {ids}; must be {'[1]' if nf == 1 else '[1, 2, 3]'}")
-    sub = s.subsampling()
-    if nf == 1 and s.components[0][1:3] != (1, 1):
-        bad(s.sof_offset, f"grayscale sampling {s.components[0][1]}x{s.components[0][2]}; must be 1x1")
-    if nf == 3 and sub not in HW_SUBSAMPLINGS:
-        desc = sub or " ".join(f"{c[1]}x{c[2]}" for c in s.components)
-        bad(s.sof_offset, f"chroma subsampling {desc}; 4:4:4, 4:2:2 or 4:2:0 only")
-    if len(s.scans) != 1:
-        bad(s.scans[1].offset if len(s.scans) > 1 else s.sof_offset, f"{len(s.scans)} scans; exactly one")
-    elif len(s.scans[0].components) != nf:
-        bad(s.scans[0].offset, f"the scan codes {len(s.scans[0].components)} of {nf} components; one interleaved scan of all")
-    app_bytes = sum(len(p) for _, _, p in s.app)
-    if app_bytes > HW_MAX_APP_BYTES:
-        bad(s.app[0][0], f"{app_bytes} bytes of APPn payload in {len(s.app)} segments; at most {HW_MAX_APP_BYTES}")
-    for seg in s.segments:
-        if seg.marker in (M.DAC, M.DHP, M.EXP, M.DNL):
-            bad(seg.offset, f"{seg.name} segment")
-    return out
-
-
-def hardware_settings_problem(profile, rgb: bool, subsampling: str, app_segments) -> str | None:
-    """Why ``encode`` settings fall outside the profile (a message naming the argument), or None.
-
-    ``app_segments``: the complete APPn segments the encoder will write (EXIF, ICC chunks).
-    """
-    if not isinstance(profile, str) or profile != HARDWARE_PROFILE:
-        return f"profile must be None or {HARDWARE_PROFILE!r}, got {profile!r}"
-    if rgb and subsampling not in HW_SUBSAMPLINGS:
-        return (f"subsampling={subsampling!r} is outside profile {HARDWARE_PROFILE!r}: hardware decoders are "
-                f"documented to take {', '.join(HW_SUBSAMPLINGS)} or grayscale (nvJPEG's hardware backend "
-                "rejects 4:1:0 and 4:1:1; see spec/hardware-profile.md)")
-    app_bytes = sum(len(seg) - 4 for seg in app_segments)
-    if app_bytes > HW_MAX_APP_BYTES:
-        return (f"exif/icc_profile add {app_bytes} bytes of APPn data; profile {HARDWARE_PROFILE!r} allows at most "
-                f"{HW_MAX_APP_BYTES} (one segment's worth; see spec/hardware-profile.md)")
-    return None
-
-
-# --------------------------------------------------------------------------------------------------
-# Public API
-
-
-def _load(data) -> bytes:
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
-    if isinstance(data, (str, os.PathLike)):
-        with open(data, "rb") as f:  # an unreadable path raises OSError: the one exception allowed
-            return f.read()
-    if hasattr(data, "read"):
-        out = data.read()
-        if isinstance(out, str):
-            raise TypeError("file object must be opened in binary mode")
-        return bytes(out)
-    raise TypeError(f"data must be bytes, a path or a binary file object, got {type(data).__name__}")
-
-
 def walk(data) -> Structure:
     """Walk a file's markers; the returned ``Structure`` carries the segments, tables, scans and problems."""
-    raw = _load(data)
+    raw = load_bytes(data)
     try:
         return _Walker(raw).run()
     except Exception as exc:  # a checker bug must not look like a crash on the user's file
         s = Structure(size=len(raw))
         s.add("error", 0, f"internal checker error ({type(exc).__name__}: {exc}); please report it", "internal")
         return s
-
-
-def check(data, *, profile: str | None = None) -> list[Problem]:
-    """Every structural problem of a JPEG file, sorted by offset: a list of ``Problem``.
-
-    ``data``: bytes, a path or a binary file object. With ``profile="baseline-hw"`` the file's
-    departures from the hardware-safe profile are errors; without it they are one ``info`` finding
-    ("fits"/"does not fit"). Never raises on malformed data (an unreadable path raises ``OSError``).
-    """
-    if profile is not None and profile != HARDWARE_PROFILE:
-        raise ValueError(f"unknown profile {profile!r}; the only profile is {HARDWARE_PROFILE!r}")
-    s = walk(data)
-    problems = list(s.problems)
-    if not any(p.code in ("empty", "no-soi", "internal") for p in problems):
-        hw = profile_problems(s)
-        if profile is not None:
-            problems += hw
-        elif hw:
-            reasons = "; ".join(p.message.split(": ", 1)[1] for p in hw)
-            problems.append(Problem("info", hw[0].offset, f"outside the {HARDWARE_PROFILE} hardware profile: {reasons}",
-                                    "profile"))
-        else:
-            problems.append(Problem("info", 0, f"fits the {HARDWARE_PROFILE} hardware profile", "profile"))
-    return sorted(problems, key=lambda p: (p.offset, _SEVERITY_ORDER.get(p.severity, 3)))
-
-
-def errors(problems) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
-
-
-def _natural(zigzag_values) -> list[list[int]]:
-    from ..base.zigzag import ZIGZAG
-
-    out = [0] * 64
-    for k, v in enumerate(zigzag_values):
-        out[int(ZIGZAG[k])] = int(v)
-    return [out[r * 8 : r * 8 + 8] for r in range(8)]
-
-
-def _app_summary(n: int, p: bytes) -> dict:
-    if n == 0 and p[:5] == b"JFIF\x00" and len(p) >= 14:
-        units = {0: "none (aspect ratio)", 1: "dots per inch", 2: "dots per cm"}.get(p[7], f"unit {p[7]}")
-        return {"type": "JFIF", "version": f"{p[5]}.{p[6]:02d}", "density": [_u16(p, 8), _u16(p, 10)],
-                "density_unit": units, "thumbnail": [p[12], p[13]]}
-    if n == 0 and p[:4] == b"AVI1":
-        return {"type": "AVI1", "polarity": p[4] if len(p) > 4 else None}
-    if n == 1 and p[:6] == b"Exif\x00\x00":
-        order = {b"II": "little-endian (II)", b"MM": "big-endian (MM)"}.get(p[6:8], "unknown")
-        return {"type": "EXIF", "bytes": len(p) - 6, "byte_order": order}
-    if n == 1 and p.startswith(b"http://ns.adobe.com/xap/1.0/\x00"):
-        return {"type": "XMP", "bytes": len(p) - 29}
-    if n == 2 and p[:12] == b"ICC_PROFILE\x00" and len(p) >= 14:
-        return {"type": "ICC_PROFILE", "chunk": p[12], "chunks": p[13], "bytes": len(p) - 14}
-    if n == 14 and p[:5] == b"Adobe" and len(p) >= 12:
-        return {"type": "Adobe", "transform": p[11]}
-    ident = p[: p.find(b"\x00")] if b"\x00" in p[:32] else p[:16]
-    return {"type": ident.decode("latin-1", "replace"), "bytes": len(p)}
-
-
-def info(data) -> dict:
-    """The structure of a JPEG file as plain data (JSON-serializable): markers, frame, tables, scans,
-    metadata, the hardware-profile verdict and the problems ``check`` reports."""
-    raw = _load(data)
-    s = walk(raw)
-    problems = check(raw)
-    hw = [p for p in problems if p.code == "profile"]
-    frame = None
-    if s.sof is not None:
-        frame = {
-            "marker": M.marker_name(s.sof),
-            "process": M.SOF_PROCESS.get(s.sof),
-            "precision": s.precision,
-            "width": s.width,
-            "height": s.height,
-            "components": [{"id": c[0], "h": c[1], "v": c[2], "tq": c[3]} for c in s.components],
-            "subsampling": s.subsampling(),
-        }
-    icc = [a for a in s.app if a[1] == 2 and a[2][:12] == b"ICC_PROFILE\x00"]
-    exif = [a for a in s.app if a[1] == 1 and a[2][:6] == b"Exif\x00\x00"]
-    return {
-        "size": s.size,
-        "markers": [{"offset": g.offset, "marker": g.name, "length": g.length} for g in s.segments],
-        "frame": frame,
-        "quantization_tables": {str(tq): {"precision_bits": 16 if pq else 8, "offset": off, "table": _natural(vals)}
-                                for tq, (pq, vals, off) in sorted(s.qtables.items())},
-        "huffman_tables": [{"class": "AC" if tc else "DC", "index": th, "offset": off, "codes": sum(bits),
-                            "counts_by_length": list(bits), "max_length": max((k + 1 for k, b in enumerate(bits) if b), default=0)}
-                           for (tc, th), (bits, _, off) in sorted(s.htables.items())],
-        "restart_interval": s.restart_interval,
-        "scans": [{"offset": sc.offset, "components": [{"id": c, "dc_table": td, "ac_table": ta} for c, td, ta in sc.components],
-                   "Ss": sc.ss, "Se": sc.se, "Ah": sc.ah, "Al": sc.al, "restart_interval": sc.restart_interval,
-                   "mcus": sc.mcus, "entropy_bytes": sc.data_bytes, "restart_markers": len(sc.restarts)}
-                  for sc in s.scans],
-        "metadata": {
-            "app_segments": [{"offset": off, "marker": f"APP{n}", **_app_summary(n, p)} for off, n, p in s.app],
-            "comments": [p.decode("utf-8", "replace") for _, p in s.comments],
-            "exif_bytes": sum(len(p) - 6 for _, _, p in exif),
-            "icc_profile_bytes": sum(max(len(p) - 14, 0) for _, _, p in icc),
-        },
-        "trailing_bytes": s.trailing,
-        "hardware_profile": {"name": HARDWARE_PROFILE, "fits": bool(hw) and hw[0].message.startswith("fits"),
-                             "detail": hw[0].message if hw else "not checked (unreadable file)"},
-        "problems": [asdict(p) for p in problems],
-    }
-
-
-def format_info(d: dict, name: str = "") -> str:
-    """``info()`` as readable text (what ``fdjpeg info`` prints)."""
-    lines = [f"{name}: {d['size']} bytes" if name else f"{d['size']} bytes"]
-    f = d["frame"]
-    if f:
-        comps = ", ".join(f"id {c['id']} {c['h']}x{c['v']} q{c['tq']}" for c in f["components"])
-        lines.append(f"frame: {f['marker']} {f['process']}, {f['precision']}-bit, {f['width']}x{f['height']}, "
-                     f"{len(f['components'])} components ({comps})" + (f", {f['subsampling']}" if f["subsampling"] else ""))
-    lines.append("markers:")
-    for m in d["markers"]:
-        lines.append((f"  {m['offset']:>10}  {m['marker']:<5}" + (f" length {m['length']}" if m["length"] is not None else "")).rstrip())
-    for tq, q in d["quantization_tables"].items():
-        lines.append(f"quantization table {tq} ({q['precision_bits']}-bit, natural order):")
-        lines += ["  " + " ".join(f"{v:>3}" for v in row) for row in q["table"]]
-    for h in d["huffman_tables"]:
-        lines.append(f"Huffman table {h['class']}{h['index']}: {h['codes']} codes, lengths up to {h['max_length']} "
-                     f"(counts {' '.join(map(str, h['counts_by_length']))})")
-    if d["restart_interval"]:
-        lines.append(f"restart interval: {d['restart_interval']} MCUs")
-    for k, sc in enumerate(d["scans"]):
-        comps = ", ".join(f"{c['id']} (DC{c['dc_table']} AC{c['ac_table']})" for c in sc["components"])
-        lines.append(f"scan {k + 1} at {sc['offset']}: components {comps}; Ss={sc['Ss']} Se={sc['Se']} Ah={sc['Ah']} "
-                     f"Al={sc['Al']}; {sc['mcus']} MCUs, {sc['entropy_bytes']} bytes, {sc['restart_markers']} RST markers")
-    md = d["metadata"]
-    for a in md["app_segments"]:
-        extra = ", ".join(f"{k}={v}" for k, v in a.items() if k not in ("offset", "marker", "type"))
-        lines.append(f"{a['marker']} {a['type']}" + (f": {extra}" if extra else ""))
-    for c in md["comments"]:
-        lines.append(f"comment: {c[:200]!r}")
-    lines.append(f"hardware profile: {d['hardware_profile']['detail']}")
-    for p in d["problems"]:
-        if p["code"] != "profile":
-            lines.append(f"{p['offset']}: {p['severity']}: {p['message']}")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------------
-# Command line (registered by cli.build_parser)
-
-
-def cmd_check(args) -> int:
-    import sys
-
-    failed = False
-    for path in args.files:
-        try:
-            problems = check(path, profile=args.profile)
-        except OSError as exc:
-            print(f"{path}:0: error: cannot read: {exc.strerror or exc}", flush=True)
-            failed = True
-            continue
-        for p in problems:
-            if args.quiet and p.severity == "info":
-                continue
-            print(f"{path}:{p.offset}: {p.severity}: {p.message}")
-        failed |= any(p.severity == "error" for p in problems)
-        if args.strict:
-            failed |= any(p.severity == "warning" for p in problems)
-    sys.stdout.flush()
-    return 1 if failed else 0
-
-
-def cmd_info(args) -> int:
-    import sys
-
-    try:
-        d = info(args.file)
-    except OSError as exc:
-        print(f"fdjpeg info: {args.file}: cannot read: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps(d, indent=2))
-    else:
-        print(format_info(d, args.file))
-    return 0
-
-
-def register(sub) -> None:
-    """Add the ``check`` and ``info`` subcommands to the CLI's subparsers."""
-    p = sub.add_parser("check", help="validate JPEG files: one line per problem, FILE:OFFSET: severity: message")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--profile", choices=[HARDWARE_PROFILE], default=None,
-                   help="treat departures from the hardware-safe profile as errors")
-    p.add_argument("--strict", action="store_true", help="exit non-zero on warnings too")
-    p.add_argument("-q", "--quiet", action="store_true", help="omit info lines")
-    p.set_defaults(func=cmd_check)
-    p = sub.add_parser("info", help="print a JPEG file's structure: markers, tables, sampling, scans, metadata")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_info)

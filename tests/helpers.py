@@ -1,16 +1,33 @@
-"""libjpeg-turbo as the oracle: Pillow (which bundles libjpeg-turbo) and, where present, Debian's cjpeg."""
+"""What the tests share: test images, libjpeg-turbo as the oracle (Pillow, which bundles libjpeg-turbo,
+and, where present, Debian's cjpeg), the conformance corpus path, and tools to cut and edit JPEG files
+segment by segment. Float references live in naive.py; crafted coefficient files in jpeg_craft.py."""
 
 from __future__ import annotations
 
 import io
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from fdjpeg import JPEGWarning, read_coefficients
+
+#: The shared conformance corpus (../shared/conformance from the repository root; MANIFEST.tsv lists it).
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+
+
+def needs_corpus(test):
+    """Mark a test as a corpus test (``-m corpus``) that skips, with the reason, where the corpus is missing."""
+    skip = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").exists(), reason=f"conformance corpus not found at {CORPUS}")
+    return pytest.mark.corpus(skip(test))
+
 
 CJPEG = shutil.which("cjpeg")
 needs_cjpeg = pytest.mark.skipif(CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")
@@ -88,3 +105,72 @@ def first_difference(a: bytes, b: bytes) -> str:
     """A readable pointer to where two byte strings diverge (for assertion messages)."""
     n = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
     return f"lengths {len(a)} vs {len(b)}, first difference at byte {n}: {a[n:n + 8].hex()} vs {b[n:n + 8].hex()}"
+
+
+# --- test images and segment-level editing ----------------------------------------------------------
+
+
+def make_image(height: int = 40, width: int = 48, gray: bool = False, seed: int = 0) -> np.ndarray:
+    """A smooth image with some texture: realistic coefficient statistics, deterministic."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = 128 + 60 * np.sin(x / 7.0 + seed) * np.cos(y / 5.0) + rng.normal(0, 10, (height, width))
+    img = np.stack([base, np.roll(base, 5, 1) * 0.8 + 20, 255 - base], -1)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    return img[..., 0] if gray else img
+
+
+def pillow_jpeg(img: np.ndarray, **kw) -> bytes:
+    buf = io.BytesIO()
+    if img.ndim == 3 and img.shape[2] == 4:
+        pil = Image.frombytes("CMYK", (img.shape[1], img.shape[0]), np.ascontiguousarray(img).tobytes())
+    else:
+        pil = Image.fromarray(img)
+    pil.save(buf, "JPEG", **kw)
+    return buf.getvalue()
+
+
+def split_segments(data: bytes) -> list[bytes]:
+    """Cut a well-formed JPEG into its markers: SOI, each segment (an SOS together with the entropy-coded
+    data that follows it, RSTn included), EOI and whatever trails it."""
+    out = [data[:2]]
+    pos = 2
+    while pos < len(data):
+        assert data[pos] == 0xFF, pos
+        marker = data[pos + 1]
+        if marker == 0xD9:
+            out.append(data[pos:])
+            break
+        end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if marker == 0xDA:
+            while not (data[end] == 0xFF and data[end + 1] not in (0, *range(0xD0, 0xD8))):
+                end += 1
+        out.append(data[pos:end])
+        pos = end
+    return out
+
+
+def segment(marker: int, payload: bytes) -> bytes:
+    return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
+
+
+def edit(data: bytes, marker: int, fn, nth: int = 0) -> bytes:
+    """Replace the nth segment with this marker by fn(segment bytes)."""
+    segs = split_segments(data)
+    hits = [i for i, s in enumerate(segs) if len(s) > 1 and s[1] == marker]
+    segs[hits[nth]] = fn(segs[hits[nth]])
+    return b"".join(segs)
+
+
+def drop(data: bytes, marker: int) -> bytes:
+    return b"".join(s for s in split_segments(data) if not (len(s) > 1 and s[1] == marker))
+
+
+def quiet_coefficients(data, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JPEGWarning)
+        return read_coefficients(data, **kw)
+
+
+def set_byte(seg: bytes, index: int, value: int) -> bytes:
+    return seg[:index] + bytes([value]) + seg[index + 1 :]

@@ -1,0 +1,74 @@
+"""The one-pass feature-distillation defense in the coefficient domain (spec/feature-distillation.md
+section 4): every coefficient is dequantized with the file's table and re-quantized with the crafted
+one. It sits in the base because both the decoder (``decode(..., defense=)``) and fd/distill.py
+(``requantize``, which writes the result as a file) use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .coefficients import JPEGCoefficients
+from .jit import kernel, prange
+from .quant import validate_tables
+
+#: Re-quantized coefficients are clamped to what 8-bit baseline Huffman coding can carry.
+MAX_AC = 1023
+MIN_DC, MAX_DC = -1024, 1023
+
+
+def component_tables(tables, ncomp: int) -> list[np.ndarray]:
+    """Validated tables per component: one table for all, or (luma, chroma) = component 0, the rest."""
+    tabs = validate_tables(tables, None)
+    return [tabs[0] if c == 0 or len(tabs) == 1 else tabs[1] for c in range(ncomp)]
+
+
+@kernel
+def _requantize_blocks(blocks, q_file, q_new, out):
+    """out = clamp(round_half_up(|coef * Qfile| / Qnew) * sign) per coefficient; blocks (n, 64) natural order.
+
+    Zero coefficients (most of them) skip the integer division, which dominates the cost."""
+    for b in range(blocks.shape[0]):
+        for i in range(64):
+            c = blocks[b, i]
+            if c == 0:
+                out[b, i] = 0
+                continue
+            v = np.int64(c) * q_file[i]
+            d = q_new[i]
+            m = (abs(v) + d // 2) // d
+            r = -m if v < 0 else m
+            if i == 0:
+                r = min(max(r, MIN_DC), MAX_DC)
+            else:
+                r = min(max(r, -MAX_AC), MAX_AC)
+            out[b, i] = r
+
+
+_REQUANTIZE_TASK_BLOCKS = 4096
+
+
+@kernel(parallel=True)
+def _requantize_blocks_parallel(blocks, q_file, q_new, out):
+    """_requantize_blocks over the threads, _REQUANTIZE_TASK_BLOCKS blocks per task."""
+    n = blocks.shape[0]
+    for t in prange((n + _REQUANTIZE_TASK_BLOCKS - 1) // _REQUANTIZE_TASK_BLOCKS):
+        b0 = t * _REQUANTIZE_TASK_BLOCKS
+        b1 = min(b0 + _REQUANTIZE_TASK_BLOCKS, n)
+        _requantize_blocks(blocks[b0:b1], q_file, q_new, out[b0:b1])
+
+
+def requantize_coefficients(coefs: JPEGCoefficients, tables) -> JPEGCoefficients:
+    """The one-pass defense on coefficients: dequantize with the file's tables, re-quantize with
+    ``tables`` (round half away from zero, clamped to the baseline range) and attach ``tables``."""
+    new_tables = component_tables(tables, len(coefs.components))
+    comps = []
+    for blocks, q_file, q_new in zip(coefs.components, coefs.quant_tables, new_tables):
+        flat = np.ascontiguousarray(blocks, dtype=np.int16).reshape(-1, 64)
+        out = np.empty_like(flat)
+        _requantize_blocks_parallel(flat, np.asarray(q_file, np.int64).reshape(64),
+                                    np.asarray(q_new, np.int64).reshape(64), out)
+        comps.append(out.reshape(blocks.shape))
+    return replace(coefs, components=comps, quant_tables=[t.copy() for t in new_tables], coef_bits=None)

@@ -1,0 +1,125 @@
+"""The decompressor's last stage, fused: upsampling (upsample.py) and colour conversion (color.py) row
+by row, straight from the component planes the IDCT wrote to the output array -- libjpeg-turbo's
+merged upsample+colour step (jdmerge.c) generalised to every sampling and colour space. Only row
+buffers are allocated: no full-size upsampled planes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base.jit import kernel, prange
+from .color import _ycc_rgb_row
+from .upsample import METHOD_CODES, _upsample_row, upsample_method
+
+#: Colour space -> code of _compose_rows, and the number of output channels.
+_COMPOSE = {"L": (0, 1), "YCbCr": (1, 3), "RGB": (2, 3), "CMYK": (3, 4), "YCCK": (4, 4)}
+
+#: Output rows per parallel task of _compose_rows.
+_ROWS_PER_TASK = 16
+
+#: Below this many output pixels the compose stage runs on the calling thread.
+PARALLEL_MIN_PIXELS = 1 << 18
+
+
+def _four(items: list) -> list:
+    """Per-component items padded to 4 by repeating the first: one compiled signature of the pixel
+    stage for 1-, 3- and 4-component files (the padding is never read)."""
+    return items + [items[0]] * (4 - len(items))
+
+
+@kernel
+def _plane_row(plane, method, h_expand, v_expand, dw, dh, y, width, cs, buf):
+    """Row y of one component at full resolution: the plane's own row when it is full size, else the
+    upsampled row written into ``buf``."""
+    if method == 0:
+        return plane[y]
+    _upsample_row(plane, method, h_expand, v_expand, dw, dh, y, width, cs, buf)
+    return buf
+
+
+@kernel
+def _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0, y1):
+    """Upsampling (upsample.py) and colour conversion (color.py) fused row by row for output rows
+    [y0, y1): component planes (the IDCT output) -> out (H, W * channels) uint8, Pillow's layout.
+
+    ``planes`` always holds 4 planes and the parameter arrays 4 entries (unused components repeat
+    component 0; see ``_four``), so that every parameter is read once, before the row loop: handing the
+    tuple and the parameter arrays to a per-row helper cost ~300 ns a row (2.4x at 224 pixels wide).
+    cspace: 0 L, 1 YCbCr -> RGB, 2 RGB, 3 CMYK (inverted, as Pillow stores it), 4 YCCK -> inverted CMYK.
+    Only row buffers are allocated: no full-size upsampled planes.
+    """
+    p0, p1, p2, p3 = planes[0], planes[1], planes[2], planes[3]
+    m0, m1, m2, m3 = methods[0], methods[1], methods[2], methods[3]
+    h0, h1, h2, h3 = hexp[0], hexp[1], hexp[2], hexp[3]
+    v0, v1, v2, v3 = vexp[0], vexp[1], vexp[2], vexp[3]
+    w0, w1, w2, w3 = dws[0], dws[1], dws[2], dws[3]
+    d0, d1, d2, d3 = dhs[0], dhs[1], dhs[2], dhs[3]
+    n = max(width, 1)
+    b0 = np.empty(n, np.uint8)
+    b1 = np.empty(n, np.uint8)
+    b2 = np.empty(n, np.uint8)
+    b3 = np.empty(n, np.uint8)
+    rgb = np.empty(3 * n, np.uint8)
+    cs = np.empty(max(1, w0, w1, w2, w3), np.int16)
+    for y in range(y0, y1):
+        orow = out[y]
+        r0 = _plane_row(p0, m0, h0, v0, w0, d0, y, width, cs, b0)
+        if cspace == 0:
+            for x in range(width):
+                orow[x] = r0[x]
+            continue
+        r1 = _plane_row(p1, m1, h1, v1, w1, d1, y, width, cs, b1)
+        r2 = _plane_row(p2, m2, h2, v2, w2, d2, y, width, cs, b2)
+        if cspace == 1:
+            _ycc_rgb_row(r0, r1, r2, orow, width)
+        elif cspace == 2:
+            for x in range(width):
+                orow[3 * x] = r0[x]
+                orow[3 * x + 1] = r1[x]
+                orow[3 * x + 2] = r2[x]
+        else:
+            r3 = _plane_row(p3, m3, h3, v3, w3, d3, y, width, cs, b3)
+            if cspace == 3:
+                for x in range(width):
+                    orow[4 * x] = 255 - r0[x]
+                    orow[4 * x + 1] = 255 - r1[x]
+                    orow[4 * x + 2] = 255 - r2[x]
+                    orow[4 * x + 3] = 255 - r3[x]
+            else:
+                # libjpeg stores 255 - RGB for C, M, Y; Pillow inverts again, so C' = RGB's R, etc.
+                _ycc_rgb_row(r0, r1, r2, rgb, width)
+                for x in range(width):
+                    orow[4 * x] = rgb[3 * x]
+                    orow[4 * x + 1] = rgb[3 * x + 1]
+                    orow[4 * x + 2] = rgb[3 * x + 2]
+                    orow[4 * x + 3] = 255 - r3[x]
+
+
+@kernel(parallel=True)
+def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
+    """_compose_range over all rows, _ROWS_PER_TASK rows per parallel task."""
+    height = out.shape[0]
+    for t in prange((height + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
+        y0 = t * _ROWS_PER_TASK
+        _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0, min(y0 + _ROWS_PER_TASK, height))
+
+
+def compose(planes, sampling, width: int, height: int, colorspace: str, parallel: bool) -> np.ndarray:
+    """Component planes (the IDCT output, one per entry of ``sampling``) -> the output array: uint8
+    (H, W) for "L", (H, W, 3) RGB for "YCbCr"/"RGB", (H, W, 4) inverted CMYK for "CMYK"/"YCCK"."""
+    hmax = max(h for h, _ in sampling)
+    vmax = max(v for _, v in sampling)
+    params = []
+    for h, v in sampling:
+        dw = -(-width * h // hmax)
+        dh = -(-height * v // vmax)
+        params.append((METHOD_CODES[upsample_method(hmax // h, vmax // v, dw)], hmax // h, vmax // v, dw, dh))
+    code, channels = _COMPOSE[colorspace]
+    out = np.empty((height, width * channels), np.uint8)
+    methods, hexp, vexp, dws, dhs = (np.array(_four(list(p)), np.int64) for p in zip(*params))
+    if parallel and height * width >= PARALLEL_MIN_PIXELS:
+        _compose_rows(tuple(_four(list(planes))), methods, hexp, vexp, dws, dhs, code, out, width)
+    else:
+        _compose_range(tuple(_four(list(planes))), methods, hexp, vexp, dws, dhs, code, out, width, 0, height)
+    return out if channels == 1 else out.reshape(height, width, channels)

@@ -1,0 +1,271 @@
+"""The compressor's marker writer (libjpeg's jcmarker.c) and file assembly: marker segments, metadata
+(EXIF, ICC, comments), one sequential scan wrapped in its headers (``write_baseline``), and
+``write_coefficients``, which writes a ``JPEGCoefficients`` without changing any coefficient.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+
+from ..base.coefficients import JPEGCoefficients
+from ..base.huffman import STANDARD_AC, STANDARD_DC, optimal_spec
+from ..base.layout import FrameLayout
+from ..base.markers import APP0, COM, DHT, DQT, DRI, MAX_SEGMENT_PAYLOAD, SOF0, SOF1, SOS, marker_name
+from ..base.zigzag import to_zigzag
+from .entropy import components_in_mcu, encode_scan, gather_frequencies
+
+ICC_CHUNK = MAX_SEGMENT_PAYLOAD - 14  # "ICC_PROFILE\0" + sequence number + chunk count
+EXIF_HEADER = b"Exif\x00\x00"
+
+
+# --------------------------------------------------------------------------------------------------
+# Marker segments. Each function returns one complete segment as bytes.
+
+
+
+def _segment(code: int, payload: bytes) -> bytes:
+    if len(payload) > MAX_SEGMENT_PAYLOAD:
+        raise ValueError(f"{marker_name(code)} payload of {len(payload)} bytes exceeds {MAX_SEGMENT_PAYLOAD}")
+    return bytes((0xFF, code)) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def write_soi() -> bytes:
+    return b"\xff\xd8"
+
+
+def write_eoi() -> bytes:
+    return b"\xff\xd9"
+
+
+def write_jfif(density_unit: int = 0, x_density: int = 1, y_density: int = 1) -> bytes:
+    """JFIF APP0, version 1.01, no thumbnail (libjpeg's defaults: aspect ratio 1:1, unit 0)."""
+    payload = b"JFIF\x00" + bytes((1, 1, density_unit)) + x_density.to_bytes(2, "big") + y_density.to_bytes(2, "big")
+    return _segment(APP0, payload + b"\x00\x00")
+
+
+def write_dqt(index: int, table) -> bytes:
+    """One DQT segment for one table (T.81 B.2.4.1); 8-bit entries (Pq=0) when all fit, else 16-bit (Pq=1)."""
+    values = [int(v) for v in to_zigzag(table)]
+    if max(values) <= 255:
+        return _segment(DQT, bytes([index]) + bytes(values))
+    return _segment(DQT, bytes([0x10 | index]) + b"".join(v.to_bytes(2, "big") for v in values))
+
+
+def write_sof(code: int, width: int, height: int, components) -> bytes:
+    """SOFn with 8-bit precision; ``components`` = [(id, h, v, tq), ...] (T.81 B.2.2)."""
+    payload = bytes([8]) + height.to_bytes(2, "big") + width.to_bytes(2, "big") + bytes([len(components)])
+    for cid, h, v, tq in components:
+        payload += bytes([cid, (h << 4) | v, tq])
+    return _segment(code, payload)
+
+
+def write_dht(is_ac: bool, index: int, spec) -> bytes:
+    """One DHT segment for one table (T.81 B.2.4.2), as libjpeg writes them: one table per segment."""
+    return _segment(DHT, bytes([(0x10 if is_ac else 0) | index]) + spec.segment_payload())
+
+
+def write_dri(interval: int) -> bytes:
+    return _segment(DRI, interval.to_bytes(2, "big"))
+
+
+def write_sos(components, ss: int = 0, se: int = 63, ah: int = 0, al: int = 0) -> bytes:
+    """SOS header; ``components`` = [(id, dc_table, ac_table), ...] (T.81 B.2.3)."""
+    payload = bytes([len(components)])
+    for cid, td, ta in components:
+        payload += bytes([cid, (td << 4) | ta])
+    return _segment(SOS, payload + bytes([ss, se, (ah << 4) | al]))
+
+
+def write_com(text: bytes) -> bytes:
+    return _segment(COM, bytes(text))
+
+
+def write_app(n: int, payload: bytes) -> bytes:
+    return _segment(APP0 + n, bytes(payload))
+
+
+def write_avi1() -> bytes:
+    """The APP0 "AVI1" segment of Motion-JPEG frames (as AVI/UVC capture devices write it): the
+    identifier, field polarity 0 (not interlaced), a reserved zero and two 32-bit field sizes left 0
+    (unknown), the layout ffmpeg's mjpegdec.c documents for it."""
+    return write_app(0, b"AVI1" + bytes(10))
+
+
+def write_adobe(transform: int) -> bytes:
+    """Adobe APP14 (version 100, no flags) carrying the colour transform: 0 none (RGB/CMYK), 1 YCbCr, 2 YCCK."""
+    return write_app(14, b"Adobe" + (100).to_bytes(2, "big") + b"\x00\x00\x00\x00" + bytes([transform]))
+
+
+# --------------------------------------------------------------------------------------------------
+# Metadata
+
+
+def _int_arg(value, name: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+    return int(value)
+
+
+def _as_bytes(value, name: str) -> bytes:
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{name} must be bytes (or str for comment), got {type(value).__name__}")
+
+
+def metadata_segments(comment=None, exif=None, icc_profile=None) -> tuple[list[bytes], list[bytes]]:
+    """APPn segments (EXIF then ICC chunks) and COM segments, in the order Pillow/libjpeg write them."""
+    apps: list[bytes] = []
+    coms: list[bytes] = []
+    if exif is not None:
+        exif = _as_bytes(exif, "exif")
+        if exif and not exif.startswith(EXIF_HEADER):
+            if exif[:4] not in (b"II*\x00", b"MM\x00*"):
+                raise ValueError("exif must start with b'Exif\\x00\\x00' or a TIFF header (b'II*\\x00' / b'MM\\x00*')")
+            exif = EXIF_HEADER + exif
+        if len(exif) > MAX_SEGMENT_PAYLOAD:
+            raise ValueError(f"exif is {len(exif)} bytes; one APP1 segment holds at most {MAX_SEGMENT_PAYLOAD}")
+        if exif:
+            apps.append(write_app(1, exif))
+    if icc_profile is not None:
+        icc = _as_bytes(icc_profile, "icc_profile")
+        if icc:
+            if len(icc) < 128 or icc[36:40] != b"acsp":
+                raise ValueError("icc_profile is not an ICC profile (no 'acsp' signature at byte 36)")
+            chunks = [icc[i : i + ICC_CHUNK] for i in range(0, len(icc), ICC_CHUNK)]
+            if len(chunks) > 255:
+                raise ValueError(f"icc_profile of {len(icc)} bytes needs {len(chunks)} APP2 chunks; at most 255 fit")
+            for i, chunk in enumerate(chunks, 1):
+                apps.append(write_app(2, b"ICC_PROFILE\x00" + bytes([i, len(chunks)]) + chunk))
+    if comment is not None:
+        text = _as_bytes(comment, "comment")
+        if len(text) > MAX_SEGMENT_PAYLOAD:
+            raise ValueError(f"comment is {len(text)} bytes; one COM segment holds at most {MAX_SEGMENT_PAYLOAD}")
+        if text:
+            coms.append(write_com(text))
+    return apps, coms
+
+
+# --------------------------------------------------------------------------------------------------
+# File assembly
+
+
+def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, optimize=False, restart_interval=0,
+                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None, with_dht=True) -> bytes:
+    """Assemble a sequential file with one scan (interleaved when there are several components) from
+    quantized blocks (n, 64) int16 in transmission order (see ``FrameLayout.transmission_order``).
+
+    Marker order is libjpeg's: SOI, APP0 JFIF (or ``colour_segment``, e.g. Adobe APP14), APPn (EXIF,
+    ICC), COM, DQT per table, SOF0 (SOF1 when a table needs 16-bit entries), DHT per table (DC then AC,
+    component order), DRI, SOS, entropy-coded data, EOI. ``with_dht=False`` leaves the DHT segments
+    out (a Motion-JPEG frame coded with the standard tables, which its decoders then assume).
+    """
+    ncomp = len(layout.sampling)
+    # Luma uses Huffman tables 0, chroma (every further component) tables 1, like jpeg_set_colorspace.
+    htbl = [0] + [1] * (ncomp - 1)
+    comp_in_mcu = components_in_mcu(layout.scan_sampling)
+    blocks = np.ascontiguousarray(blocks, dtype=np.int16)
+    if restart_rows:
+        restart_interval = min(restart_rows * layout.mcus_x, 65535)
+    if optimize:
+        dc_freq, ac_freq = gather_frequencies(blocks, comp_in_mcu, htbl, htbl, restart_interval)
+        used = sorted(set(htbl))
+        dc_specs = [optimal_spec(dc_freq[t]) if t in used else None for t in range(2)]
+        ac_specs = [optimal_spec(ac_freq[t]) if t in used else None for t in range(2)]
+    else:
+        dc_specs = list(STANDARD_DC)
+        ac_specs = list(STANDARD_AC)
+    data = encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
+
+    out = [write_soi(), colour_segment or write_jfif(), *app_segments, *com_segments]
+    written = set()
+    for c in range(ncomp):
+        if tq[c] not in written:
+            out.append(write_dqt(tq[c], qtables[tq[c]]))
+            written.add(tq[c])
+    sof = SOF0 if all(int(np.max(qtables[t])) <= 255 for t in set(tq)) else SOF1
+    out.append(write_sof(sof, layout.width, layout.height,
+                                 [(component_ids[c], *layout.sampling[c], tq[c]) for c in range(ncomp)]))
+    sent = set() if with_dht else {(a, t) for a in (False, True) for t in (0, 1)}
+    for c in range(ncomp):
+        for is_ac, specs in ((False, dc_specs), (True, ac_specs)):
+            if (is_ac, htbl[c]) not in sent:
+                out.append(write_dht(is_ac, htbl[c], specs[htbl[c]]))
+                sent.add((is_ac, htbl[c]))
+    if restart_interval:
+        out.append(write_dri(restart_interval))
+    out.append(write_sos([(component_ids[c], htbl[c], htbl[c]) for c in range(ncomp)]))
+    out.append(data)
+    out.append(write_eoi())
+    return b"".join(out)
+
+
+_ADOBE_TRANSFORM = {"RGB": 0, "CMYK": 0, "YCCK": 2}
+
+
+def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
+    n = len(coefs.components)
+    if n not in (1, 3, 4) or not (len(coefs.quant_tables) == len(coefs.sampling) == len(coefs.component_ids) == n):
+        raise ValueError("JPEGCoefficients needs 1, 3 or 4 components, each with a table, sampling and id")
+    if not (1 <= coefs.width <= 65535 and 1 <= coefs.height <= 65535):
+        raise ValueError(f"image size {coefs.width}x{coefs.height} is outside 1..65535")
+    for h, v in coefs.sampling:
+        if not (1 <= h <= 4 and 1 <= v <= 4):
+            raise ValueError(f"sampling factors must be 1..4, got {h}x{v}")
+    if n > 1 and sum(h * v for h, v in coefs.sampling) > 10:
+        raise ValueError("an interleaved MCU may hold at most 10 blocks (T.81 B.2.3)")
+    for c, comp in enumerate(coefs.components):
+        if not isinstance(comp, np.ndarray) or comp.dtype != np.int16:
+            raise TypeError(f"components[{c}] must be an int16 array")
+        want = layout.grid(c) + (8, 8)
+        if comp.shape != want:
+            raise ValueError(f"components[{c}] has shape {comp.shape}; this frame needs {want}")
+        q = np.asarray(coefs.quant_tables[c])
+        if q.shape != (8, 8) or q.min() < 1 or q.max() > 65535:
+            raise ValueError(f"quant_tables[{c}] must be 8x8 with entries 1..65535")
+    if len(set(coefs.component_ids)) != n or not all(0 <= i <= 255 for i in coefs.component_ids):
+        raise ValueError(f"component ids must be distinct bytes, got {coefs.component_ids}")
+
+
+def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, restart_interval: int = 0,
+                       restart_rows: int = 0, keep_metadata: bool = True) -> bytes:
+    """Write quantized coefficients as a sequential JPEG without changing any coefficient.
+
+    The frame keeps its size, sampling factors, component ids and quantization tables; the result is
+    baseline (SOF0) unless a table has entries over 255 (then SOF1 with 16-bit DQT). Huffman tables are
+    the T.81 K.3 ones or, with ``optimize``, optimal ones. ``keep_metadata`` carries EXIF, ICC profile and
+    comment over from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
+    """
+    layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
+    _check_coefficients(coefs, layout)
+    restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)
+    restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
+    if restart_interval and restart_rows:
+        raise ValueError("give restart_interval (in MCUs) or restart_rows (in MCU rows), not both")
+    # One DQT slot per distinct table, in component order (at most 4 slots, T.81 B.2.4.1).
+    slots: list[np.ndarray] = []
+    tq = []
+    for q in coefs.quant_tables:
+        q = np.asarray(q, dtype=np.uint16).reshape(8, 8)
+        match = next((i for i, s in enumerate(slots) if np.array_equal(s, q)), None)
+        if match is None:
+            slots.append(q)
+            match = len(slots) - 1
+        tq.append(match)
+    header = coefs.header if keep_metadata else None
+    apps, _ = metadata_segments(exif=getattr(header, "exif", None) or None,
+                                icc_profile=getattr(header, "icc_profile", None) or None)
+    coms = [write_com(c) for c in getattr(header, "comments", ()) if c]  # every COM, in order
+    colour = None
+    if coefs.colorspace in _ADOBE_TRANSFORM:
+        colour = write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
+    flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
+    blocks = flat[layout.transmission_order()]
+    return write_baseline(layout, list(coefs.component_ids), blocks, slots, tq, optimize=bool(optimize),
+                          restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,
+                          com_segments=coms, colour_segment=colour)
