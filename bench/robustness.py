@@ -1,4 +1,4 @@
-"""Adversarial robustness of feature distillation, measured the way the paper's Table 1 is (issue 7).
+"""Adversarial robustness of feature distillation, measured the way the paper's Table 1 is.
 
     python -m bench.robustness                  # digits + photos, default settings -> bench/ROBUSTNESS.md
     python -m bench.robustness --datasets photos --n 200

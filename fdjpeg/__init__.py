@@ -19,6 +19,7 @@ from .decoder.reader import read_coefficients, read_header
 from .encoder.compress import encode, encode_to
 from .encoder.markers import write_coefficients
 from .fd.distill import distill, requantize
+from .validator.report import check, info
 
 __version__ = "0.1.0"
 
@@ -28,7 +29,7 @@ samples = photos
 __all__ = [
     "JPEGError", "JPEGWarning", "UnsupportedJPEG", "JPEGCoefficients", "tables", "__version__",
     "encode", "encode_to", "write_coefficients", "samples", "photos", "distill", "requantize",
-    "requantize_coefficients", "decode", "read_coefficients", "read_header",
+    "requantize_coefficients", "decode", "read_coefficients", "read_header", "check", "info",
 ]
 
 _register_imageio()  # makes plugin="fdjpeg" available to imageio, lazily (imports nothing)

@@ -185,7 +185,7 @@ def test_requantize_coefficients_equals_numpy_reference(seed, nblocks):
 
 
 # -------------------------------------------------------------------------------------------------
-# The mechanism (DESIGN.md): after a two-pass encode, a small L-inf perturbation of the decoded image is
+# The mechanism (spec/feature-distillation.md): after a two-pass encode, a small L-inf perturbation of the decoded image is
 # rounded away in the malicious-defense band by the one-pass defense; a quality-90 table does not do that.
 
 

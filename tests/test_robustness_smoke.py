@@ -1,4 +1,4 @@
-"""Smoke test of the robustness benchmark (bench/robustness.py, issue 7): the whole pipeline -- dataset,
+"""Smoke test of the robustness benchmark (bench/robustness.py): the whole pipeline -- dataset,
 CNN training, every ART attack, every defense, BPDA, table search, eps sweep, s_md curve, Markdown and
 PNG -- at toy size. Checks structure, not numbers. Skips with a visible reason without torch / ART /
 scikit-learn / scikit-image / matplotlib (the optional extras); the CIFAR-10 loader test needs none of them.

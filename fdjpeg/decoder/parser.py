@@ -3,7 +3,7 @@ parsed and validated the way libjpeg-turbo's jdmarker.c and jdinput.c do it.
 
 The walker reads the stream marker by marker and hands each scan (after its SOS header) to a callback
 that consumes the entropy-coded data: reader.py decodes it, ``read_header`` just skips it. Every field
-a scan depends on is checked before its first block is decoded (STYLE item 4); what libjpeg-turbo
+a scan depends on is checked before its first block is decoded (as libjpeg, Go and stb do); what libjpeg-turbo
 rejects raises ``JPEGError`` with the field, its value and the byte offset, and what it tolerates is
 tolerated here too, with a ``JPEGWarning``:
 
