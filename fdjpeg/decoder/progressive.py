@@ -38,8 +38,9 @@ from .entropy import (
     S_MARKER,
     S_POS,
     W_BAD_CODE,
+    _FAST_MASK,
     _decode_symbol,
-    _fill,
+    _refill,
     _get_bits,
     _log,
     _process_restart,
@@ -101,11 +102,6 @@ class ProgressionState:
             cur[ss : se + 1] = [al] * (se + 1 - ss)
 
 
-#: For the word-at-a-time refill (see entropy._decode_sequential).
-_ONES = np.int64(0x0101010101010101)
-_HIGHS = np.int64(-0x7F7F7F7F7F7F7F80)
-_LOW56 = np.int64(0x00FFFFFFFFFFFFFF)
-_FAST_MASK = (1 << FAST_BITS) - 1
 
 # The kernels below follow entropy._decode_sequential: refills at exactly the helpers' points
 # (7-8 bytes at once away from FF bytes), symbols through the combined table ``fast`` when the buffer
@@ -118,7 +114,6 @@ _FAST_MASK = (1 << FAST_BITS) - 1
 def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, al,
                      lookup, maxcode, valoffset, huffval, fast, state, log):
     """DC first scan (T.81 G.1.2.1): DPCM differences as in sequential mode, stored shifted left by Al."""
-    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -148,26 +143,8 @@ def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
                 continue
             for b in range(nblocks):
                 t = blocks[b, B_DCTBL]
-                if bits < 8:  # refill: 7-8 bytes at once when no FF is near (see _decode_sequential)
-                    if marker == 0 and pos >= 0 and pos + 8 <= n:
-                        w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
-                             | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
-                             | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
-                             | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
-                        x = ~w
-                        if ((x - _ONES) & ~x & _HIGHS) == 0:
-                            if bits == 0:
-                                buf = w
-                                bits = np.int64(64)
-                                pos += 8
-                            else:
-                                buf = (buf << 56) | ((w >> 8) & _LOW56)
-                                bits += 56
-                                pos += 7
-                        else:
-                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
-                    else:
-                        pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
+                    pos, buf, bits, marker = _refill(data, pos, buf, bits, marker, log, state)
                 e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
                 tl = (e >> 12) & 15
                 if tl != 0 and tl <= bits:  # code and value bits in one step
@@ -266,7 +243,6 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
     shifted left by Al, and EOBn symbols that end this band in the next 2**n + bits blocks too.
     ``natural``: the padded zigzag table as uint8, 128 entries (indexed with k & 127). ``nzmap``: see
     ``_decode_ac_refine``; kept up to date with every coefficient stored."""
-    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -302,26 +278,8 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
             k = ss
             mp = nzmap[row]
             while k <= se:
-                if bits < 8:  # refill: 7-8 bytes at once when no FF is near (see _decode_sequential)
-                    if marker == 0 and pos >= 0 and pos + 8 <= n:
-                        w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
-                             | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
-                             | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
-                             | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
-                        x = ~w
-                        if ((x - _ONES) & ~x & _HIGHS) == 0:
-                            if bits == 0:
-                                buf = w
-                                bits = np.int64(64)
-                                pos += 8
-                            else:
-                                buf = (buf << 56) | ((w >> 8) & _LOW56)
-                                bits += 56
-                                pos += 7
-                        else:
-                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
-                    else:
-                        pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
+                    pos, buf, bits, marker = _refill(data, pos, buf, bits, marker, log, state)
                 e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
                 tl = (e >> 12) & 15
                 if tl != 0 and tl <= bits:  # code and value bits in one step
@@ -394,7 +352,6 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
     correction bits found by counting trailing zeros, instead of testing all 63 coefficients of
     every block; the bits are read in the same order.
     """
-    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -431,26 +388,8 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
             mp = nzmap[row]
             if eobrun == 0:
                 while k <= se:
-                    if bits < 8:  # refill: 7-8 bytes at once when no FF is near (see _decode_sequential)
-                        if marker == 0 and pos >= 0 and pos + 8 <= n:
-                            w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
-                                 | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
-                                 | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
-                                 | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
-                            x = ~w
-                            if ((x - _ONES) & ~x & _HIGHS) == 0:
-                                if bits == 0:
-                                    buf = w
-                                    bits = np.int64(64)
-                                    pos += 8
-                                else:
-                                    buf = (buf << 56) | ((w >> 8) & _LOW56)
-                                    bits += 56
-                                    pos += 7
-                            else:
-                                pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
-                        else:
-                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                    if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
+                        pos, buf, bits, marker = _refill(data, pos, buf, bits, marker, log, state)
                     e = np.int64(fast[t, ((buf << ((64 - bits) & 63)) >> (64 - FAST_BITS)) & _FAST_MASK])
                     tl = (e >> 12) & 15
                     if tl != 0 and tl <= bits and (e & 15) <= 1:
