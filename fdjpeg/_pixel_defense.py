@@ -33,7 +33,7 @@ def resolve_tables(tables):
     """A preset name ("paper", "released"), ``"q<N>"`` for the standard quality-N tables, a path to a
     JSON tables file, one 8x8 table or (luma, chroma) -> the validated list of 1 or 2 uint16 tables."""
     from . import tables as fdtables
-    from .encoder import _validate_tables
+    from .encoder import validate_fd_tables
 
     if isinstance(tables, str) and tables in fdtables.PRESETS:
         tables = fdtables.preset(tables)
@@ -41,7 +41,7 @@ def resolve_tables(tables):
         tables = fdtables.standard(int(tables[1:]))
     elif isinstance(tables, (str, os.PathLike)):
         tables = fdtables.load(tables)
-    return _validate_tables(tables, None)
+    return validate_fd_tables(tables)
 
 
 def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:

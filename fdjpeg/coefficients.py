@@ -57,8 +57,9 @@ def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
     n = len(coefs.components)
     if n not in (1, 3, 4) or not (len(coefs.quant_tables) == len(coefs.sampling) == len(coefs.component_ids) == n):
         raise ValueError("JPEGCoefficients needs 1, 3 or 4 components, each with a table, sampling and id")
-    if not (1 <= coefs.width <= 65535 and 1 <= coefs.height <= 65535):
-        raise ValueError(f"image size {coefs.width}x{coefs.height} is outside 1..65535")
+    from .encoder import check_dimensions
+
+    check_dimensions(coefs.width, coefs.height, "JPEGCoefficients")
     for h, v in coefs.sampling:
         if not (1 <= h <= 4 and 1 <= v <= 4):
             raise ValueError(f"sampling factors must be 1..4, got {h}x{v}")

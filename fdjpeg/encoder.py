@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -24,7 +25,9 @@ from .tables import standard
 #: Luma sampling factors for each chroma subsampling name (chroma is always 1x1).
 SUBSAMPLING = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2), "4:4:0": (1, 2), "4:1:1": (4, 1)}
 
-MAX_DIMENSION = 65535
+#: libjpeg's JPEG_MAX_DIMENSION: its decoders (djpeg, Pillow) and fdjpeg's refuse larger frames, so
+#: nothing fdjpeg writes may exceed it (the 16-bit SOF fields could carry up to 65535).
+MAX_DIMENSION = 65500
 ICC_CHUNK = markers.MAX_SEGMENT_PAYLOAD - 14  # "ICC_PROFILE\0" + sequence number + chunk count
 EXIF_HEADER = b"Exif\x00\x00"
 
@@ -50,9 +53,15 @@ def _validate_image(image) -> np.ndarray:
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
         raise ValueError(f"image must have shape (H, W), (H, W, 1) or (H, W, 3), got {image.shape}")
     h, w = image.shape[:2]
-    if h < 1 or w < 1 or h > MAX_DIMENSION or w > MAX_DIMENSION:
-        raise ValueError(f"image size {w}x{h} is outside 1..{MAX_DIMENSION} in width or height")
+    check_dimensions(w, h, "image")
     return np.ascontiguousarray(image)
+
+
+def check_dimensions(width: int, height: int, name: str) -> None:
+    """ValueError unless both sides are in 1..MAX_DIMENSION (libjpeg's limit, which every writer enforces)."""
+    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):
+        raise ValueError(f"{name} size {width}x{height} is outside 1..{MAX_DIMENSION} in width or height "
+                         f"({MAX_DIMENSION} is libjpeg's limit: larger files are refused by its decoders and fdjpeg's)")
 
 
 def _validate_table(table, name: str) -> np.ndarray:
@@ -68,12 +77,17 @@ def _validate_table(table, name: str) -> np.ndarray:
     bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 1) | (arr > 255) if arr.dtype.kind == "f" else (arr < 1) | (arr > 255)
     if bad.any():
         r, c = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}[{r}][{c}] = {arr[r, c]!r}: baseline quantization entries must be integers 1..255")
+        raise ValueError(f"{name}[{r}][{c}] = {arr[r, c]!r}: baseline quantization entries must be integers 1..255 "
+                         "(16-bit tables of extended files are kept only by write_coefficients, which writes SOF1)")
     return arr.astype(np.uint16)
 
 
 def _validate_tables(tables, quality) -> list[np.ndarray]:
-    """-> list of 1 or 2 tables (natural order uint16). Custom tables are never rescaled."""
+    """-> list of 1 or 2 tables (natural order uint16). Custom tables are never rescaled.
+
+    Besides one table or (luma, chroma), the tables of a file are taken as its reader gives them:
+    ``read_header(d).quant_tables`` (a mapping of DQT slots 0 / 0 and 1) and
+    ``read_coefficients(d).quant_tables`` (one table per component: Cb and Cr must share one)."""
     if tables is not None and quality is not None:
         raise ValueError("give either tables or quality, not both (custom tables are never rescaled)")
     if tables is None:
@@ -84,15 +98,36 @@ def _validate_tables(tables, quality) -> list[np.ndarray]:
         if not 1 <= quality <= 100:
             raise ValueError(f"quality must be in 1..100, got {quality}")
         return list(standard(int(quality)))
+    if isinstance(tables, Mapping):  # DQT slot -> table, as JPEGHeader.quant_tables
+        slots = sorted(tables)
+        if slots not in ([0], [0, 1]):
+            raise ValueError(f"tables as a mapping of DQT slots (read_header(...).quant_tables) must hold slot 0, or "
+                             f"0 (luma) and 1 (chroma); got slots {slots}")
+        return [_validate_table(tables[k], f"tables[{k}]") for k in slots]
     if isinstance(tables, np.ndarray) and tables.ndim in (1, 2) or _looks_like_single_table(tables):
         return [_validate_table(tables, "tables")]
     try:
         seq = list(tables)
     except TypeError:
         raise TypeError(f"tables must be an 8x8 table or a sequence of two (luma, chroma), got {type(tables).__name__}") from None
+    if len(seq) == 3:  # one per component (Y, Cb, Cr), as JPEGCoefficients.quant_tables
+        y, cb, cr = (_validate_table(t, f"tables[{i}]") for i, t in enumerate(seq))
+        if not np.array_equal(cb, cr):
+            raise ValueError("tables holds 3 tables (one per component) whose Cb and Cr tables differ; "
+                             "the encoder codes both chroma components with one table")
+        return [y] if np.array_equal(y, cb) else [y, cb]
     if len(seq) not in (1, 2):
-        raise ValueError(f"tables must be one 8x8 table or a sequence of two (luma, chroma), got {len(seq)} tables")
+        raise ValueError(f"tables must be one 8x8 table, a sequence of two (luma, chroma) or three per-component "
+                         f"tables (Y, Cb, Cr with Cb = Cr), got {len(seq)} tables")
     return [_validate_table(t, f"tables[{i}]") for i, t in enumerate(seq)]
+
+
+def validate_fd_tables(tables) -> list[np.ndarray]:
+    """``_validate_tables`` for the feature-distillation calls (distill, requantize, the defense):
+    there the tables are required, never a silent quality-75 default."""
+    if tables is None:
+        raise TypeError("tables is required: e.g. fdjpeg.tables.preset('paper') or fdjpeg.tables.standard(75)")
+    return _validate_tables(tables, None)
 
 
 def _looks_like_single_table(tables) -> bool:
@@ -230,7 +265,10 @@ def image_to_mcu_blocks(image: np.ndarray, qtables: list[np.ndarray], subsamplin
     libjpeg's dummy blocks all happen in ``prepare._prepare_strips`` (spec/codec.md section 2)."""
     height, width = image.shape[:2]
     if image.ndim == 2:
-        sampling, tq = ((1, 1),), [0]
+        # One component: its sampling factors are written to SOF as libjpeg-turbo does for an explicit
+        # subsampling (Pillow subsampling=1/2, cjpeg -sample 2x1/2x2); the single, non-interleaved scan
+        # codes the same blocks whatever they are, so only the SOF bytes change.
+        sampling, tq = (SUBSAMPLING[subsampling],), [0]
         pixels = image[:, :, None]
     else:
         sampling = (SUBSAMPLING[subsampling], (1, 1), (1, 1))
@@ -317,15 +355,17 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     return b"".join(out)
 
 
-def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=False, restart_interval=0,
+def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False, restart_interval=0,
            restart_rows=0, comment=None, exif=None, icc_profile=None, profile=None, mjpeg=False) -> bytes:
     """Encode a uint8 image as a baseline JPEG, byte-identical to libjpeg-turbo for the same settings.
 
-    image: (H, W) or (H, W, 1) grayscale, or (H, W, 3) RGB, uint8, 1..65535 on each side.
+    image: (H, W) or (H, W, 1) grayscale, or (H, W, 3) RGB, uint8, 1..65500 on each side (libjpeg's limit).
     tables: one 8x8 quantization table for every component, or (luma, chroma); natural row-major
         order, integers 1..255, written as given (never rescaled). Mutually exclusive with quality.
     quality: 1..100, scaling the T.81 Annex K tables as libjpeg does (default 75 when neither is given).
-    subsampling: "4:4:4", "4:2:2", "4:2:0" (default), "4:4:0" or "4:1:1"; ignored for grayscale.
+    subsampling: "4:4:4", "4:2:2", "4:2:0", "4:4:0" or "4:1:1"; default (None) "4:2:0" for colour, 1x1
+        for grayscale. Given explicitly for a grayscale image, its luma factors become the single
+        component's (e.g. 2x2 for "4:2:0"), as libjpeg-turbo writes them; the pixels coded are the same.
     optimize: build optimal Huffman tables (libjpeg's two-pass optimize_coding) instead of Annex K.3.
     restart_interval: MCUs between restart markers; restart_rows: MCU rows between them (one or the other).
     comment / exif / icc_profile: COM, APP1 EXIF and APP2 ICC_PROFILE (chunked) segments.
@@ -337,8 +377,10 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
     """
     image = _validate_image(image)
     qtables = _validate_tables(tables, quality)
+    if subsampling is None:
+        subsampling = "4:2:0" if image.ndim == 3 else "4:4:4"
     if not isinstance(subsampling, str) or subsampling not in SUBSAMPLING:
-        raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)}, got {subsampling!r}")
+        raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)} (or None), got {subsampling!r}")
     if not isinstance(optimize, (bool, np.bool_)):
         raise TypeError(f"optimize must be a bool, got {optimize!r}")
     restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)

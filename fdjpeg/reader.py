@@ -78,15 +78,27 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _emit(collected: list[tuple[str, int | None]], stacklevel: int) -> None:
-    """Issue the collected warnings, each distinct message once (with the offset where first seen)."""
+def _emit(collected: list[tuple[str, int | None]], stacklevel: int, size: int) -> None:
+    """Issue the collected warnings, each distinct message once (with the offset where first seen,
+    at most ``size``: see ``_within``)."""
     seen = set()
     for message, offset in collected:
         if message in seen:
             continue
         seen.add(message)
+        if offset is not None and offset > size:
+            offset = size
         where = "" if offset is None else f" (at byte offset {offset})"
         warnings.warn(JPEGWarning(message + where), stacklevel=stacklevel + 1)
+
+
+def _within(exc: JPEGError, size: int) -> JPEGError:
+    """``exc`` with its offset inside the data. Like libjpeg's source manager, the parser reads a fake
+    EOI (FF D9) past the end of truncated data, so a problem found there would point past the end:
+    it is reported at the end of the data (``size``) instead."""
+    if exc.offset is None or exc.offset <= size:
+        return exc
+    return type(exc)(f"{exc.message} (reached the end of the data)", size).with_traceback(exc.__traceback__)
 
 
 def scan_end(raw: bytes, pos: int) -> int:
@@ -126,11 +138,11 @@ def read_header(data) -> JPEGHeader:
     parser = MarkerParser(raw, _skip_scan, lambda message, offset: collected.append((message, offset)))
     try:
         parser.run()
-    except JPEGError:
+    except JPEGError as exc:
         if not parser.first_scan_seen:
-            _emit(collected, 2)
-            raise
-    _emit(collected, 2)
+            _emit(collected, 2, len(raw))
+            raise _within(exc, len(raw)) from None
+    _emit(collected, 2, len(raw))
     return parser.header
 
 
@@ -314,12 +326,14 @@ class _CoefficientReader:
         parser = self.parser
         try:
             parser.run()
+        except JPEGError as exc:
+            raise _within(exc, len(self.raw)) from None
         finally:
             # The parser holds this reader's bound methods: drop it, so that the reader (and the
             # coefficient store, tens of MB) is freed by reference counting rather than by a later
             # cyclic garbage collection, and the allocator can reuse the memory.
             self.parser = None
-            _emit(self.collected, 3)
+            _emit(self.collected, 3, len(self.raw))
         hdr = parser.header
         components = [
             self.store[base : base + gy * gx].reshape(gy, gx, 8, 8) for base, (gy, gx) in zip(self.bases, self.grids)

@@ -44,11 +44,14 @@ def test_real_photo_every_quality_matches_pillow():
             assert ours == pillow_encode(photo, quality=q, subsampling=subsampling), (q, subsampling)
 
 
-def test_grayscale_ignores_subsampling():
+def test_grayscale_subsampling_sets_the_component_sampling_factors_only():
+    """Issue 11 item 5: an explicit subsampling on a 2-D image writes libjpeg-turbo's factors (2x2 for
+    4:2:0...) for the single component; the coded data is that of 1x1 (tests/test_api.py compares bytes)."""
     img = np.arange(20 * 30, dtype=np.uint8).reshape(20, 30)
-    files = {fdjpeg.encode(img, subsampling=s) for s in ("4:4:4", "4:2:0", "4:1:1")}
-    assert len(files) == 1
-    assert files.pop() == pillow_encode(img)
+    assert fdjpeg.encode(img) == fdjpeg.encode(img, subsampling="4:4:4") == pillow_encode(img)
+    files = {s: fdjpeg.encode(img, subsampling=s) for s in ("4:4:4", "4:2:0", "4:1:1")}
+    assert len(set(files.values())) == 3
+    assert len({f.split(b"\xff\xda")[1] for f in files.values()}) == 1  # same scan, different SOF
 
 
 def test_single_table_is_used_for_every_component_and_written_once():
