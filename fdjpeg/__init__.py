@@ -6,26 +6,45 @@ The public API is ``__all__`` (and what ``dir(fdjpeg)`` lists); the optional int
 explicitly (``import fdjpeg.torch``). Every other submodule is an implementation detail.
 """
 
-from .errors import JPEGError, JPEGWarning, UnsupportedJPEG
-from .coefficients import JPEGCoefficients, write_coefficients
-from . import samples, tables
-from .encoder import encode, encode_to
-from .distill import distill, requantize, requantize_coefficients
-from .decoder import decode
-from .reader import read_coefficients, read_header
+from . import (
+    _imageio_register,  # noqa: F401  -- registers the imageio v3 plugin "fdjpeg" (lazily)
+    samples,
+    tables,
+)
 
-# The validator: the functions, not the module fdjpeg/check.py they live in (``from fdjpeg.check import
-# walk`` still reaches the module). Bound after every import above, so fdjpeg.check stays the function.
+# The validator: fdjpeg.check is the function, not the module fdjpeg/check.py it lives in; the module is
+# loaded (and bound as the attribute) once, here, before the name is re-bound, so it stays the function.
+# ``from fdjpeg.check import walk`` still reaches the module (``import fdjpeg.check as m`` does not).
 from .check import Problem, check, info
-
-from . import _imageio_register  # noqa: F401  -- registers the imageio v3 plugin "fdjpeg" (lazily)
+from .coefficients import JPEGCoefficients, write_coefficients
+from .decoder import decode
+from .distill import distill, requantize, requantize_coefficients
+from .encoder import encode, encode_to
+from .errors import JPEGError, JPEGWarning, UnsupportedJPEG
+from .reader import read_coefficients, read_header
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "encode", "encode_to", "decode", "read_header", "read_coefficients", "write_coefficients", "JPEGCoefficients",
-    "distill", "requantize", "requantize_coefficients", "check", "info", "Problem",
-    "JPEGError", "JPEGWarning", "UnsupportedJPEG", "tables", "samples", "__version__",
+    "JPEGCoefficients",
+    "JPEGError",
+    "JPEGWarning",
+    "Problem",
+    "UnsupportedJPEG",
+    "__version__",
+    "check",
+    "decode",
+    "distill",
+    "encode",
+    "encode_to",
+    "info",
+    "read_coefficients",
+    "read_header",
+    "requantize",
+    "requantize_coefficients",
+    "samples",
+    "tables",
+    "write_coefficients",
 ]  # fmt: skip
 
 #: Public submodules with optional dependencies: listed by dir() once imported (``import fdjpeg.torch``).

@@ -9,12 +9,19 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from oracle import (
+    CJPEG_SAMPLE,
+    cjpeg_encode,
+    first_difference,
+    needs_cjpeg,
+    pillow_encode,
+)
 from PIL import Image
 
 import fdjpeg
 from fdjpeg import tables
-from oracle import CJPEG_SAMPLE, cjpeg_encode, first_difference, needs_cjpeg, pillow_encode
 
 PUBLIC = {
     "encode", "encode_to", "decode", "read_header", "read_coefficients", "write_coefficients", "JPEGCoefficients",
