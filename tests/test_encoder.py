@@ -101,7 +101,7 @@ def _fake_icc(size: int) -> bytes:
         (np.zeros((8, 8), np.uint8), {"tables": np.full((8, 8), 256)}, ValueError, "1..255"),
         (np.zeros((8, 8), np.uint8), {"tables": np.ones((7, 8))}, ValueError, "8x8"),
         (np.zeros((8, 8), np.uint8), {"tables": np.full((8, 8), 1.5)}, ValueError, "integers"),
-        (np.zeros((8, 8), np.uint8), {"tables": [np.ones((8, 8))] * 3}, ValueError, "two"),
+        (np.zeros((8, 8), np.uint8), {"tables": [np.ones((8, 8))] * 4}, ValueError, "two"),  # 3: one per component
         (np.zeros((8, 8), np.uint8), {"tables": [np.ones((8, 8)), np.zeros((8, 8))]}, ValueError, "tables[1]"),
         (np.zeros((8, 8, 3), np.uint8), {"subsampling": "4:2:1"}, ValueError, "subsampling"),
         (np.zeros((8, 8), np.uint8), {"restart_interval": -1}, ValueError, "restart_interval"),
@@ -122,8 +122,8 @@ def test_bad_arguments_raise_named_errors(image, kwargs, exc, fragment):
 
 
 def test_too_large_dimension_is_rejected_before_work():
-    big = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(1, 65536), strides=(0, 0))
-    with pytest.raises(ValueError, match="65535"):
+    big = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(1, 65501), strides=(0, 0))
+    with pytest.raises(ValueError, match="65500"):
         fdjpeg.encode(big)
 
 
