@@ -174,6 +174,10 @@ def cmd_distill(args) -> int:
 
     table = _load_tables(args.tables)
     out_root = Path(args.output)
+    for arg in args.inputs:  # OUT inside an input directory is fine (skipped when walking it), not the reverse
+        if Path(arg).is_dir() and Path(arg).resolve().is_relative_to(out_root.resolve()):
+            raise cio.CLIError(f"the output directory holds the input {arg}: distill would overwrite or re-read "
+                               "its inputs; choose another OUTDIR", args.output, status=2)
     jobs = _collect_inputs(args.inputs, skip=out_root)
     if not jobs:
         raise cio.CLIError("no input images found")
