@@ -98,7 +98,7 @@ def _on_compile(event) -> None:
             return
         _compile_notice_given = True
     try:
-        sys.stderr.write("fdjpeg: compiling the Numba kernels for this machine (first run, about half a minute; "
+        sys.stderr.write("fdjpeg: compiling the Numba kernels for this machine (first run only, usually under a minute; "
                          "later runs load them from the cache)...\n")
         sys.stderr.flush()
     except (OSError, ValueError):
