@@ -28,7 +28,7 @@ STDIO = "-"
 #: ones only -- JPEG output is what ``encode`` is for, and it must never come from Pillow.
 PIXEL_FORMATS = (".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".pnm")
 
-#: Pillow modes that are not RGB but convert to it losslessly enough to encode (Pillow's own formula).
+#: Pillow modes read as RGB (converted by Pillow's own formulas) before encoding.
 _CONVERT_TO_RGB = ("CMYK", "YCbCr", "LAB", "HSV")
 
 
@@ -105,23 +105,31 @@ def _on_compile(event) -> None:
         pass
 
 
-def install_diagnostics() -> None:
-    """Warnings as ``fdjpeg: warning: FILE: message`` (each file's, not once per process); a one-line
-    notice on stderr when Numba starts compiling kernels that are not in its cache."""
+@contextlib.contextmanager
+def diagnostics():
+    """While inside: warnings as ``fdjpeg: warning: FILE: message`` (each file's, not once per process),
+    and a one-line notice on stderr when Numba starts compiling kernels that are not in its cache.
+    Everything is restored on the way out (``main`` may run inside another program)."""
     from numba.core import event
 
     from .errors import JPEGWarning
 
-    warnings.showwarning = _show_warning
-    warnings.simplefilter("always", JPEGWarning)
-    class _CompileNotice(event.Listener):
+    class CompileNotice(event.Listener):
         def on_start(self, ev):
             _on_compile(ev)
 
         def on_end(self, ev):
             pass
 
-    event.register("numba:compile", _CompileNotice())
+    listener = CompileNotice()
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        warnings.simplefilter("always", JPEGWarning)
+        event.register("numba:compile", listener)
+        try:
+            yield
+        finally:
+            event.unregister("numba:compile", listener)
 
 
 # -- bytes in and out --------------------------------------------------------------------------------

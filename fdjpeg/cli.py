@@ -355,9 +355,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "encode" and args.tables and args.quality is not None:
         parser.error("argument -q/--quality: not allowed with --tables (the tables set the quality)")
-    cio.install_diagnostics()
     try:
-        return args.func(args)
+        with cio.diagnostics():
+            return args.func(args)
     except cio.CLIError as exc:
         print(f"fdjpeg: {exc}", file=sys.stderr)
         return exc.status
