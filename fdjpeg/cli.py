@@ -221,10 +221,10 @@ def cmd_distill(args) -> int:
         try:
             work(src, rel)
             ok = True
-        except cio.CLIError as exc:  # one bad file must not stop the batch
+        except Exception as exc:  # noqa: BLE001 -- one bad file must not stop the batch
             ok = False
             with lock:
-                failures.append(exc)
+                failures.append(exc if isinstance(exc, cio.CLIError) else cio.CLIError(cio.short(exc), src))
         with lock:
             progress.step(ok, str(rel))
 
@@ -258,8 +258,9 @@ def cmd_design_tables(args) -> int:
         for f in files:
             try:
                 img = cio.load_image(f)
-            except cio.CLIError as exc:
-                print(f"fdjpeg: {exc} (skipped)", file=sys.stderr)
+            except Exception as exc:  # noqa: BLE001 -- any unreadable file is named and skipped
+                print(f"fdjpeg: {exc if isinstance(exc, cio.CLIError) else f'{f}: {cio.short(exc)}'} (skipped)",
+                      file=sys.stderr)
                 continue
             usable.append(f)
             yield img
@@ -368,7 +369,8 @@ def main(argv=None) -> int:
             pass
         return 128 + 13  # killed by SIGPIPE, as the shell reports it
     except (ValueError, TypeError, OSError) as exc:  # JPEGError is a ValueError
-        print(f"fdjpeg: {cio.short(exc)}", file=sys.stderr)
+        name = getattr(exc, "filename", None)
+        print(f"fdjpeg: {f'{name}: ' if name else ''}{cio.short(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
