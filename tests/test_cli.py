@@ -247,6 +247,23 @@ def test_encode_keeps_jpeg_metadata(tmp_path):
     assert res.returncode == 0, res.stderr
     bare = (tmp_path / "bare.jpg").read_bytes()
     assert bare == fdjpeg.encode(fdjpeg.decode(src), tables.preset("released"))
+    Image = pytest.importorskip("PIL.Image")
+    cmyk_icc = bytearray(icc)
+    cmyk_icc[16:20] = b"CMYK"
+    Image.new("CMYK", (16, 16), (10, 20, 30, 40)).save(tmp_path / "cmyk.jpg", icc_profile=bytes(cmyk_icc))
+    res = run("encode", tmp_path / "cmyk.jpg", "-o", tmp_path / "rgb.jpg")
+    assert res.returncode == 0, res.stderr  # the CMYK profile does not describe the RGB output
+    assert fdjpeg.read_header((tmp_path / "rgb.jpg").read_bytes()).icc_profile is None
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path):
+    src = tmp_path / "c.jpg"
+    src.write_bytes(fdjpeg.encode(samples.load("chelsea")[:32, :32]))
+    (tmp_path / "real.png").write_bytes(b"old")
+    (tmp_path / "link.png").symlink_to("real.png")  # e.g. /dev/stdout -> /proc/self/fd/1 redirected to a file
+    res = run("decode", src, "-o", tmp_path / "link.png")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "link.png").is_symlink() and np.array_equal(iio.imread(tmp_path / "real.png"), fdjpeg.decode(src))
 
 
 def test_design_tables_skips_unusable_files(tmp_path, photo_dir):
