@@ -306,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tables", help="quantization tables: a preset name (e.g. released, paper) or a JSON file")
     p.add_argument("--strip-metadata", action="store_true",
                    help="drop the EXIF, ICC profile and comment of a JPEG input (kept by default)")
-    p.add_argument("--subsampling", default="4:2:0", choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"])
+    p.add_argument("--subsampling", default=None, choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
+                   help="chroma subsampling (default: 4:2:0 for colour, one 1x1 component for grayscale, as libjpeg)")
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
     p.add_argument("--restart-interval", type=int, default=0, metavar="MCUS")
     p.add_argument("--restart-rows", type=int, default=0, metavar="ROWS")

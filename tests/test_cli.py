@@ -322,3 +322,17 @@ def test_first_run_says_it_compiles(tmp_path):
         notices.append([line for line in res.stderr.splitlines() if "compiling the Numba kernels" in line])
     assert len(notices[0]) == 1 and notices[0][0].startswith("fdjpeg: ")  # one line, before the wait
     assert notices[1] == []  # cached: nothing to say
+
+
+def test_encode_grayscale_default_matches_libjpeg(tmp_path):
+    """A grayscale PNG encodes as libjpeg-turbo's default grayscale file (one 1x1 component), byte for byte."""
+    from PIL import Image
+
+    gray = samples.load("coffee")[:37, :53].mean(axis=2).astype(np.uint8)
+    iio.imwrite(tmp_path / "g.png", gray)
+    res = run("encode", tmp_path / "g.png", "-o", tmp_path / "g.jpg", "--quality", "80")
+    assert res.returncode == 0, res.stderr
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, "JPEG", quality=80)
+    assert (tmp_path / "g.jpg").read_bytes() == buf.getvalue()
+    assert fdjpeg.read_header((tmp_path / "g.jpg").read_bytes()).components[0].h == 1
