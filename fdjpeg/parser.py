@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import arithmetic_decode as AD
+from . import arithmetic as AD
 from . import markers as M
 from .errors import JPEGError, UnsupportedJPEG
 from .huffman import HuffmanSpec
