@@ -31,7 +31,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import kernel
-from .arithmetic import AC_STAT_BINS, AC_STATS, DC_STAT_BINS, DC_STATS, FIXED_BIN, QE_PACKED, STATS_SIZE, new_stats
+from .arithmetic import (
+    AC_STAT_BINS,
+    AC_STATS,
+    DC_STAT_BINS,
+    DC_STATS,
+    FIXED_BIN,
+    QE_PACKED,
+    STATS_SIZE,
+)
 from .entropy_decode import (
     B_ACTBL,
     B_BASE,

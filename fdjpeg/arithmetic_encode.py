@@ -27,8 +27,20 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import kernel
-from .arithmetic import AC_STAT_BINS, AC_STATS, DC_STAT_BINS, DC_STATS, FIXED_BIN, QE_PACKED, STATS_SIZE, new_stats
-from .arithmetic import DEFAULT_AC_K, DEFAULT_DC_L, DEFAULT_DC_U, NUM_ARITH_TBLS
+from .arithmetic import (
+    AC_STAT_BINS,
+    AC_STATS,
+    DC_STAT_BINS,
+    DC_STATS,
+    DEFAULT_AC_K,
+    DEFAULT_DC_L,
+    DEFAULT_DC_U,
+    FIXED_BIN,
+    NUM_ARITH_TBLS,
+    QE_PACKED,
+    STATS_SIZE,
+    new_stats,
+)
 from .zigzag import ZIGZAG
 
 # Slots of the coder's state array ``e``.

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from . import arithmetic_decode as ad
+from .arithmetic import new_stats
 from . import entropy_decode as ed
 from .coefficients import JPEGCoefficients
 from .errors import JPEGError, JPEGWarning
@@ -321,7 +322,7 @@ class _CoefficientReader:
                 mode = ad.AC_FIRST if scan.ah == 0 else ad.AC_REFINE
         conditioning = [np.array(v, dtype=np.int64) for v in (parser.arith_dc_l, parser.arith_dc_u, parser.arith_ac_k)]
         return ad._decode_scan(self.data, self.store, blocks, mcus_x, mcus_y, imcu_div, interval, mode, ss, se, al,
-                               *conditioning, ad.new_stats(), _NATURAL_U8, self.state, self.log)
+                               *conditioning, new_stats(), _NATURAL_U8, self.state, self.log)
 
     def _collect_log(self) -> None:
         count = int(self.state[ed.S_NLOG])

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 import fdjpeg
@@ -35,8 +36,8 @@ from fdjpeg.arithmetic import FIXED_BIN, QE_PACKED, new_stats
 from fdjpeg.testing import encoder_settings, images, quant_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import conformance_report as cr  # noqa: E402
-from oracle import cjpeg_encode, first_difference, needs_cjpeg  # noqa: E402
+import conformance_report as cr
+from oracle import cjpeg_encode, first_difference, needs_cjpeg
 
 JPEGTRAN = shutil.which("jpegtran")
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
