@@ -12,9 +12,8 @@ tolerated here too, with a ``JPEGWarning``:
 * reading past the end of the data yields the fake EOI (FF D9) that libjpeg's data sources insert,
   with a "premature end of JPEG file" warning; data after EOI is ignored.
 
-Features outside fdjpeg's scope (lossless, hierarchical, lossless or hierarchical arithmetic coding,
-12-bit samples) raise ``UnsupportedJPEG`` as soon as their marker or field is met. Arithmetic-coded
-sequential (SOF9) and progressive (SOF10) frames are read, with the DAC conditioning values they use.
+Features outside fdjpeg's scope (lossless, hierarchical, 12-bit samples; arithmetic coding other than
+SOF9/SOF10) raise ``UnsupportedJPEG`` as soon as their marker or field is met.
 """
 
 from __future__ import annotations
@@ -221,10 +220,9 @@ class MarkerParser:
         self.dc_tables: list[HuffmanSpec | None] = [None] * 4
         self.ac_tables: list[HuffmanSpec | None] = [None] * 4
         self.restart_interval = 0
-        # DAC conditioning (T.81 B.2.4.3), per table 0..15, with libjpeg's defaults (jdmarker.c get_soi).
-        self.arith_dc_l = [AD.DEFAULT_DC_L] * AD.NUM_ARITH_TBLS
-        self.arith_dc_u = [AD.DEFAULT_DC_U] * AD.NUM_ARITH_TBLS
-        self.arith_ac_k = [AD.DEFAULT_AC_K] * AD.NUM_ARITH_TBLS
+        # DAC conditioning (T.81 B.2.4.3) per table 0..15: DC L, DC U, AC Kx, libjpeg's defaults (get_soi).
+        self.arith_dc_l, self.arith_dc_u, self.arith_ac_k = (
+            [d] * AD.NUM_ARITH_TBLS for d in (AD.DEFAULT_DC_L, AD.DEFAULT_DC_U, AD.DEFAULT_AC_K))
         self.saw_sof = False
         self.saw_jfif = False
         self.saw_adobe = False
@@ -387,8 +385,7 @@ class MarkerParser:
         hdr.components = comps
         hdr.sof_marker = marker
         hdr.process = M.SOF_PROCESS[marker]
-        hdr.progressive = marker in (M.SOF2, M.SOF10)
-        hdr.arithmetic = marker in (M.SOF9, M.SOF10)
+        hdr.progressive, hdr.arithmetic = marker in (M.SOF2, M.SOF10), marker in (M.SOF9, M.SOF10)
         # The checks libjpeg makes at the first SOS (jdinput.c initial_setup), made here so that
         # nothing is allocated for a frame that cannot be decoded.
         if width > MAX_DIMENSION or height > MAX_DIMENSION:
@@ -466,9 +463,8 @@ class MarkerParser:
         self.restart_interval = self._u16()
 
     def _dac(self, offset: int) -> None:
-        """DAC (T.81 B.2.4.3), as libjpeg's get_dac: Tc/Tb 0..15 sets a DC table's L (low nibble) and U
-        (high nibble), L <= U; 16..31 an AC table's Kx (any byte). Values stay in force for the
-        following scans (Huffman frames ignore them)."""
+        """DAC (T.81 B.2.4.3), as libjpeg's get_dac: Tc/Tb 0..15 sets a DC table's L (low nibble) <= U
+        (high nibble), 16..31 an AC table's Kx; in force for the following scans (Huffman ones ignore it)."""
         length = self._u16() - 2
         while length > 0:
             index = self._u8()
@@ -476,11 +472,10 @@ class MarkerParser:
             length -= 2
             if index >= 32:  # libjpeg keeps 16 DC and 16 AC conditioning slots
                 raise JPEGError(f"bad DAC table index Tc/Tb={index} (T.81 B.2.4.3)", offset)
-            if index < 16 and (value & 15) > (value >> 4):
-                raise JPEGError(f"bad DAC value 0x{value:02X} for DC table {index}: L > U", offset)
             if index < 16:
-                self.arith_dc_l[index] = value & 15
-                self.arith_dc_u[index] = value >> 4
+                if (value & 15) > (value >> 4):
+                    raise JPEGError(f"bad DAC value 0x{value:02X} for DC table {index}: L > U", offset)
+                self.arith_dc_l[index], self.arith_dc_u[index] = value & 15, value >> 4
             else:
                 self.arith_ac_k[index - 16] = value
         if length != 0:
