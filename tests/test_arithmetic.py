@@ -306,6 +306,15 @@ def test_custom_tables_round_trip_through_arithmetic_coding(table):
         assert np.array_equal(a, b)
 
 
+def test_command_line_option(tmp_path):
+    img = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "in.png")
+    cmd = [sys.executable, "-m", "fdjpeg", "encode", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.jpg"),
+           "--quality", "80", "--arithmetic", "--restart-interval", "2"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    assert (tmp_path / "out.jpg").read_bytes() == fdjpeg.encode(img, quality=80, arithmetic=True, restart_interval=2)
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, fragment",
     [(dict(arithmetic=True, optimize=True), ValueError, "optimize"),
