@@ -33,6 +33,7 @@ from PIL import Image
 import fdjpeg
 from fdjpeg import JPEGCoefficients, JPEGError, read_coefficients
 from fdjpeg.arithmetic import FIXED_BIN, QE_PACKED, new_stats
+from fdjpeg.samples import load_all
 from fdjpeg.testing import encoder_settings, images, quant_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,6 +41,7 @@ import conformance_report as cr
 from oracle import cjpeg_encode, first_difference, needs_cjpeg
 
 JPEGTRAN = shutil.which("jpegtran")
+DJPEG = shutil.which("djpeg")
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
 TIME_BOUND = 10.0
 
@@ -127,6 +129,23 @@ def test_decode_equals_libjpeg_turbo(img, settings, progressive):
     ours, msgs = _decode_quiet(data)
     assert msgs == []
     assert np.array_equal(ours, _pillow(data))
+
+
+@pytest.mark.skipif(DJPEG is None, reason="djpeg not installed (apt-get install libjpeg-turbo-progs)")
+@needs_cjpeg
+@pytest.mark.parametrize("progressive", [False, True])
+def test_files_over_64k_decode_like_djpeg(tmp_path, progressive):
+    """Pillow reads JPEG data in 64 KiB blocks and jdarith.c cannot suspend, so Pillow fails on larger
+    arithmetic files ("broken data stream"); djpeg reads the whole file and is the oracle here."""
+    img = load_all()[0]
+    data = cjpeg_encode(img, quality=95, subsampling="4:2:2", restart_rows=2, arithmetic=True, progressive=progressive)
+    assert len(data) > 65536
+    path = tmp_path / "big.jpg"
+    path.write_bytes(data)
+    ppm = subprocess.run([DJPEG, "-ppm", str(path)], capture_output=True, check=True).stdout
+    ours, msgs = _decode_quiet(data)
+    assert msgs == []
+    assert np.array_equal(ours, np.asarray(Image.open(io.BytesIO(ppm))))
 
 
 def _splice_conditioning(img, dac_pairs, dc_l, dc_u, ac_k, restart_interval):
