@@ -75,7 +75,7 @@ def cmd_encode(args) -> int:
     import fdjpeg
 
     settings = dict(subsampling=args.subsampling, optimize=args.optimize, restart_interval=args.restart_interval,
-                    restart_rows=args.restart_rows)
+                    restart_rows=args.restart_rows, arithmetic=args.arithmetic)
     if args.tables:
         settings["tables"] = _load_tables(args.tables)
     else:
@@ -309,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subsampling", default=None, choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
                    help="chroma subsampling (default: 4:2:0 for colour, one 1x1 component for grayscale, as libjpeg)")
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
+    p.add_argument("--arithmetic", action="store_true", help="arithmetic coding (SOF9), as cjpeg -arithmetic")
     p.add_argument("--restart-interval", type=int, default=0, metavar="MCUS")
     p.add_argument("--restart-rows", type=int, default=0, metavar="ROWS")
     p.add_argument("--quiet", action="store_true")

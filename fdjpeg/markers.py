@@ -108,6 +108,11 @@ def write_dht(is_ac: bool, index: int, spec) -> bytes:
     return _segment(DHT, bytes([(0x10 if is_ac else 0) | index]) + spec.segment_payload())
 
 
+def write_dac(payload: bytes) -> bytes:
+    """DAC (T.81 B.2.4.3): pairs of Tc/Tb and conditioning value, as arithmetic_encode.conditioning builds them."""
+    return _segment(DAC, bytes(payload))
+
+
 def write_dri(interval: int) -> bytes:
     return _segment(DRI, interval.to_bytes(2, "big"))
 

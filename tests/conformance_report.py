@@ -198,7 +198,7 @@ def _compare(a: np.ndarray | None, b: np.ndarray | None) -> str:
     return f"max diff {int(d.max())} ({int((d > 0).sum())} samples)"
 
 
-UNSUPPORTED_FEATURES = ("lossless", "arithmetic")
+UNSUPPORTED_FEATURES = ("lossless",)
 
 
 def unsupported_feature(row: dict) -> bool:

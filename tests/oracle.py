@@ -47,8 +47,13 @@ def pillow_encode(img: np.ndarray, **settings) -> bytes:
 
 
 def cjpeg_encode(img: np.ndarray, **settings) -> bytes:
-    """cjpeg -baseline with the same settings (for subsamplings Pillow cannot write)."""
+    """cjpeg -baseline with the same settings (for subsamplings Pillow cannot write). ``arithmetic=True``
+    adds -arithmetic, ``progressive=True`` -progressive (-baseline then only keeps the tables 8-bit)."""
     args = [CJPEG, "-baseline"]
+    if settings.get("arithmetic"):
+        args.append("-arithmetic")
+    if settings.get("progressive"):
+        args.append("-progressive")
     with tempfile.TemporaryDirectory() as d:
         if "tables" in settings:
             t = settings["tables"]
