@@ -4,6 +4,7 @@ break (spec/hardware-profile.md). The validator judges whole files against it (v
 
 from __future__ import annotations
 
+from .layout import SUBSAMPLING
 from .markers import MAX_SEGMENT_PAYLOAD
 
 #: The hardware-safe profile's name, as ``encode(..., profile=...)`` and ``check --profile`` take it.
@@ -23,6 +24,10 @@ def hardware_settings_problem(profile, rgb: bool, subsampling: str, app_segments
     """
     if not isinstance(profile, str) or profile != HARDWARE_PROFILE:
         return f"profile must be None or {HARDWARE_PROFILE!r}, got {profile!r}"
+    if not rgb and subsampling != "4:4:4":
+        return (f"subsampling={subsampling!r} on a grayscale image writes sampling factors "
+                f"{'x'.join(map(str, SUBSAMPLING[subsampling]))}, outside profile {HARDWARE_PROFILE!r} "
+                "(grayscale must be 1x1): leave subsampling out or pass '4:4:4'")
     if rgb and subsampling not in HW_SUBSAMPLINGS:
         return (f"subsampling={subsampling!r} is outside profile {HARDWARE_PROFILE!r}: hardware decoders are "
                 f"documented to take {', '.join(HW_SUBSAMPLINGS)} or grayscale (nvJPEG's hardware backend "

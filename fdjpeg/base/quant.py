@@ -6,6 +6,7 @@ All tables are 8x8 uint16 arrays in natural (row-major) order; row index = verti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
@@ -76,12 +77,17 @@ def validate_table(table, name: str) -> np.ndarray:
     bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 1) | (arr > 255) if arr.dtype.kind == "f" else (arr < 1) | (arr > 255)
     if bad.any():
         r, c = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}[{r}][{c}] = {arr[r, c]!r}: baseline quantization entries must be integers 1..255")
+        raise ValueError(f"{name}[{r}][{c}] = {arr[r, c]!r}: baseline quantization entries must be integers 1..255 "
+                         "(16-bit tables of extended files are kept only by write_coefficients, which writes SOF1)")
     return arr.astype(np.uint16)
 
 
 def validate_tables(tables, quality) -> list[np.ndarray]:
-    """-> list of 1 or 2 tables (natural order uint16). Custom tables are never rescaled."""
+    """-> list of 1 or 2 tables (natural order uint16). Custom tables are never rescaled.
+
+    Besides one table or (luma, chroma), the tables of a file are taken as its reader gives them:
+    ``read_header(d).quant_tables`` (a mapping of DQT slots 0 / 0 and 1) and
+    ``read_coefficients(d).quant_tables`` (one table per component: Cb and Cr must share one)."""
     if tables is not None and quality is not None:
         raise ValueError("give either tables or quality, not both (custom tables are never rescaled)")
     if tables is None:
@@ -92,15 +98,36 @@ def validate_tables(tables, quality) -> list[np.ndarray]:
         if not 1 <= quality <= 100:
             raise ValueError(f"quality must be in 1..100, got {quality}")
         return list(standard(int(quality)))
+    if isinstance(tables, Mapping):  # DQT slot -> table, as JPEGHeader.quant_tables
+        slots = sorted(tables)
+        if slots not in ([0], [0, 1]):
+            raise ValueError(f"tables as a mapping of DQT slots (read_header(...).quant_tables) must hold slot 0, or "
+                             f"0 (luma) and 1 (chroma); got slots {slots}")
+        return [validate_table(tables[k], f"tables[{k}]") for k in slots]
     if isinstance(tables, np.ndarray) and tables.ndim in (1, 2) or _looks_like_single_table(tables):
         return [validate_table(tables, "tables")]
     try:
         seq = list(tables)
     except TypeError:
         raise TypeError(f"tables must be an 8x8 table or a sequence of two (luma, chroma), got {type(tables).__name__}") from None
+    if len(seq) == 3:  # one per component (Y, Cb, Cr), as JPEGCoefficients.quant_tables
+        y, cb, cr = (validate_table(t, f"tables[{i}]") for i, t in enumerate(seq))
+        if not np.array_equal(cb, cr):
+            raise ValueError("tables holds 3 tables (one per component) whose Cb and Cr tables differ; "
+                             "the encoder codes both chroma components with one table")
+        return [y] if np.array_equal(y, cb) else [y, cb]
     if len(seq) not in (1, 2):
-        raise ValueError(f"tables must be one 8x8 table or a sequence of two (luma, chroma), got {len(seq)} tables")
+        raise ValueError(f"tables must be one 8x8 table, a sequence of two (luma, chroma) or three per-component "
+                         f"tables (Y, Cb, Cr with Cb = Cr), got {len(seq)} tables")
     return [validate_table(t, f"tables[{i}]") for i, t in enumerate(seq)]
+
+
+def validate_fd_tables(tables) -> list[np.ndarray]:
+    """``validate_tables`` for the feature-distillation calls (distill, requantize, the defense):
+    there the tables are required, never a silent quality-75 default."""
+    if tables is None:
+        raise TypeError("tables is required: e.g. fdjpeg.tables.preset('paper') or fdjpeg.tables.standard(75)")
+    return validate_tables(tables, None)
 
 
 def _looks_like_single_table(tables) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .coefficients import JPEGCoefficients
 from .jit import kernel, prange
-from .quant import validate_tables
+from .quant import validate_fd_tables
 
 #: Re-quantized coefficients are clamped to what 8-bit baseline Huffman coding can carry.
 MAX_AC = 1023
@@ -21,7 +21,7 @@ MIN_DC, MAX_DC = -1024, 1023
 
 def component_tables(tables, ncomp: int) -> list[np.ndarray]:
     """Validated tables per component: one table for all, or (luma, chroma) = component 0, the rest."""
-    tabs = validate_tables(tables, None)
+    tabs = validate_fd_tables(tables)
     return [tabs[0] if c == 0 or len(tabs) == 1 else tabs[1] for c in range(ncomp)]
 
 

@@ -12,8 +12,8 @@ tolerated here too, with a ``JPEGWarning``:
 * reading past the end of the data yields the fake EOI (FF D9) that libjpeg's data sources insert,
   with a "premature end of JPEG file" warning; data after EOI is ignored.
 
-Features outside fdjpeg's scope (lossless, hierarchical, arithmetic coding, 12-bit samples) raise
-``UnsupportedJPEG`` as soon as their marker or field is met.
+Features outside fdjpeg's scope (lossless, hierarchical, 12-bit samples; arithmetic coding other than
+SOF9/SOF10) raise ``UnsupportedJPEG`` as soon as their marker or field is met.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..base import arithmetic as AD
 from ..base import markers as M
 from ..base.errors import JPEGError, UnsupportedJPEG
 from ..base.huffman import STANDARD_AC, STANDARD_DC, HuffmanSpec
-from ..base.limits import JPEG_MAX_DIMENSION, MAX_COMPONENTS, MAX_COMPS_IN_SCAN
+from ..base.limits import MAX_COMPONENTS, MAX_COMPS_IN_SCAN, MAX_DIMENSION
 from ..base.zigzag import ZIGZAG
 
 #: The warning for data that ends before EOI (libjpeg's JWRN_JPEG_EOF, issued where the read happens).
@@ -112,6 +113,7 @@ class JPEGHeader:
     sof_marker: int | None = None
     process: str = ""
     progressive: bool = False
+    arithmetic: bool = False
     quant_tables: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     restart_interval: int = 0
     jfif: JFIFInfo | None = None
@@ -158,8 +160,6 @@ _UNSUPPORTED_SOF = {
     M.SOF6: "hierarchical JPEG (SOF6, differential progressive)",
     M.SOF7: "hierarchical JPEG (SOF7, differential lossless)",
     M.JPG: "JPEG extensions (JPG marker 0xC8)",
-    M.SOF9: "arithmetic coding (SOF9)",
-    M.SOF10: "arithmetic coding (SOF10, progressive)",
     M.SOF11: "arithmetic coding (SOF11, lossless)",
     M.SOF13: "hierarchical JPEG with arithmetic coding (SOF13)",
     M.SOF14: "hierarchical JPEG with arithmetic coding (SOF14)",
@@ -192,6 +192,9 @@ class MarkerParser:
         self.dc_tables: list[HuffmanSpec | None] = [None] * 4
         self.ac_tables: list[HuffmanSpec | None] = [None] * 4
         self.restart_interval = 0
+        # DAC conditioning (T.81 B.2.4.3) per table 0..15: DC L, DC U, AC Kx, libjpeg's defaults (get_soi).
+        self.arith_dc_l, self.arith_dc_u, self.arith_ac_k = (
+            [d] * AD.NUM_ARITH_TBLS for d in (AD.DEFAULT_DC_L, AD.DEFAULT_DC_U, AD.DEFAULT_AC_K))
         self.saw_sof = False
         self.saw_jfif = False
         self.saw_adobe = False
@@ -305,7 +308,7 @@ class MarkerParser:
         length = self._u16()
         segments.append(Segment(marker, offset, length))
         self.pos = length_pos
-        if marker in (M.SOF0, M.SOF1, M.SOF2):
+        if marker in (M.SOF0, M.SOF1, M.SOF2, M.SOF9, M.SOF10):
             self._sof(marker, offset)
         elif marker == M.DHT:
             self._dht(offset)
@@ -354,11 +357,11 @@ class MarkerParser:
         hdr.components = comps
         hdr.sof_marker = marker
         hdr.process = M.SOF_PROCESS[marker]
-        hdr.progressive = marker == M.SOF2
+        hdr.progressive, hdr.arithmetic = marker in (M.SOF2, M.SOF10), marker in (M.SOF9, M.SOF10)
         # The checks libjpeg makes at the first SOS (jdinput.c initial_setup), made here so that
         # nothing is allocated for a frame that cannot be decoded.
-        if width > JPEG_MAX_DIMENSION or height > JPEG_MAX_DIMENSION:
-            raise JPEGError(f"image too large: {width}x{height} (libjpeg's maximum dimension is {JPEG_MAX_DIMENSION})",
+        if width > MAX_DIMENSION or height > MAX_DIMENSION:
+            raise JPEGError(f"image too large: {width}x{height} (libjpeg's maximum dimension is {MAX_DIMENSION})",
                             offset)
         if precision == 12 or precision == 16:
             raise UnsupportedJPEG(f"unsupported JPEG feature: {precision}-bit samples (P={precision})", offset)
@@ -432,8 +435,8 @@ class MarkerParser:
         self.restart_interval = self._u16()
 
     def _dac(self, offset: int) -> None:
-        """DAC (T.81 B.2.4.3): validated as libjpeg does, otherwise ignored (only arithmetic-coded
-        frames use it, and those are refused at their SOF)."""
+        """DAC (T.81 B.2.4.3), as libjpeg's get_dac: Tc/Tb 0..15 sets a DC table's L (low nibble) <= U
+        (high nibble), 16..31 an AC table's Kx; in force for the following scans (Huffman ones ignore it)."""
         length = self._u16() - 2
         while length > 0:
             index = self._u8()
@@ -441,8 +444,12 @@ class MarkerParser:
             length -= 2
             if index >= 32:  # libjpeg keeps 16 DC and 16 AC conditioning slots
                 raise JPEGError(f"bad DAC table index Tc/Tb={index} (T.81 B.2.4.3)", offset)
-            if index < 16 and (value & 15) > (value >> 4):
-                raise JPEGError(f"bad DAC value 0x{value:02X} for DC table {index}: L > U", offset)
+            if index < 16:
+                if (value & 15) > (value >> 4):
+                    raise JPEGError(f"bad DAC value 0x{value:02X} for DC table {index}: L > U", offset)
+                self.arith_dc_l[index], self.arith_dc_u[index] = value & 15, value >> 4
+            else:
+                self.arith_ac_k[index - 16] = value
         if length != 0:
             raise JPEGError("bad DAC segment length", offset)
 
@@ -527,7 +534,7 @@ class MarkerParser:
         hdr.restart_interval = self.restart_interval
         hdr.icc_profile = self.icc_profile()
         hdr.colorspace = self._colorspace(scan.offset)
-        if not hdr.progressive:
+        if not hdr.progressive and not hdr.arithmetic:
             # Motion-JPEG frames leave out DHT: libjpeg assumes the T.81 K.3 tables in slots 0 and 1.
             for slot in (0, 1):
                 if self.dc_tables[slot] is None:

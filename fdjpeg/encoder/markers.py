@@ -12,8 +12,10 @@ import numpy as np
 from ..base.coefficients import JPEGCoefficients
 from ..base.huffman import STANDARD_AC, STANDARD_DC, optimal_spec
 from ..base.layout import FrameLayout
-from ..base.markers import APP0, COM, DHT, DQT, DRI, MAX_SEGMENT_PAYLOAD, SOF0, SOF1, SOS, marker_name
+from ..base.limits import MAX_DIMENSION, check_dimensions
+from ..base.markers import APP0, COM, DAC, DHT, DQT, DRI, MAX_SEGMENT_PAYLOAD, SOF0, SOF1, SOF9, SOS, marker_name
 from ..base.zigzag import to_zigzag
+from .arithmetic import conditioning, encode_scan_arithmetic
 from .entropy import components_in_mcu, encode_scan, gather_frequencies
 
 ICC_CHUNK = MAX_SEGMENT_PAYLOAD - 14  # "ICC_PROFILE\0" + sequence number + chunk count
@@ -54,7 +56,11 @@ def write_dqt(index: int, table) -> bytes:
 
 
 def write_sof(code: int, width: int, height: int, components) -> bytes:
-    """SOFn with 8-bit precision; ``components`` = [(id, h, v, tq), ...] (T.81 B.2.2)."""
+    """SOFn with 8-bit precision; ``components`` = [(id, h, v, tq), ...] (T.81 B.2.2).
+
+    Sizes over libjpeg's 65500 are refused (the callers validate first; this is the last net)."""
+    if not (1 <= width <= MAX_DIMENSION and 0 <= height <= MAX_DIMENSION):
+        raise ValueError(f"frame size {width}x{height} is outside libjpeg's limit of {MAX_DIMENSION}")
     payload = bytes([8]) + height.to_bytes(2, "big") + width.to_bytes(2, "big") + bytes([len(components)])
     for cid, h, v, tq in components:
         payload += bytes([cid, (h << 4) | v, tq])
@@ -64,6 +70,11 @@ def write_sof(code: int, width: int, height: int, components) -> bytes:
 def write_dht(is_ac: bool, index: int, spec) -> bytes:
     """One DHT segment for one table (T.81 B.2.4.2), as libjpeg writes them: one table per segment."""
     return _segment(DHT, bytes([(0x10 if is_ac else 0) | index]) + spec.segment_payload())
+
+
+def write_dac(payload: bytes) -> bytes:
+    """DAC (T.81 B.2.4.3): pairs of Tc/Tb and conditioning value, as arithmetic.conditioning builds them."""
+    return _segment(DAC, bytes(payload))
 
 
 def write_dri(interval: int) -> bytes:
@@ -118,6 +129,16 @@ def _as_bytes(value, name: str) -> bytes:
     raise TypeError(f"{name} must be bytes (or str for comment), got {type(value).__name__}")
 
 
+def _check_arithmetic_coding(arithmetic, optimize) -> None:
+    """The ``arithmetic`` argument: a bool, and not with ``optimize`` (libjpeg silently drops
+    optimize_coding for arithmetic coding, jcmaster.c; asking for both is a mistake worth naming)."""
+    if not isinstance(arithmetic, (bool, np.bool_)):
+        raise TypeError(f"arithmetic must be a bool, got {arithmetic!r}")
+    if arithmetic and optimize:
+        raise ValueError("arithmetic=True adapts its own statistics; optimize=True (optimal Huffman tables) does "
+                         "not apply to it: drop one of them")
+
+
 def metadata_segments(comment=None, exif=None, icc_profile=None) -> tuple[list[bytes], list[bytes]]:
     """APPn segments (EXIF then ICC chunks) and COM segments, in the order Pillow/libjpeg write them."""
     apps: list[bytes] = []
@@ -156,7 +177,8 @@ def metadata_segments(comment=None, exif=None, icc_profile=None) -> tuple[list[b
 
 
 def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, optimize=False, restart_interval=0,
-                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None, with_dht=True) -> bytes:
+                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None, with_dht=True,
+                   arithmetic=False) -> bytes:
     """Assemble a sequential file with one scan (interleaved when there are several components) from
     quantized blocks (n, 64) int16 in transmission order (see ``FrameLayout.transmission_order``).
 
@@ -164,6 +186,9 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     ICC), COM, DQT per table, SOF0 (SOF1 when a table needs 16-bit entries), DHT per table (DC then AC,
     component order), DRI, SOS, entropy-coded data, EOI. ``with_dht=False`` leaves the DHT segments
     out (a Motion-JPEG frame coded with the standard tables, which its decoders then assume).
+    ``arithmetic=True`` codes the scan with the arithmetic coder instead (arithmetic.py): SOF9
+    and a DAC segment with libjpeg's default conditioning where SOF0/1 and DHT would be, as
+    ``cjpeg -arithmetic`` writes them (``optimize`` does not apply).
     """
     ncomp = len(layout.sampling)
     # Luma uses Huffman tables 0, chroma (every further component) tables 1, like jpeg_set_colorspace.
@@ -172,7 +197,11 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     blocks = np.ascontiguousarray(blocks, dtype=np.int16)
     if restart_rows:
         restart_interval = min(restart_rows * layout.mcus_x, 65535)
-    if optimize:
+    if arithmetic:
+        dc_l, dc_u, ac_k, dac = conditioning(set(htbl), set(htbl))
+        data = encode_scan_arithmetic(blocks, comp_in_mcu, htbl, htbl, dc_l, dc_u, ac_k, restart_interval)
+        dc_specs = ac_specs = []
+    elif optimize:
         dc_freq, ac_freq = gather_frequencies(blocks, comp_in_mcu, htbl, htbl, restart_interval)
         used = sorted(set(htbl))
         dc_specs = [optimal_spec(dc_freq[t]) if t in used else None for t in range(2)]
@@ -180,7 +209,8 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     else:
         dc_specs = list(STANDARD_DC)
         ac_specs = list(STANDARD_AC)
-    data = encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
+    if not arithmetic:
+        data = encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
 
     out = [write_soi(), colour_segment or write_jfif(), *app_segments, *com_segments]
     written = set()
@@ -189,9 +219,13 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
             out.append(write_dqt(tq[c], qtables[tq[c]]))
             written.add(tq[c])
     sof = SOF0 if all(int(np.max(qtables[t])) <= 255 for t in set(tq)) else SOF1
+    if arithmetic:
+        sof = SOF9
     out.append(write_sof(sof, layout.width, layout.height,
                                  [(component_ids[c], *layout.sampling[c], tq[c]) for c in range(ncomp)]))
-    sent = set() if with_dht else {(a, t) for a in (False, True) for t in (0, 1)}
+    sent = set() if with_dht and not arithmetic else {(a, t) for a in (False, True) for t in (0, 1)}
+    if arithmetic:
+        out.append(write_dac(dac))
     for c in range(ncomp):
         for is_ac, specs in ((False, dc_specs), (True, ac_specs)):
             if (is_ac, htbl[c]) not in sent:
@@ -212,8 +246,7 @@ def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
     n = len(coefs.components)
     if n not in (1, 3, 4) or not (len(coefs.quant_tables) == len(coefs.sampling) == len(coefs.component_ids) == n):
         raise ValueError("JPEGCoefficients needs 1, 3 or 4 components, each with a table, sampling and id")
-    if not (1 <= coefs.width <= 65535 and 1 <= coefs.height <= 65535):
-        raise ValueError(f"image size {coefs.width}x{coefs.height} is outside 1..65535")
+    check_dimensions(coefs.width, coefs.height, "JPEGCoefficients")
     for h, v in coefs.sampling:
         if not (1 <= h <= 4 and 1 <= v <= 4):
             raise ValueError(f"sampling factors must be 1..4, got {h}x{v}")
@@ -233,16 +266,18 @@ def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
 
 
 def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, restart_interval: int = 0,
-                       restart_rows: int = 0, keep_metadata: bool = True) -> bytes:
+                       restart_rows: int = 0, keep_metadata: bool = True, arithmetic: bool = False) -> bytes:
     """Write quantized coefficients as a sequential JPEG without changing any coefficient.
 
     The frame keeps its size, sampling factors, component ids and quantization tables; the result is
     baseline (SOF0) unless a table has entries over 255 (then SOF1 with 16-bit DQT). Huffman tables are
     the T.81 K.3 ones or, with ``optimize``, optimal ones. ``keep_metadata`` carries EXIF, ICC profile and
-    comment over from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
+    comment over from ``coefs.header``. ``arithmetic`` codes the scan with the arithmetic coder (SOF9,
+    as ``jpegtran -arithmetic``; not with ``optimize``). ``read_coefficients(write_coefficients(c)) == c``.
     """
     layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
     _check_coefficients(coefs, layout)
+    _check_arithmetic_coding(arithmetic, optimize)
     restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)
     restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
     if restart_interval and restart_rows:
@@ -268,4 +303,4 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     blocks = flat[layout.transmission_order()]
     return write_baseline(layout, list(coefs.component_ids), blocks, slots, tq, optimize=bool(optimize),
                           restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,
-                          com_segments=coms, colour_segment=colour)
+                          com_segments=coms, colour_segment=colour, arithmetic=bool(arithmetic))

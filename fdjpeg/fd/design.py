@@ -16,7 +16,7 @@ import numpy as np
 from ..base import photos
 from ..base.io import write_atomic
 from ..base.jit import kernel
-from ..base.quant import standard, validate_tables
+from ..base.quant import standard, validate_fd_tables, validate_tables
 from ..decoder.decompress import decode
 from ..encoder.color import rgb_to_ycbcr
 from ..encoder.downsample import pad_plane
@@ -270,4 +270,4 @@ def resolve_tables(tables) -> list[np.ndarray]:
     elif isinstance(tables, str):
         raise ValueError(f"unknown tables {tables!r}: give a preset name ({', '.join(PRESETS)}), q<N> for the "
                          "standard quality-N tables, or a JSON file written by fdjpeg.tables.save")
-    return validate_tables(tables, None)
+    return validate_fd_tables(tables)

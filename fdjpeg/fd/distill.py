@@ -16,7 +16,8 @@ import numpy as np
 
 from ..base.jit import kernel, prange
 from ..base.layout import SUBSAMPLING
-from ..base.quant import validate_tables
+from ..base.limits import check_dimensions
+from ..base.quant import validate_fd_tables
 from ..base.requantize import requantize_coefficients
 from ..decoder.decompress import coefficients_to_pixels
 from ..decoder.reader import read_coefficients
@@ -148,12 +149,16 @@ def _to_uint8_batch(images, channels_first: bool):
             raise ValueError(f"images must be (H, W), (H, W, 3) or (N, H, W, C) with C in (1, 3), got {np.shape(images)}")
     if 0 in arr.shape:
         raise ValueError(f"empty images: shape {np.shape(images)}")
-    if arr.shape[1] > 65535 or arr.shape[2] > 65535:
-        raise ValueError(f"image size {arr.shape[2]}x{arr.shape[1]} exceeds 65535")
+    check_dimensions(arr.shape[2], arr.shape[1], "image")  # as encode: distill is decode(encode(x))
     if is_float:
         if not np.isfinite(arr).all():
             raise ValueError("float images must be finite (in [0, 1])")
-        u8 = np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
+        scaled = np.rint(arr * 255.0)
+        lo, hi = float(scaled.min()), float(scaled.max())
+        if lo < 0 or hi > 255:  # never clip silently: 0..255 floats or normalized input are caller errors
+            raise ValueError(f"float images must be in [0, 1], got values in [{arr.min():g}, {arr.max():g}]; "
+                             "pass uint8 for 0..255 data (or divide by 255) and undo any mean/std normalization")
+        u8 = scaled.astype(np.uint8)
     else:
         u8 = arr
     return np.ascontiguousarray(u8), is_float
@@ -165,10 +170,14 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
 
     images: one image (H, W) / (H, W, 3), or a batch (N, H, W, C) with C in (1, 3); uint8, or float
         in [0, 1] (NHWC, or NCHW with ``channels_first=True``). Floats are rounded to 8 bits first
-        (x -> round(255 x)) and returned as the same dtype, layout and range (value / 255).
-    tables: one 8x8 table for every component or (luma, chroma), 1..255, e.g. tables.preset("paper").
+        (x -> round(255 x)) and returned as the same dtype, layout and range (value / 255); a float
+        outside [0, 1] (beyond rounding) raises ValueError rather than being clipped.
+    tables: one 8x8 table for every component or (luma, chroma), 1..255, e.g. tables.preset("paper");
+        required (None raises TypeError: there is no default defense).
+    subsampling: "4:4:4" by default (so ``distill(x, t) == decode(encode(x, t, subsampling="4:4:4"))``;
+        ``encode`` itself defaults to 4:2:0 for colour).
     """
-    tabs = validate_tables(tables, None)
+    tabs = validate_fd_tables(tables)
     if subsampling not in SUBSAMPLING:
         raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)}, got {subsampling!r}")
     src = images

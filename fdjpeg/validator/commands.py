@@ -33,7 +33,11 @@ def cmd_info(args) -> int:
     try:
         d = info(args.file)
     except OSError as exc:
-        print(f"fdjpeg info: {args.file}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        print(f"fdjpeg: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    not_jpeg = [p["message"] for p in d["problems"] if p.get("code") == "no-soi"]
+    if not_jpeg:  # nothing to describe: an error, not a report
+        print(f"fdjpeg: {args.file}: {not_jpeg[0]}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(d, indent=2))
