@@ -223,7 +223,7 @@ def load_image(path, data: bytes | None = None) -> np.ndarray:
         if data is None:
             data = read_bytes(path)
         if is_jpeg(data):
-            from .decoder import decode
+            from .decoder.decompress import decode
 
             return as_rgb_or_gray(decode(data))
         return _drop_alpha(_read_other(data))

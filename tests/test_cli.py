@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import fdjpeg
-from fdjpeg import photos as samples, tables
+from fdjpeg import samples, tables
 
 
 def run(*args, cwd=None):

@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 from PIL import Image
 
 import fdjpeg
-from fdjpeg import photos as samples, tables
+from fdjpeg import samples, tables
 from fdjpeg.base.coefficients import JPEGCoefficients
 from fdjpeg.base.requantize import requantize_coefficients
 from fdjpeg.fd.distill import distill

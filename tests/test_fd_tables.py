@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import fdjpeg
-from fdjpeg import photos as samples, tables
+from fdjpeg import samples, tables
 from fdjpeg.encoder.color import rgb_to_ycbcr
 
 import naive
