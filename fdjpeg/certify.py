@@ -15,7 +15,7 @@ Only low-level modules are imported (dct, color, encoder's table validation).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from numbers import Real
 
 import numpy as np
@@ -29,24 +29,31 @@ from .dct import CONST_BITS, PASS1_BITS, _fdct_islow, _idct_1d
 SUBSAMPLING = ("4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1")
 
 # ---------------------------------------------------------------------------------------------------
-# Affine forms: value = vec . s + const + [lo, hi], s the 64 variables of one block.
+# Affine arithmetic: value = vec . s + const + noise . d, with s the 64 inputs of one block and d the
+# rounding errors, one symbol per descale (floor(w / 2**n) = w / 2**n + d, d in (-1, 0]). Keeping one
+# symbol per rounding (instead of an interval) keeps their cancellations: e.g. the sum of a row of
+# IDCT outputs depends only on the row's DC, so only that pass-1 rounding reaches the block's DC.
+
+_SYMBOLS = 160  # the islow FDCT has 48 + 64 descales, the IDCT 64 + 64
 
 
 class _Affine:
-    __slots__ = ("vec", "const", "lo", "hi")
+    __slots__ = ("const", "noise", "vec")
+    _next = [0]  # the next free symbol of the transform being traced
 
-    def __init__(self, vec, const=0.0, lo=0.0, hi=0.0):
-        self.vec, self.const, self.lo, self.hi = vec, const, lo, hi
+    def __init__(self, vec, const=0.0, noise=None):
+        self.vec, self.const = vec, const
+        self.noise = np.zeros(_SYMBOLS) if noise is None else noise
 
     def __add__(self, o):
         if isinstance(o, _Affine):
-            return _Affine(self.vec + o.vec, self.const + o.const, self.lo + o.lo, self.hi + o.hi)
-        return _Affine(self.vec, self.const + o, self.lo, self.hi)
+            return _Affine(self.vec + o.vec, self.const + o.const, self.noise + o.noise)
+        return _Affine(self.vec, self.const + o, self.noise)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return _Affine(-self.vec, -self.const, -self.hi, -self.lo)
+        return _Affine(-self.vec, -self.const, -self.noise)
 
     def __sub__(self, o):
         return self + (-o)
@@ -56,8 +63,7 @@ class _Affine:
 
     def __mul__(self, k):
         k = int(k)
-        lo, hi = (self.lo * k, self.hi * k) if k >= 0 else (self.hi * k, self.lo * k)
-        return _Affine(self.vec * k, self.const * k, lo, hi)
+        return _Affine(self.vec * k, self.const * k, self.noise * k)
 
     __rmul__ = __mul__
 
@@ -65,32 +71,48 @@ class _Affine:
         return self * (1 << int(n))
 
     def __rshift__(self, n):
-        # floor(w / 2**n) = w / 2**n + d with d in (-1, 0]: the descale's rounding error.
         f = float(1 << int(n))
-        return _Affine(self.vec / f, self.const / f, self.lo / f - 1.0, self.hi / f)
+        noise = self.noise / f
+        noise[self._next[0]] = 1.0
+        self._next[0] += 1
+        return _Affine(self.vec / f, self.const / f, noise)
 
 
 def _variables():
+    _Affine._next[0] = 0
     eye = np.eye(64)
     return np.array([_Affine(eye[i].copy()) for i in range(64)], dtype=object)
 
 
-@lru_cache(maxsize=None)
+def _noise_range(noise, const):
+    """Range of const + noise . d over d in [-1, 0]^K, row by row."""
+    return const - np.clip(noise, 0, None).sum(axis=-1), const + np.clip(-noise, 0, None).sum(axis=-1)
+
+
+def _collect(forms):
+    return (np.array([f.vec for f in forms]), np.array([f.const for f in forms]),
+            np.array([f.noise for f in forms]))
+
+
+@cache
 def _fdct_forms():
-    """The islow FDCT (dct._fdct_islow, run on forms) -> (A (64, 64), err_lo (64), err_hi (64)):
-    FDCT_int(s) = A s + err, err in [err_lo, err_hi], for any level-shifted integer block s."""
+    """The islow FDCT (dct._fdct_islow, traced on forms) -> (A (64, 64), const (64), noise (64, K)):
+    FDCT_int(s) = A s + const + noise . d for some d in [-1, 0]^K, for any level-shifted integer block s."""
     ws = _variables()
     _fdct_islow.py_func(ws)
-    a = np.array([f.vec for f in ws])
-    lo = np.array([f.const + f.lo for f in ws])
-    hi = np.array([f.const + f.hi for f in ws])
-    return a, lo, hi
+    return _collect(ws)
 
 
-@lru_cache(maxsize=None)
+def _fdct_rounding():
+    """Per frequency, the range [lo, hi] of FDCT_int(s) - A s (x units)."""
+    _, const, noise = _fdct_forms()
+    return _noise_range(noise, const)
+
+
+@cache
 def _idct_forms():
     """The islow IDCT of dequantized coefficients w (dct._idct_islow_block's arithmetic without
-    overflow or range limiting) -> (B (64, 64), err_lo, err_hi): sample - 128 = B w + err."""
+    overflow or range limiting, traced on forms) -> (B, const, noise): sample - 128 = B w + const + noise . d."""
     deq = _variables()
     n1 = CONST_BITS - PASS1_BITS
     n2 = CONST_BITS + PASS1_BITS + 3
@@ -104,23 +126,14 @@ def _idct_forms():
         res = _idct_1d.py_func(*[ws[8 * r + c] for c in range(8)], False)
         for c in range(8):
             out[8 * r + c] = (res[c] + (1 << (n2 - 1))) >> n2
-    b = np.array([f.vec for f in out])
-    lo = np.array([f.const + f.lo for f in out])
-    hi = np.array([f.const + f.hi for f in out])
-    return b, lo, hi
+    return _collect(out)
 
 
 def fdct_gain() -> np.ndarray:
     """G(u, v) = ||A_uv||_1: the largest change of the islow FDCT output (scaled by 8, before the
     quantizer) per unit change of every sample of the block; 8x8, natural order. 64 at DC."""
-    a, _, _ = _fdct_forms()
+    a = _fdct_forms()[0]
     return np.abs(a).sum(axis=1).reshape(8, 8)
-
-
-def _interval_dot(a, lo, hi):
-    """Range of a @ t for t in the box [lo, hi] (per sample), row by row."""
-    pos, neg = np.clip(a, 0, None), np.clip(a, None, 0)
-    return pos @ lo + neg @ hi, pos @ hi + neg @ lo
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -192,22 +205,25 @@ def _unclipped(y, cb, cr):
 # ---------------------------------------------------------------------------------------------------
 # Certificates.
 
-#: Largest |dequantized coefficient| k*Q of a block of 8-bit samples: |DCT| <= 1024 (DC), plus Q/2.
-_MAX_DEQUANT = 1024 + 128
-
-
-@lru_cache(maxsize=None)
+@cache
 def _residual_terms(colour_lo: int, colour_hi: int):
-    """Per frequency, for the image-independent certificate (4:4:4, nothing clipped): the part of
-    x(z) - 8kQ that does not depend on the perturbation, as an interval [r_lo, r_hi] in x units, with
-    the perturbation's samples set to zero; the caller adds +-G*e."""
-    a, flo, fhi = _fdct_forms()
-    b, ilo, ihi = _idct_forms()
-    # x(z) - 8w = (A B - 8 I) w + A (err_idct + colour + delta) + err_fdct
-    mix = a @ b - 8 * np.eye(64)
-    lin = np.abs(mix).sum(axis=1) * _MAX_DEQUANT
-    slo, shi = _interval_dot(a, ilo + colour_lo, ihi + colour_hi)
-    return slo + flo - lin, shi + fhi + lin
+    """Per frequency, for the image-independent certificate (4:4:4, nothing clipped): the range
+    [r_lo, r_hi] (x units) of x(z) - 8w without the perturbation's own term A delta (|.| <= G e, added
+    by the caller), where w = kQ are the source's dequantized coefficients:
+
+        x(z) - 8w = (A B - 8 I) w + A (B-rounding + colour) + FDCT-rounding + A delta.
+    """
+    a, fconst, fnoise = _fdct_forms()
+    b, iconst, inoise = _idct_forms()
+    gain = np.abs(a).sum(axis=1)
+    # |w_j| <= max |orthonormal DCT_j| of a level-shifted 8-bit block (128 * G_j / 8) + Q / 2 (<= 128)
+    wmax = 16 * gain + 128
+    lin = np.abs(a @ b - 8 * np.eye(64)) @ wmax
+    ilo, ihi = _noise_range(a @ inoise, a @ iconst)  # the IDCT's roundings, seen by the FDCT
+    flo, fhi = _noise_range(fnoise, fconst)
+    pos, neg = np.clip(a, 0, None).sum(axis=1), np.clip(a, None, 0).sum(axis=1)
+    clo, chi = pos * colour_lo + neg * colour_hi, pos * colour_hi + neg * colour_lo
+    return ilo + flo + clo - lin, ihi + fhi + chi + lin
 
 
 def _largest_e(gain, lo_room, hi_room, cap=255):
@@ -236,9 +252,9 @@ def certified_pixels(tables, subsampling: str = "4:4:4", *, image=None, grayscal
     luma, chroma = _check_tables(tables)
     if not isinstance(subsampling, str) or subsampling not in SUBSAMPLING:
         raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)}, got {subsampling!r}")
-    a, flo, fhi = _fdct_forms()
-    gain = np.abs(a).sum(axis=1)
-    spread = fhi - flo  # two roundings of the same FDCT output differ by at most this
+    gain = fdct_gain().reshape(64)
+    flo, fhi = _fdct_rounding()
+    spread = fhi - flo  # the roundings of two FDCT evaluations differ by at most this
     if image is not None:
         return _image_radius(image, luma, chroma, gain, spread)
     if subsampling != "4:4:4" and not grayscale:
@@ -337,8 +353,7 @@ def certified(eps: float, subsampling: str = "4:4:4", *, grayscale: bool = False
     if subsampling != "4:4:4" and not grayscale:
         raise ValueError(f"no image-independent certificate exists for subsampling {subsampling!r}; use '4:4:4'")
     e = int(np.floor(eps * 255 + 1e-9))
-    a, _, _ = _fdct_forms()
-    gain = np.abs(a).sum(axis=1)
+    gain = fdct_gain().reshape(64)
     steps = np.arange(1, 256)
     w = _half_width(steps).astype(np.float64)  # non-decreasing in Q
     table = np.ones(64, dtype=np.int64)

@@ -61,7 +61,7 @@ def decoded_unclipped(x: np.ndarray, table) -> bool:
     q = np.asarray(table, np.float64).reshape(64)
     for b in blocks:
         deq = (b.reshape(-1, 64) * q).reshape(-1, 8, 8)
-        pix = np.einsum("iu,nuv,jv->nij", m, deq, m) + 128
+        pix = np.einsum("ui,nuv,vj->nij", m, deq, m) + 128
         if pix.min() < 1 or pix.max() > 254:
             return False
     y = distill(x, table)
@@ -81,7 +81,8 @@ def test_fdct_forms_contain_the_kernel(seed):
     s = rng.integers(-128, 128, 64)
     ws = s.astype(np.int32).copy()
     _fdct_islow(ws)
-    a, lo, hi = certify._fdct_forms()
+    a = certify._fdct_forms()[0]
+    lo, hi = certify._fdct_rounding()
     exact = a @ s
     assert np.all(ws >= exact + lo - 1e-9) and np.all(ws <= exact + hi + 1e-9)
 
@@ -93,7 +94,8 @@ def test_idct_forms_contain_the_kernel(seed):
     w[0] = rng.integers(-600, 600)
     out = np.zeros((8, 8), np.uint8)
     _idct_islow_block(w.astype(np.int64), np.ones(64, np.int64), out, 0, 0, False, np.empty(128, np.int64))
-    b, lo, hi = certify._idct_forms()
+    b, const, noise = certify._idct_forms()
+    lo, hi = certify._noise_range(noise, const)
     exact = b @ w + 128
     ok = (exact + lo > 0) & (exact + hi < 255)  # unclipped samples only
     v = out.reshape(64).astype(float)
@@ -157,6 +159,32 @@ def test_per_image_certificate_holds(seed, sub, photo):
         assert_restored(y, np.clip(y.astype(int) + d, 0, 255).astype(np.uint8), table)
 
 
+@pytest.mark.parametrize("q", [17, 23, 25, 33, 55, 129, 215])
+def test_image_independent_bound_is_tight(q):
+    """Flat grey blocks decode to 128 + kQ/8 rounded: with kQ = 4 (mod 8) every sample rounds by +-1/2,
+    a DC residual of 32 x units (the bound allows 33.5). Such a block plus a uniform +-(e + 1) moves
+    the receiver's DC out of its bin, for an image-independent radius e; +-e never does. For Q = 17..23
+    the residual alone decides: ignoring it would certify e = 1."""
+    t = np.full((8, 8), q, np.uint16)
+    e = certify.certified_pixels(t)
+    xs = np.stack([np.full((8, 8, 3), v, np.uint8) for v in range(20, 236)])
+    broken = 0
+    for x, y in zip(xs, distill(xs, t)):
+        assert decoded_unclipped(x, t)
+        for sign in (1, -1):
+            assert_restored(y, (y.astype(int) + sign * e).astype(np.uint8), t)
+            z = (y.astype(int) + sign * (e + 1)).astype(np.uint8)
+            broken += any(not np.array_equal(a, b) for a, b in zip(receiver_coefficients(y, [t]), receiver_coefficients(z, [t])))
+    assert broken > 0
+    if q <= 23:
+        assert e == 0 and certify._half_width(q) >= 64  # the residual-free bound would say e = 1
+
+
+def test_released_table_is_certified_for_one_level():
+    assert tables.certified_eps(tables.preset("released")) == 1 / 255
+    assert tables.certified_eps(tables.preset("released"), "4:2:0") == 0.0
+
+
 def test_per_image_radius_is_tight_up_to_its_slack():
     """Just above the radius, a perturbation aligned with the weakest coefficient's basis breaks it."""
     rng = np.random.default_rng(5)
@@ -178,7 +206,7 @@ def _break(y, table, e) -> bool:
     from fdjpeg.color import rgb_to_ycbcr
 
     q = np.asarray(table, np.int64).reshape(64)
-    a, _, _ = certify._fdct_forms()
+    a = certify._fdct_forms()[0]
     best = None
     for c, plane in enumerate(rgb_to_ycbcr(y)):
         xs = certify.receiver_fdct(plane)
