@@ -17,8 +17,8 @@ import numpy as np
 if __package__ in (None, ""):  # python bench/certified.py
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from fdjpeg import certify, distill, samples, tables  # noqa: E402
-from fdjpeg.color import rgb_to_ycbcr  # noqa: E402
+from fdjpeg import certify, distill, samples, tables
+from fdjpeg.color import rgb_to_ycbcr
 
 
 def shipped() -> list[str]:

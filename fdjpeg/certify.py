@@ -24,8 +24,8 @@ from ._jit import kernel
 from .color import SCALEBITS, YCC_RGB_TABLES, rgb_to_ycbcr, ycbcr_to_rgb
 from .dct import CONST_BITS, PASS1_BITS, _fdct_islow, _idct_1d
 
-#: The encoder's subsampling names (encoder.SUBSAMPLING; not imported: encoder imports tables, which
-#: re-exports this module, so importing encoder here would be a cycle).
+#: The encoder's subsampling names (encoder.SUBSAMPLING; not imported, so that this module only
+#: depends on the layers below the encoder: tables re-exports it and the encoder imports tables).
 SUBSAMPLING = ("4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1")
 
 # ---------------------------------------------------------------------------------------------------
@@ -35,11 +35,11 @@ SUBSAMPLING = ("4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1")
 # IDCT outputs depends only on the row's DC, so only that pass-1 rounding reaches the block's DC.
 
 _SYMBOLS = 160  # the islow FDCT has 48 + 64 descales, the IDCT 64 + 64
+_next_symbol = [0]  # the next free symbol of the transform being traced
 
 
 class _Affine:
     __slots__ = ("const", "noise", "vec")
-    _next = [0]  # the next free symbol of the transform being traced
 
     def __init__(self, vec, const=0.0, noise=None):
         self.vec, self.const = vec, const
@@ -73,13 +73,13 @@ class _Affine:
     def __rshift__(self, n):
         f = float(1 << int(n))
         noise = self.noise / f
-        noise[self._next[0]] = 1.0
-        self._next[0] += 1
+        noise[_next_symbol[0]] = 1.0
+        _next_symbol[0] += 1
         return _Affine(self.vec / f, self.const / f, noise)
 
 
 def _variables():
-    _Affine._next[0] = 0
+    _next_symbol[0] = 0
     eye = np.eye(64)
     return np.array([_Affine(eye[i].copy()) for i in range(64)], dtype=object)
 
@@ -239,11 +239,32 @@ def _largest_e(gain, lo_room, hi_room, cap=255):
     return best
 
 
-def _check_tables(tables):
-    from .encoder import _validate_tables  # encoder -> tables -> certify: see SUBSAMPLING
+def _check_table(table, name: str) -> np.ndarray:
+    arr = np.asarray(table)
+    if arr.shape not in ((8, 8), (64,)):
+        raise ValueError(f"{name} must be an 8x8 table (or 64 values in natural order), got shape {arr.shape}")
+    try:
+        vals = arr.astype(np.float64).reshape(64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must contain integers 1..255") from None
+    bad = ~np.isfinite(vals) | (vals != np.round(vals)) | (vals < 1) | (vals > 255)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name}[{i // 8}][{i % 8}] = {arr.reshape(64)[i]!r}: steps must be integers 1..255")
+    return vals.astype(np.int64)
 
-    tabs = _validate_tables(tables, None)
-    return tabs[0].astype(np.int64).reshape(64), tabs[-1].astype(np.int64).reshape(64)
+
+def _check_tables(tables):
+    """One 8x8 table for every component or (luma, chroma) -> (luma, chroma) as int64 (64,) natural
+    order. (The encoder's _validate_tables rules; not imported, so that this module sits below it.)"""
+    arr = np.asarray(tables, dtype=object) if isinstance(tables, (list, tuple)) else np.asarray(tables)
+    if arr.shape in ((8, 8), (64,)):
+        t = _check_table(tables, "tables")
+        return t, t
+    if isinstance(tables, (list, tuple)) and len(tables) in (1, 2):
+        tabs = [_check_table(t, f"tables[{i}]") for i, t in enumerate(tables)]
+        return tabs[0], tabs[-1]
+    raise ValueError(f"tables must be one 8x8 table or (luma, chroma), got {type(tables).__name__} of shape {np.shape(tables)}")
 
 
 def certified_pixels(tables, subsampling: str = "4:4:4", *, image=None, grayscale: bool = False) -> int:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from fdjpeg import certify, distill, samples, tables
 from fdjpeg._pixel_defense import one_pass
