@@ -141,6 +141,19 @@ def test_image_independent_certificate_holds(seed, e, pattern):
     assert_restored(y, z, table)
 
 
+@pytest.mark.parametrize("e", [1, 3, 6])
+def test_image_independent_certificate_grayscale(e):
+    rng = np.random.default_rng(e)
+    table = certify.certified(e / 255, "4:2:0", grayscale=True)  # no chroma: subsampling is irrelevant
+    assert certify.certified_pixels(table, "4:2:0", grayscale=True) >= e
+    x = smooth_image(rng, 48, 64)[:, :, 0].copy()
+    assert decoded_unclipped(np.repeat(x[:, :, None], 3, axis=2), table)  # same Y plane, no clipping
+    y = distill(x, table)
+    for pattern in range(4):
+        d = rng.choice([-e, e], y.shape) if pattern < 2 else e * (1 if pattern == 2 else -1)
+        assert_restored(y, np.clip(y.astype(int) + d, 0, 255).astype(np.uint8), table)
+
+
 @given(seed=st.integers(0, 2**32 - 1), sub=st.sampled_from(["4:4:4", "4:2:0"]), photo=st.booleans())
 def test_per_image_certificate_holds(seed, sub, photo):
     """image=y: any image (clipping, odd sizes, subsampled source), any table with a radius >= 1."""
