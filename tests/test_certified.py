@@ -231,7 +231,7 @@ def _break(y, table, e) -> bool:
             if best is None or room[b, f] < best[0]:
                 best = (room[b, f], c, b, f, direction)
     _, c, b, f, direction = best
-    h, w = y.shape[:2]
+    w = y.shape[1]
     by, bx = divmod(int(b), w // 8)
     pattern = np.sign(a[f].reshape(8, 8)).astype(int) * direction
     pattern[pattern == 0] = 1
