@@ -81,7 +81,13 @@ def _load_tbb() -> bool:
     except AttributeError:
         return False
     version.restype = ctypes.c_int
-    return version() >= _TBB_MIN_INTERFACE
+    if version() < _TBB_MIN_INTERFACE:
+        return False
+    try:
+        from numba.np.ufunc import tbbpool  # noqa: F401  (Numba's TBB layer, linked against this library)
+    except ImportError:
+        return False
+    return True
 
 
 def _configure_threading() -> str | None:

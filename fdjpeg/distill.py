@@ -248,7 +248,7 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
                 np.asarray(chroma, np.int64).reshape(64))
         out = np.empty_like(batch)
         n, h, w = batch.shape[:3]
-        if n < numba.get_num_threads() and h * w >= _STRIP_MIN_PIXELS:
+        if h * w >= _STRIP_MIN_PIXELS and n < numba.get_num_threads():  # (no thread pool start for small images)
             for k in range(n):  # too few images to keep the threads busy: split each one
                 _distill_444_image(batch[k], *args, out[k])
         else:

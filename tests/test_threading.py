@@ -70,10 +70,10 @@ _FORK_SCENARIO = """
     ctx = mp.get_context("fork")
     sizes = ["large", "small", "large", "small"]
     with ctx.Pool(2) as pool:
-        got = pool.map_async(work, sizes).get(timeout=120)  # TimeoutError if a child died
+        got = pool.map_async(work, sizes).get(timeout=60)  # TimeoutError if a child died
     assert got == [expected[s] for s in sizes], "Pool"
     with ProcessPoolExecutor(2, mp_context=ctx) as ex:
-        got = list(ex.map(work, sizes, timeout=120))  # BrokenProcessPool if a child died
+        got = list(ex.map(work, sizes, timeout=60))  # BrokenProcessPool if a child died
     assert got == [expected[s] for s in sizes], "ProcessPoolExecutor"
     print("layer", layer)
 """
