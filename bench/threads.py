@@ -130,7 +130,8 @@ class Worker:
 def extract(rev: str, dest: str) -> str:
     """fdjpeg/ of commit ``rev`` under ``dest``; returns the directory to put on PYTHONPATH."""
     archive = subprocess.run(["git", "archive", "--format=tar", rev, "fdjpeg"], cwd=REPO, capture_output=True, check=True)
-    path = os.path.join(dest, "tar")
+    os.makedirs(dest)
+    path = os.path.join(dest, "fdjpeg.tar")
     with open(path, "wb") as f:
         f.write(archive.stdout)
     with tarfile.open(path) as tar:
