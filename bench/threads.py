@@ -196,10 +196,12 @@ def render(meta: dict, quiet: dict, loaded: dict, layers: dict, firstcall: dict 
     env["run time"] = f"{meta['seconds']:.0f} s"
     parts += [table(["", ""], [[k, v] for k, v in env.items()]), ""]
     parts += [
-        "Medians of per-call times over interleaved rounds (every configuration timed in each round, in "
-        "rotating order), all cores. **ratio = after ÷ before** (below 1: faster now); in parentheses the lowest "
-        "and highest ratio of single rounds. *Loaded*: a `while True: pass` process pinned to the last core "
-        "throughout. The machine is shared: its own load (above) comes on top in both cases.",
+        (
+            "Medians of per-call times over interleaved rounds (every configuration timed in each round, in "
+            "rotating order), all cores. **ratio = after ÷ before** (below 1: faster now); in parentheses the "
+            "lowest and highest ratio of single rounds. *Loaded*: a `while True: pass` process pinned to the last "
+            "core throughout. The machine is shared: its own load (above) comes on top in both cases."
+        ),
         "",
     ]
     for title, data in (("Quiet machine", quiet), ("Loaded machine (one core busy)", loaded)):
@@ -217,16 +219,18 @@ def render(meta: dict, quiet: dict, loaded: dict, layers: dict, firstcall: dict 
     parts += ["## First call, empty Numba cache", ""]
     if firstcall:
         parts += [
-            "Fresh `python -c` processes (interpreter start-up included), each with a new empty `NUMBA_CACHE_DIR`: "
-            "`import fdjpeg` and one `encode` (q75, 4:2:0), before and after alternating. Below "
-            "`PARALLEL_MIN_BLOCKS` the serial twins are compiled instead of the parallel kernels, above it the "
-            "parallel ones as before.",
+            (
+                "Fresh `python -c` processes (interpreter start-up included), each with a new empty "
+                "`NUMBA_CACHE_DIR`: `import fdjpeg` and one `encode` (q75, 4:2:0), before and after alternating. "
+                "Below `PARALLEL_MIN_BLOCKS` the serial twins are compiled instead of the parallel kernels, above "
+                "it the parallel ones as before."
+            ),
             "",
             table(["image", "before (s)", "after (s)", "after ÷ before"], [
                 [f"{n}×{n}", f"{median(firstcall[('before', n)]):.2f}", f"{median(firstcall[('after', n)]):.2f}",
                  fmt_ratio(median(firstcall[("after", n)]) / median(firstcall[("before", n)]))]
                 for n in (512, 224)
-            ]),  # fmt: skip
+            ]),
             "",
         ]
     else:

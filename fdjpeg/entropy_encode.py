@@ -44,7 +44,6 @@ S_PRED = 5  # DC predictors, one slot per scan component (up to 4)
 STATE_SIZE = S_PRED + 4
 
 
-
 @kernel
 def _transmission_order(offsets, grid_cols, hs, vs, mcus_x, mcus_y):
     """Block rows in interleaved MCU order (T.81 A.2.3): per MCU, each component's v x h blocks, row by row."""

@@ -124,3 +124,18 @@ def test_cli_rejects_unknown_section():
         bench_main.parse_args(["--only", "encode,bogus"])
     args = bench_main.parse_args(["--quick", "--only", "encode,memory"])
     assert args.sections == ["encode", "memory"] and args.quick
+
+
+def test_threads_report_renders_ratios_and_first_calls():
+    """bench.threads' Markdown: one row per operation, after ÷ before with the per-round range."""
+    from bench import threads
+
+    labels = ["before", "after", "after, workqueue"]
+    data = {(lab, op): [0.004, 0.002] if lab == "before" else [0.001, 0.001] for lab in labels for op, _ in threads.OPERATIONS}
+    meta = {"command": "python -m bench.threads", "environment": {"CPU": "test CPU"}, "before": "abc1234",
+            "load": "1.00 / 1.00 / 1.00", "seconds": 12.0}
+    first = {(lab, n): [2.0, 3.0] for lab in ("before", "after") for n in (512, 224)}
+    text = threads.render(meta, data, data, {"before": "omp", "after": "tbb"}, first, labels)
+    assert text.count("| `encode` 224×224") == 2
+    assert "| 3.00 | 1.00 | 1.00 | 0.33 (0.25–0.50) |" in text, text
+    assert "| 512×512 | 2.50 | 2.50 | 1" in text

@@ -54,7 +54,8 @@ def _run(body: str, timeout: float = 240, **env_extra) -> str:
     env.update(env_extra)
     code = _SETUP + textwrap.dedent(body)
     try:
-        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"scenario hung for {timeout} s; stderr: {(exc.stderr or b'')[-2000:]!r}")
     assert proc.returncode == 0, f"exit {proc.returncode}\nstdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-3000:]}"
