@@ -45,21 +45,21 @@ _TBB_NAME = {"win32": "tbb12.dll", "darwin": "libtbb.12.dylib"}.get(sys.platform
 
 
 def _tbb_library_paths():
-    """Where pip's ``tbb`` wheel put the library: its RECORD, then <prefix>/lib. The wheel installs into
-    the environment's lib directory, which the dynamic loader does not search (numba issue 6108)."""
-    paths = []
-    try:
-        from importlib.metadata import PackageNotFoundError, distribution
+    """Where pip's ``tbb`` wheel puts the library: <prefix>/lib, else wherever its RECORD says. The wheel
+    installs into the environment's lib directory, which the dynamic loader does not search (numba
+    issue 6108)."""
+    path = os.path.join(sys.prefix, "lib", _TBB_NAME)
+    if os.path.isfile(path):
+        yield path
+    from importlib.metadata import PackageNotFoundError, distribution
 
-        try:
-            dist = distribution("tbb")
-            paths += [str(dist.locate_file(f)) for f in dist.files or () if f.name == _TBB_NAME]
-        except PackageNotFoundError:
-            pass
-    except ImportError:  # pragma: no cover - stdlib since 3.8
-        pass
-    paths.append(os.path.join(sys.prefix, "lib", _TBB_NAME))
-    return [p for p in paths if os.path.isfile(p)]
+    try:
+        dist = distribution("tbb")
+    except PackageNotFoundError:
+        return
+    for f in dist.files or ():
+        if f.name == _TBB_NAME and os.path.isfile(dist.locate_file(f)):
+            yield str(dist.locate_file(f))
 
 
 def _load_tbb() -> bool:
