@@ -174,10 +174,13 @@ def test_configuration_falls_back_to_workqueue_without_tbb(monkeypatch):
     monkeypatch.delenv("NUMBA_THREADING_LAYER_PRIORITY", raising=False)
     monkeypatch.setattr(_jit, "_load_tbb", lambda: False)
     monkeypatch.setattr(_jit, "_launched_layer", lambda: None)
-    monkeypatch.setattr(numba.config, "THREADING_LAYER", numba.config.THREADING_LAYER)
+    monkeypatch.setattr(numba.config, "THREADING_LAYER", "default")
     assert _jit._configure_threading() == "workqueue"
     assert numba.config.THREADING_LAYER == "workqueue"
     monkeypatch.setattr(_jit, "_load_tbb", lambda: True)
+    monkeypatch.setattr(numba.config, "THREADING_LAYER", "default")
     assert _jit._configure_threading() == "tbb"
+    assert _jit._configure_threading() is None  # a layer is set already (by fdjpeg here, or by the user)
+    monkeypatch.setattr(numba.config, "THREADING_LAYER", "default")
     monkeypatch.setenv("NUMBA_THREADING_LAYER", "omp")
     assert _jit._configure_threading() is None
