@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from .coefficients import JPEGCoefficients
-from .jit import kernel, prange
+from .jit import kernel, parallel_kernel, prange
 from .quant import validate_fd_tables
 
 #: Re-quantized coefficients are clamped to what 8-bit baseline Huffman coding can carry.
@@ -50,7 +50,7 @@ def _requantize_blocks(blocks, q_file, q_new, out):
 _REQUANTIZE_TASK_BLOCKS = 4096
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda blocks, *args: blocks.shape[0] if blocks.shape[0] > _REQUANTIZE_TASK_BLOCKS else 0)
 def _requantize_blocks_parallel(blocks, q_file, q_new, out):
     """_requantize_blocks over the threads, _REQUANTIZE_TASK_BLOCKS blocks per task."""
     n = blocks.shape[0]

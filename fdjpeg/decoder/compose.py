@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.jit import kernel, prange
+from ..base.jit import kernel, parallel_kernel, prange
 from .color import _ycc_rgb_row
 from .upsample import METHOD_CODES, _upsample_row, upsample_method
 
@@ -17,10 +17,6 @@ _COMPOSE = {"L": (0, 1), "YCbCr": (1, 3), "RGB": (2, 3), "CMYK": (3, 4), "YCCK":
 
 #: Output rows per parallel task of _compose_rows.
 _ROWS_PER_TASK = 16
-
-#: Below this many output pixels the compose stage runs on the calling thread.
-PARALLEL_MIN_PIXELS = 1 << 18
-
 
 def _four(items: list) -> list:
     """Per-component items padded to 4 by repeating the first: one compiled signature of the pixel
@@ -96,7 +92,13 @@ def _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0
                     orow[4 * x + 3] = 255 - r3[x]
 
 
-@kernel(parallel=True)
+def _compose_serial(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
+    _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, 0, out.shape[0])
+
+
+# Below 4096 blocks' worth of output pixels (base/jit.PARALLEL_MIN_BLOCKS) the rows are composed on the calling thread.
+@parallel_kernel(work=lambda planes, methods, hexp, vexp, dws, dhs, cspace, out, width: out.shape[0] * width // 64,
+                 serial=_compose_serial)
 def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
     """_compose_range over all rows, _ROWS_PER_TASK rows per parallel task."""
     height = out.shape[0]
@@ -105,7 +107,7 @@ def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
         _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0, min(y0 + _ROWS_PER_TASK, height))
 
 
-def compose(planes, sampling, width: int, height: int, colorspace: str, parallel: bool) -> np.ndarray:
+def compose(planes, sampling, width: int, height: int, colorspace: str) -> np.ndarray:
     """Component planes (the IDCT output, one per entry of ``sampling``) -> the output array: uint8
     (H, W) for "L", (H, W, 3) RGB for "YCbCr"/"RGB", (H, W, 4) inverted CMYK for "CMYK"/"YCCK"."""
     hmax = max(h for h, _ in sampling)
@@ -118,8 +120,5 @@ def compose(planes, sampling, width: int, height: int, colorspace: str, parallel
     code, channels = _COMPOSE[colorspace]
     out = np.empty((height, width * channels), np.uint8)
     methods, hexp, vexp, dws, dhs = (np.array(_four(list(p)), np.int64) for p in zip(*params))
-    if parallel and height * width >= PARALLEL_MIN_PIXELS:
-        _compose_rows(tuple(_four(list(planes))), methods, hexp, vexp, dws, dhs, code, out, width)
-    else:
-        _compose_range(tuple(_four(list(planes))), methods, hexp, vexp, dws, dhs, code, out, width, 0, height)
+    _compose_rows(tuple(_four(list(planes))), methods, hexp, vexp, dws, dhs, code, out, width)
     return out if channels == 1 else out.reshape(height, width, channels)

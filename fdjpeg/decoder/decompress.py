@@ -16,7 +16,6 @@ Output arrays (what ``np.asarray(PIL.Image.open(f))`` gives for the same file):
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from ..base.coefficients import JPEGCoefficients
@@ -27,17 +26,12 @@ from ..base.limits import MAX_PIXELS, MAX_SCANS
 from ..base.requantize import requantize_coefficients
 from .color import convert_mode
 from .compose import compose
-from .idct import _check_arithmetic, _idct_planes, _idct_planes_parallel, idct_multipliers, idct_tasks
+from .idct import _check_arithmetic, _idct_planes_parallel, idct_multipliers, idct_tasks
 from .reader import read_coefficients
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
 
 #: Number of components each colour space must have (libjpeg's jdcolor.c checks).
 _COMPONENTS = {"L": 1, "YCbCr": 3, "RGB": 3, "CMYK": 4, "YCCK": 4}
-
-
-#: Below this many blocks the IDCT runs on the calling thread: waking the worker threads would cost
-#: more than it saves (and much more on a machine whose cores are busy with other work).
-_PARALLEL_MIN_BLOCKS = 4096
 
 
 def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd") -> np.ndarray:
@@ -70,7 +64,6 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
 
     smoothing = smoothing_state(coefs)
     total_imcu_rows = ceil_div(height, 8 * vmax)
-    parallel = numba.get_num_threads() > 1
     planes, cfs, nbxs, mults, block_rows = [], [], [], [], []
     for ci, (h, v) in enumerate(coefs.sampling):
         bh, bw = component_blocks(width, height, h, v, hmax, vmax)
@@ -93,9 +86,9 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
         planes.append(plane)
     if smoothing is None:
         tasks = idct_tasks(block_rows)
-        idct = _idct_planes_parallel if parallel and sum(r * n for r, n in zip(block_rows, nbxs)) >= _PARALLEL_MIN_BLOCKS else _idct_planes
-        idct(tuple(cfs), np.array(nbxs, np.int64), tuple(mults), tuple(planes), tasks, simd)
-    return compose(planes, coefs.sampling, width, height, coefs.colorspace, parallel)
+        # Threads only from 4096 blocks on (base/jit.PARALLEL_MIN_BLOCKS); smaller images stay on this thread.
+        _idct_planes_parallel(tuple(cfs), np.array(nbxs, np.int64), tuple(mults), tuple(planes), tasks, simd)
+    return compose(planes, coefs.sampling, width, height, coefs.colorspace)
 
 
 def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = MAX_SCANS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.jit import kernel, prange
+from ..base.jit import kernel, parallel_kernel, prange
 from .idct_islow import IDCT_ARITHMETIC, _idct_rows_exact
 from .idct_lanes import _idct_rows_lanes
 
@@ -48,7 +48,7 @@ def _idct_planes(cfs, nbxs, qs, outs, tasks, simd):
         _idct_task(cfs, nbxs, qs, outs, tasks, t, np.bool_(simd))
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda cfs, *args: sum([c.shape[0] for c in cfs]), serial=_idct_planes)
 def _idct_planes_parallel(cfs, nbxs, qs, outs, tasks, simd):
     """_idct_planes with the tasks spread over the threads (not for use inside another prange)."""
     for t in prange(tasks.shape[0]):

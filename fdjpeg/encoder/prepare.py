@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.jit import kernel, prange
+from ..base.jit import kernel, parallel_kernel, prange
 from .color import _rgb_ycc_row
 from .downsample import _downsample_row
 from .fdct import _fdct_quantize_batched
@@ -36,7 +36,7 @@ def _convert_row(img, y, out, i, width, padded):
             row[x] = last
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda *args: args[-1].shape[0])  # the blocks of ``out``
 def _prepare_strips(img, height, width, geom, divisors, mcus_x, mcus_y, blocks_per_mcu, max_v, padded_width, out):
     """Quantized blocks of every strip into ``out`` (n_mcu * blocks_per_mcu, 64), MCU order.
 

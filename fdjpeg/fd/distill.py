@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..base.jit import kernel, prange
+from ..base.jit import kernel, parallel_kernel, prange
 from ..base.layout import SUBSAMPLING
 from ..base.limits import check_dimensions
 from ..base.quant import validate_fd_tables
@@ -61,7 +61,7 @@ def _pad_edges(plane, h, w):
             plane[i, j] = plane[h - 1, j]
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda batch, *args: batch.size // 64 if batch.shape[0] > 1 else 0)  # one image per task
 def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
     """decode(encode(x)) for 4:4:4 colour or grayscale images of one size, one image per thread.
 
@@ -88,7 +88,7 @@ def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
             out[k, :, :, 0] = planes[0, :h, :w]
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda img, *args: img.size // 64)
 def _distill_444_image(img, div_luma, div_chroma, q_luma, q_chroma, out):
     """_distill_444_batch for one large image (H, W, C), strips of _STRIP_ROWS sample rows spread over
     the threads. Each strip is whole block rows, so padding and blocks never cross strips: the bottom
@@ -189,7 +189,7 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
                 np.asarray(chroma, np.int64).reshape(64))
         out = np.empty_like(batch)
         n, h, w = batch.shape[:3]
-        if n < numba.get_num_threads() and h * w >= _STRIP_MIN_PIXELS:
+        if h * w >= _STRIP_MIN_PIXELS and n < numba.get_num_threads():  # (no thread pool start for small images)
             for k in range(n):  # too few images to keep the threads busy: split each one
                 _distill_444_image(batch[k], *args, out[k])
         else:

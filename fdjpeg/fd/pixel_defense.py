@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.jit import kernel, prange
+from ..base.jit import parallel_kernel, prange
 from ..base.requantize import _requantize_blocks, requantize_coefficients
 from ..decoder.color import _ycc_rgb_planes
 from ..decoder.decompress import coefficients_to_pixels
@@ -42,7 +42,7 @@ def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
     return coefficients_to_pixels(requantize_coefficients(coefs, tabs))
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda batch, *args: batch.size // 64 if batch.shape[0] > 1 else 0)  # one image per task
 def _one_pass_444_batch(batch, div_ones, ones, q_luma, q_chroma, out):
     """One-pass defense of raw 4:4:4 (or grey) images, one image per thread: encoder stages with all
     steps 1, re-quantization with the crafted table, decoder stages (distill._distill_444_batch's layout)."""
