@@ -54,10 +54,10 @@ def decoded_unclipped(x: np.ndarray, table) -> bool:
     """Sufficient for the image-independent certificate's assumption: the source's decoded YCbCr
     planes need no range limiting (float IDCT of the dequantized coefficients inside [1, 254], which
     covers islow's rounding error < 0.67) and no RGB value of y is 0 or 255 (so none was clipped)."""
-    _, blocks, _ = image_to_coefficients(x, [np.asarray(table, np.uint16)], "4:4:4")
+    coefs = image_to_coefficients(x, [np.asarray(table, np.uint16)], "4:4:4")
     m = dct_matrix()
     q = np.asarray(table, np.float64).reshape(64)
-    for b in blocks:
+    for b in coefs.components:
         deq = (b.reshape(-1, 64) * q).reshape(-1, 8, 8)
         pix = np.einsum("ui,nuv,vj->nij", m, deq, m) + 128
         if pix.min() < 1 or pix.max() > 254:
