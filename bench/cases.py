@@ -39,7 +39,7 @@ class Case:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Case":
+    def from_dict(cls, d: dict) -> Case:
         return cls(**d)
 
 

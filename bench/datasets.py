@@ -81,8 +81,8 @@ def _make(name, u8, labels, classes, rng, description, fractions=(0.60, 0.15, 0.
 
 def load_digits(seed: int = 0, size: int = 32) -> Dataset:
     """scikit-learn's digits, upscaled bilinearly to ``size`` x ``size``, one grey channel."""
-    from sklearn.datasets import load_digits as sk_digits
     from skimage.transform import resize
+    from sklearn.datasets import load_digits as sk_digits
 
     d = sk_digits()
     imgs = d.images.astype(np.float64) / 16.0

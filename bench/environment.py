@@ -64,7 +64,7 @@ def _git() -> str:
 def describe() -> dict[str, str]:
     """Ordered facts about this machine and run."""
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "CPU": cpu_model(),
         "cores": f"{usable_cores()} usable ({os.cpu_count()} online)",
         "OS": f"{platform.system()} {platform.release()} {platform.machine()}",

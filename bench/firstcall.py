@@ -96,11 +96,11 @@ def measure(image: np.ndarray, runs: int, log=print) -> dict:
             else:
                 try:  # the excluded warm-up that fills the warm cache (all snippets share it)
                     _run(fd_code, warm_env)
-                    row["fdjpeg warm"] = _median_or_error(lambda: _run(fd_code, warm_env), runs)
+                    row["fdjpeg warm"] = _median_or_error(lambda code=fd_code: _run(code, warm_env), runs)
                 except Exception as exc:
                     row["fdjpeg warm"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-                row["fdjpeg empty"] = _median_or_error(lambda: _run(fd_code, empty_env()), runs)
-            _median_or_error(lambda: _run(pil_code, base_env), 1)  # warm the OS file cache, excluded
-            row["Pillow"] = _median_or_error(lambda: _run(pil_code, base_env), runs)
+                row["fdjpeg empty"] = _median_or_error(lambda code=fd_code: _run(code, empty_env()), runs)
+            _median_or_error(lambda code=pil_code: _run(code, base_env), 1)  # warm the OS file cache, excluded
+            row["Pillow"] = _median_or_error(lambda code=pil_code: _run(code, base_env), runs)
             result["rows"].append(row)
     return result

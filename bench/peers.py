@@ -25,7 +25,7 @@ same output; the tables' "output" column checks it):
 from __future__ import annotations
 
 import io
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

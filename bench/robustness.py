@@ -106,7 +106,7 @@ class Config:
     cifar10_dir: str | None = None
 
     @classmethod
-    def smoke(cls) -> "Config":
+    def smoke(cls) -> Config:
         """The whole pipeline at toy size (tests/test_robustness_smoke.py)."""
         return cls(n=6, n_val=6, n_val2=4, epochs=2, width=8, bim_iter=2, pgd_iter=2, deepfool_iter=3,
                    cw_l2=dict(binary_search_steps=1, max_iter=2, learning_rate=0.05, initial_const=1.0,
@@ -296,8 +296,14 @@ def table_grid(table) -> str:
 
 
 def make_attack(name: str, clf, eps: float, cfg: Config, nb_classes: int):
-    from art.attacks.evasion import (BasicIterativeMethod, CarliniL2Method, CarliniLInfMethod, DeepFool,
-                                     FastGradientMethod, ProjectedGradientDescent)
+    from art.attacks.evasion import (
+        BasicIterativeMethod,
+        CarliniL2Method,
+        CarliniLInfMethod,
+        DeepFool,
+        FastGradientMethod,
+        ProjectedGradientDescent,
+    )
 
     bs = 128
     if name == "FGSM":
@@ -832,7 +838,7 @@ def dataset_section(res: dict, cfg: Config, plot_name: str | None) -> list[str]:
         eps_list = sw["eps"]
         L.append("| Defense | " + " | ".join(f"ε={e}/255" for e in eps_list) + " |")
         L.append("|---|" + "---|" * len(eps_list))
-        for key, r in sw["rows"].items():
+        for r in sw["rows"].values():
             L.append(f"| {r['label']} | " + " | ".join(f"{_f(_key(r['PGD'], e), 0)} / {_f(_key(r['BPDA'], e), 0)}"
                                                       for e in eps_list) + " |")
         L.append("")

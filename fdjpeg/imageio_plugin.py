@@ -17,7 +17,8 @@ sampling, tables, restart interval, EXIF/ICC/comment bytes) without decoding any
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from imageio.core.request import URI_BYTES, InitializationError, IOMode, Request

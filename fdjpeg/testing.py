@@ -14,7 +14,7 @@ Requires ``hypothesis`` (a test dependency, not a runtime one).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from hypothesis import strategies as st
@@ -31,7 +31,7 @@ IMAGE_KINDS = ("noise", "gradient", "flat", "photo", "blocks")
 EDGE_SIZES = [(1, 1), (1, 2), (2, 1), (1, 17), (17, 1), (7, 13), (8, 8), (9, 9), (15, 17), (16, 16), (31, 33), (3, 97)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _photos():
     return tuple(photos.load_all())
 

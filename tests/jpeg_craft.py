@@ -126,8 +126,8 @@ def blocks_shape(width: int, height: int, sampling, ci: int) -> tuple[int, int, 
     hmax = max(h for h, _ in sampling)
     vmax = max(v for _, v in sampling)
     h, v = sampling[ci]
-    bw = -(-(-(-width * h // hmax)) // 8)
-    bh = -(-(-(-height * v // vmax)) // 8)
+    bw = ((width * h + hmax - 1) // hmax + 7) // 8
+    bh = ((height * v + vmax - 1) // vmax + 7) // 8
     return bh, bw, -(-bh // v) * v, -(-bw // h) * h
 
 

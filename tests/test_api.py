@@ -11,6 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
+
+import fdjpeg
+from fdjpeg import tables
+
 from helpers import (
     CJPEG_SAMPLE,
     cjpeg_encode,
@@ -18,10 +23,6 @@ from helpers import (
     needs_cjpeg,
     pillow_encode,
 )
-from PIL import Image
-
-import fdjpeg
-from fdjpeg import tables
 
 PUBLIC = {
     "encode", "encode_to", "decode", "read_header", "read_coefficients", "write_coefficients", "JPEGCoefficients",

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-
 from bench import __main__ as bench_main  # noqa: E402
-from bench import cases, environment, firstcall, fd_reference, images, memory, peers, report, timing, worker  # noqa: E402,F401
+from bench import cases, environment, fd_reference, firstcall, images, memory, peers, report, timing, worker  # noqa: E402,F401
 
 pytestmark = pytest.mark.slow
 

@@ -19,6 +19,7 @@ from fdjpeg.encoder.compress import image_to_coefficients
 from fdjpeg.encoder.fdct import _fdct_islow
 from fdjpeg.fd import certify
 from fdjpeg.fd.pixel_defense import one_pass
+
 from naive import dct_matrix
 
 ONES = np.ones((8, 8), np.uint16)

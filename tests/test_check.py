@@ -11,18 +11,19 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import fdjpeg
 from fdjpeg.base import markers as M
 from fdjpeg.base.profile import HARDWARE_PROFILE
-from fdjpeg.validator.report import check, info
-from fdjpeg.validator.walker import walk
 from fdjpeg.cli import main
 from fdjpeg.testing import encoder_settings, images, jpeg_files
-from helpers import CORPUS, needs_corpus
+from fdjpeg.validator.report import check, info
+from fdjpeg.validator.walker import walk
 
+from helpers import CORPUS, needs_corpus
 
 
 def _errors(problems):

@@ -6,13 +6,15 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 import fdjpeg
 from fdjpeg import read_coefficients, write_coefficients
 from fdjpeg.testing import images
-from helpers import CJPEG, CORPUS, needs_corpus, needs_cjpeg, pillow_decode
+
+from helpers import CJPEG, CORPUS, needs_cjpeg, needs_corpus, pillow_decode
 
 pytestmark = pytest.mark.oracle
 

@@ -7,16 +7,18 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 import fdjpeg
 from fdjpeg import samples, tables
 from fdjpeg.base.coefficients import JPEGCoefficients
 from fdjpeg.base.requantize import requantize_coefficients
-from fdjpeg.fd.distill import distill
 from fdjpeg.encoder.compress import image_to_coefficients
+from fdjpeg.fd.distill import distill
 from fdjpeg.testing import images, quant_tables
+
 from helpers import pillow_decode, pillow_encode
 
 pytestmark = pytest.mark.oracle

@@ -8,7 +8,8 @@ from hypothesis import given
 
 import fdjpeg
 from fdjpeg.testing import encoder_settings, images
-from helpers import first_difference, needs_cjpeg, cjpeg_encode, pillow_encode
+
+from helpers import cjpeg_encode, first_difference, needs_cjpeg, pillow_encode
 
 pytestmark = pytest.mark.oracle
 
@@ -220,9 +221,9 @@ def test_parallel_entropy_coding_matches_pillow_and_one_thread(restart, optimize
 def test_memoized_tables_are_not_shared_with_callers():
     """quant_divisors and the Huffman lookups are memoized: what a caller gets must be its own copy, so
     that a mutation never reaches the next encode."""
-    from fdjpeg.encoder.fdct import quant_divisors
-    from fdjpeg.encoder.entropy import _lookup_tables
     from fdjpeg.base.huffman import STANDARD_AC, STANDARD_DC
+    from fdjpeg.encoder.entropy import _lookup_tables
+    from fdjpeg.encoder.fdct import quant_divisors
 
     table = fdjpeg.tables.standard(50)[0]
     first = quant_divisors(table)

@@ -6,7 +6,8 @@ downsampling, FDCT and quantization)."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fdjpeg.base.layout import SUBSAMPLING, FrameLayout
 from fdjpeg.encoder.color import rgb_to_ycbcr

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from PIL import Image
 
 from fdjpeg import JPEGError, JPEGWarning, read_coefficients, read_header
@@ -407,8 +408,8 @@ def reference_coefficients(data: bytes):
     hmax, vmax = h.max_sampling
     grids = []
     for c in h.components:
-        by = -(-(-(-h.height * c.v // (8 * vmax))) // c.v) * c.v
-        bx = -(-(-(-h.width * c.h // (8 * hmax))) // c.h) * c.h
+        by = ((h.height * c.v + 8 * vmax - 1) // (8 * vmax) + c.v - 1) // c.v * c.v
+        bx = ((h.width * c.h + 8 * hmax - 1) // (8 * hmax) + c.h - 1) // c.h * c.h
         grids.append(np.zeros((by, bx, 8, 8), np.int16))
     ref = _ReferenceScan(data, scan_start, h.restart_interval)
     derived = {k: ref.derive(v) for k, v in tables.items()}

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import fdjpeg
-from fdjpeg.fd import pixel_defense as pd
 from fdjpeg import tables
+from fdjpeg.fd import pixel_defense as pd
 
 
 def _images(n=5, h=21, w=34, c=3, seed=0):

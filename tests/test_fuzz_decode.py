@@ -20,13 +20,13 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
-from helpers import CORPUS, make_image, needs_corpus, pillow_jpeg, split_segments
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fdjpeg  # noqa: E402
 from fdjpeg import JPEGCoefficients, JPEGError, UnsupportedJPEG, read_coefficients, read_header  # noqa: E402
 
+from helpers import CORPUS, make_image, needs_corpus, pillow_jpeg, split_segments
 
 #: Seconds one call may take on a fuzzed input (small images; kernels already compiled).
 TIME_BOUND = 10.0
@@ -78,8 +78,8 @@ def _check_result(coefs):
     assert coefs.width * coefs.height <= FUZZ_MAX_PIXELS
     for comp, q, (h, v) in zip(coefs.components, coefs.quant_tables, coefs.sampling):
         assert comp.dtype == np.int16 and comp.ndim == 4 and comp.shape[2:] == (8, 8)
-        assert comp.shape[0] == -(-(-(-coefs.height * v // (8 * vmax))) // v) * v
-        assert comp.shape[1] == -(-(-(-coefs.width * h // (8 * hmax))) // h) * h
+        assert comp.shape[0] == ((coefs.height * v + 8 * vmax - 1) // (8 * vmax) + v - 1) // v * v
+        assert comp.shape[1] == ((coefs.width * h + 8 * hmax - 1) // (8 * hmax) + h - 1) // h * h
         assert q.dtype == np.uint16 and q.shape == (8, 8)
     if coefs.progressive:
         assert len(coefs.coef_bits) == len(coefs.components)

@@ -11,7 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from fdjpeg.base.coefficients import JPEGCoefficients

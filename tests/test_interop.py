@@ -27,14 +27,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import fdjpeg
-from fdjpeg.validator.report import check
 from fdjpeg.decoder.idct import inverse_dct_dequantize
 from fdjpeg.testing import images, quant_tables
-from interop_tools import (ToolMissing, cache_dir, run_chromium, run_djpeg, run_ffmpeg, run_imagemagick, run_jpeg_js,
-                           run_pillow, write_conformance)
+from fdjpeg.validator.report import check
+
+from interop_tools import (
+    ToolMissing,
+    cache_dir,
+    run_chromium,
+    run_djpeg,
+    run_ffmpeg,
+    run_imagemagick,
+    run_jpeg_js,
+    run_pillow,
+    write_conformance,
+)
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-
 from bench import datasets  # noqa: E402
 
 pytestmark = pytest.mark.slow

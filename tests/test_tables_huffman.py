@@ -6,11 +6,12 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
-from fdjpeg.base import huffman
 from fdjpeg import tables
+from fdjpeg.base import huffman
 from fdjpeg.base.huffman import HuffmanSpec, HuffmanTableError, canonical_codes, encoder_lookup, optimal_spec
 from fdjpeg.base.zigzag import UNZIGZAG, ZIGZAG, ZIGZAG_PADDED, from_zigzag, to_zigzag
 

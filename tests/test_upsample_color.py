@@ -8,14 +8,15 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
+from fdjpeg.base import errors as fdjpeg_errors
 from fdjpeg.base.coefficients import JPEGCoefficients
+from fdjpeg.base.errors import UnsupportedJPEG
 from fdjpeg.decoder.color import YCC_RGB_TABLES, cmyk_to_rgb, convert_mode, rgb_to_luma, ycbcr_to_rgb
 from fdjpeg.decoder.decompress import coefficients_to_pixels
-from fdjpeg.base import errors as fdjpeg_errors
-from fdjpeg.base.errors import UnsupportedJPEG
 from fdjpeg.decoder.upsample import upsample, upsample_method
 
 from jpeg_craft import craft_jpeg, random_coefficients

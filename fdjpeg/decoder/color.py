@@ -11,7 +11,6 @@ import numpy as np
 from ..base.fixedpoint import FIX, ONE_HALF, SCALEBITS
 from ..base.jit import kernel
 
-
 # ---------------------------------------------------------------------------------------------------
 # Decoder side (jdcolor.c): YCbCr -> RGB through libjpeg's precomputed tables, YCCK -> CMYK, and the
 # output conventions Pillow adds on top (CMYK samples inverted, JpegImagePlugin's "CMYK;I" rawmode).

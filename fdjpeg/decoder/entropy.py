@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.jit import kernel
 from ..base.huffman import FAST_BITS
+from ..base.jit import kernel
 
 # --- Slots of the int64 ``state`` array exchanged with the kernels ----------------------------------
 S_POS = 0  # offset of the next unread byte

@@ -14,6 +14,7 @@ from ..base.jit import kernel, parallel_kernel, prange
 from .idct_islow import IDCT_ARITHMETIC, _idct_rows_exact
 from .idct_lanes import _idct_rows_lanes
 
+
 @kernel
 def _idct_rows(cf, nbx_pad, q, out, by0, by1, out_by0, simd):
     if simd and out.shape[1] % 8 == 0:  # (the fast path writes 8-sample words)

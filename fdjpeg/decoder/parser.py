@@ -400,9 +400,9 @@ class MarkerParser:
             values = self._bytes(count)
             length -= count
             if index & 0x10:
-                slot, tables, kind = index - 0x10, self.ac_tables, "AC"
+                slot, tables = index - 0x10, self.ac_tables
             else:
-                slot, tables, kind = index, self.dc_tables, "DC"
+                slot, tables = index, self.dc_tables
             if not 0 <= slot < 4:
                 raise JPEGError(f"bad DHT table index Tc/Th=0x{index:02X} (T.81 B.2.4.2: Tc 0..1, Th 0..3)", offset)
             tables[slot] = HuffmanSpec(tuple(bits), values)

@@ -19,8 +19,11 @@ from __future__ import annotations
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
+from ..base.errors import JPEGError
+from ..base.huffman import FAST_BITS
 from ..base.jit import kernel
 from .entropy import (
+    _FAST_MASK,
     B_ACTBL,
     B_BASE,
     B_COMP,
@@ -38,15 +41,12 @@ from .entropy import (
     S_MARKER,
     S_POS,
     W_BAD_CODE,
-    _FAST_MASK,
     _decode_symbol,
-    _refill,
     _get_bits,
     _log,
     _process_restart,
+    _refill,
 )
-from ..base.errors import JPEGError
-from ..base.huffman import FAST_BITS
 
 _INT_MAX = 2147483647
 _INT_MIN = -2147483648

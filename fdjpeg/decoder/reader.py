@@ -24,6 +24,7 @@ from ..base.huffman import FAST_BITS, HuffmanSpec, HuffmanTableError, decoder_ta
 from ..base.io import load_bytes
 from ..base.layout import ceil_div, component_blocks, component_grid
 from ..base.limits import MAX_BLOCKS_IN_MCU, MAX_PIXELS, MAX_SCANS
+from ..base.zigzag import ZIGZAG_PADDED
 from . import arithmetic as ad
 from . import entropy as ed
 from .parser import PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader
@@ -34,7 +35,6 @@ from .progressive import (
     _decode_dc_first,
     _decode_dc_refine,
 )
-from ..base.zigzag import ZIGZAG_PADDED
 
 _WARNING_TEXT = {
     ed.W_HIT_MARKER: "corrupt JPEG data: premature end of data segment (missing data decoded as zero bits)",

@@ -132,7 +132,7 @@ def _idct_islow_plane_smoothed(
     ``coefs`` is the MCU-padded (by, bx, 8, 8) array; ``out`` covers the component's real blocks.
     ``quantval`` is the quantization table (the estimates' units), ``mult`` the IDCT's multipliers.
     """
-    nby_pad, nbx_pad = coefs.shape[0], coefs.shape[1]
+    nby_pad = coefs.shape[0]
     nby = out.shape[0] // 8
     nbx = out.shape[1] // 8
     blk = np.empty(64, dtype=np.int64)

@@ -25,7 +25,6 @@ import numpy as np
 
 from ..base.jit import kernel
 
-
 #: Method codes of _upsample_row, by upsample_method() name.
 METHOD_CODES = {"fullsize": 0, "h2v1_fancy": 1, "h1v2_fancy": 2, "h2v2_fancy": 3, "h2v1": 4, "h2v2": 4, "int": 4}
 

@@ -77,7 +77,7 @@ def image_to_coefficients(image: np.ndarray, qtables: list[np.ndarray], subsampl
     flat = np.concatenate([g.reshape(-1, 64) for g in grids]) if len(grids) > 1 else grids[0].reshape(-1, 64)
     flat[layout.transmission_order()] = mcu_blocks
     offset = 0
-    for c, g in enumerate(grids):
+    for g in grids:
         n = g.shape[0] * g.shape[1]
         g.reshape(-1, 64)[:] = flat[offset : offset + n]
         offset += n

@@ -389,7 +389,7 @@ def encode_scan(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_specs, ac_specs, restart
     # Typical files need well under 48 bytes per block; a chunk that runs out is redone larger.
     per_chunk_blocks = int(np.max(np.diff(bounds))) * bpm
     capacity = 4096 + per_chunk_blocks * 48
-    for attempt in range(2):
+    for _attempt in range(2):
         outs = np.empty((nchunks, capacity), np.uint8)
         lengths = np.zeros(nchunks, np.int64)
         tails = np.zeros((nchunks, 2), np.int64)

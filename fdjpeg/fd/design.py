@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -206,7 +206,7 @@ def design(images_or_stats, n: int = 15, s_as: int = 1, s_md: int | None = None,
     return _design_one(stats.std("all"), n, s_as, s_md)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bundled_stats() -> BandStats:
     return band_statistics(photos.load_all())
 

@@ -19,14 +19,14 @@ from ..base.layout import SUBSAMPLING
 from ..base.limits import check_dimensions
 from ..base.quant import validate_fd_tables
 from ..base.requantize import requantize_coefficients
+from ..decoder.color import _ycc_rgb_planes
 from ..decoder.decompress import coefficients_to_pixels
 from ..decoder.reader import read_coefficients
 from ..encoder.color import _rgb_to_ycc
-from ..decoder.color import _ycc_rgb_planes
 from ..encoder.compress import image_to_coefficients
+from ..encoder.fdct import quant_divisors
 from ..encoder.markers import write_coefficients
 from .roundtrip import _fdct_idct_plane
-from ..encoder.fdct import quant_divisors
 
 #: Sample rows per parallel task of _distill_444_image (whole block rows).
 _STRIP_ROWS = 32

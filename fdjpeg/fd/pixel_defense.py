@@ -17,7 +17,6 @@ Two placements (spec/feature-distillation.md section 4), both exact codec operat
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..base.jit import parallel_kernel, prange

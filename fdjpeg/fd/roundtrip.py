@@ -18,6 +18,7 @@ from ..decoder.idct_islow import _idct_islow_block
 from ..decoder.idct_lanes import _idct_butterfly
 from ..encoder.fdct import _fdct_lanes, _fdct_quantize_block
 
+
 @kernel
 def _roundtrip_group(pixw, ws, co, deq, words, acc, divisors, q, narrow):
     """pixw[r * _GROUP + g]: row r of block g, 8 samples packed little-endian -> words (same layout):
@@ -120,7 +121,6 @@ def _fdct_idct_plane(plane, divisors, q):
     dequantization (``q``) and the "simd" IDCT: exactly _fdct_quantize_plane followed by
     _idct_islow_plane(..., simd=True) -- a JPEG encode/decode round trip without entropy coding, the
     core of distill -- with the coefficients never leaving the batch (_roundtrip_group)."""
-    i32 = np.int32
     rows, cols = plane.shape[0], plane.shape[1]
     nby, nbx = rows // 8, cols // 8
     nblocks = nby * nbx

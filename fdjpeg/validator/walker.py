@@ -347,7 +347,7 @@ class _Walker:
         pos = scan.offset
         frame_ids = [c[0] for c in s.components]
         idx = []
-        for cid, td, ta in scan.components:
+        for cid, _td, _ta in scan.components:
             if cid not in frame_ids:
                 s.add("error", pos, f"SOS: component id {cid} is not in the frame (ids {frame_ids})", "sos")
             elif frame_ids.index(cid) in idx:
@@ -447,7 +447,7 @@ class _Walker:
 
     def _skip_entropy(self, pos: int, start: int, scan: ScanInfo | None) -> int | None:
         """Walk entropy-coded data from ``start`` to the next marker that is not RSTn (T.81 B.1.1.5)."""
-        data, s, n = self.data, self.s, len(self.data)
+        data, n = self.data, len(self.data)
         if scan is not None:
             scan.data_offset = start
         i = start
@@ -497,7 +497,7 @@ class _Walker:
         if s.height == 0 and s.sof is not None and not self.dnl_seen:
             s.add("error", (s.sof_offset or 0) + 5, "image height 0 and no DNL segment defines it", "sof")
         if s.sof is not None and s.components:
-            for k, (cid, _, _, tq) in enumerate(s.components):
+            for cid, _, _, tq in s.components:
                 if tq not in s.qtables_ever and not lossless and not any(p.code == "undefined-dqt" for p in s.problems):
                     s.add("error", s.sof_offset, f"component {cid} uses quantization table {tq}, which is never defined",
                           "undefined-dqt")
