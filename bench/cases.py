@@ -151,9 +151,12 @@ def _requantize_cases(plan: Plan) -> list[Case]:
 
 def timing_cases(plan: Plan, op: str) -> list[Case]:
     """The timed cases of one operation."""
-    return {"encode": _encode_cases, "decode": _decode_cases, "distill": _distill_cases, "requantize": _requantize_cases}[
-        op
-    ](plan)
+    return {
+        "encode": _encode_cases,
+        "decode": _decode_cases,
+        "distill": _distill_cases,
+        "requantize": _requantize_cases,
+    }[op](plan)
 
 
 def memory_cases(plan: Plan, op: str) -> list[Case]:

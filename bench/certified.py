@@ -24,8 +24,12 @@ from fdjpeg.fd import certify
 
 def shipped() -> list[str]:
     rows = ["| table | certified ε, 4:4:4 | certified ε, 4:2:0 |", "|---|---|---|"]
-    for label, t in (("`preset(\"released\")` (25/30)", tables.preset("released")), ("`preset(\"paper\")`", tables.preset("paper")),
-                     ("standard q90", tables.standard(90)), ("standard q75", tables.standard(75))):
+    for label, t in (
+        ('`preset("released")` (25/30)', tables.preset("released")),
+        ('`preset("paper")`', tables.preset("paper")),
+        ("standard q90", tables.standard(90)),
+        ("standard q75", tables.standard(75)),
+    ):
         vals = [tables.certified_eps(t, s) for s in ("4:4:4", "4:2:0")]
         rows.append(f"| {label} | " + " | ".join(f"{round(v * 255)}/255" if v else "0" for v in vals) + " |")
     return rows

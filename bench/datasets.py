@@ -53,8 +53,10 @@ class Dataset:
 
     def summary(self) -> str:
         c, h, w = self.shape
-        return (f"{self.name}: {self.nb_classes} classes, {c}x{h}x{w}, train {len(self.x_train)}, "
-                f"validation {len(self.x_val)}, test {len(self.x_test)}")
+        return (
+            f"{self.name}: {self.nb_classes} classes, {c}x{h}x{w}, train {len(self.x_train)}, "
+            f"validation {len(self.x_val)}, test {len(self.x_test)}"
+        )
 
 
 def _to_float(u8_nhwc: np.ndarray) -> np.ndarray:
@@ -89,12 +91,27 @@ def load_digits(seed: int = 0, size: int = 32) -> Dataset:
     up = np.stack([resize(im, (size, size), order=1, mode="edge", anti_aliasing=False) for im in imgs])
     u8 = np.clip(np.rint(up * 255.0), 0, 255).astype(np.uint8)[..., None]
     rng = np.random.default_rng(seed)
-    return _make("digits", u8, d.target, [str(i) for i in range(10)], rng,
-                 f"scikit-learn digits (8x8, 17 grey levels) upscaled bilinearly to {size}x{size}, grey")
+    return _make(
+        "digits",
+        u8,
+        d.target,
+        [str(i) for i in range(10)],
+        rng,
+        f"scikit-learn digits (8x8, 17 grey levels) upscaled bilinearly to {size}x{size}, grey",
+    )
 
 
-PHOTO_SOURCES = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-                 "china", "flower")
+PHOTO_SOURCES = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "china",
+    "flower",
+)
 
 
 def _photo(name: str) -> np.ndarray:
@@ -122,16 +139,22 @@ def load_photos(seed: int = 0, tile: int = 32, longer_side: int = 512, min_std: 
         h, w = img.shape[:2]
         for i in range(0, h - tile + 1, tile):
             for j in range(0, w - tile + 1, tile):
-                t = img[i:i + tile, j:j + tile]
+                t = img[i : i + tile, j : j + tile]
                 if t.std() >= min_std:
                     tiles.append(t)
                     labels.append(label)
     u8 = np.stack(tiles)
     rng = np.random.default_rng(seed)
-    return _make("photos", u8, np.asarray(labels), PHOTO_SOURCES, rng,
-                 f"{tile}x{tile} RGB tiles of {len(PHOTO_SOURCES)} bundled natural photos (skimage.data, "
-                 f"sklearn sample images; longer side resized to {longer_side}), class = source photo; "
-                 f"flat tiles (std < {min_std:g}/255) dropped")
+    return _make(
+        "photos",
+        u8,
+        np.asarray(labels),
+        PHOTO_SOURCES,
+        rng,
+        f"{tile}x{tile} RGB tiles of {len(PHOTO_SOURCES)} bundled natural photos (skimage.data, "
+        f"sklearn sample images; longer side resized to {longer_side}), class = source photo; "
+        f"flat tiles (std < {min_std:g}/255) dropped",
+    )
 
 
 def _read_batch(path: str):
@@ -172,10 +195,19 @@ def load_cifar10(root: str | None = None, seed: int = 0, n_val: int = 5000) -> D
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(x_tr))
     n_val = min(n_val, len(x_tr) // 5)
-    tr, va = np.sort(perm[:len(perm) - n_val]), np.sort(perm[len(perm) - n_val:])
+    tr, va = np.sort(perm[: len(perm) - n_val]), np.sort(perm[len(perm) - n_val :])
     xf, xt = _to_float(x_tr), _to_float(x_te)
-    return Dataset("cifar10", xf[tr], y_tr[tr], xf[va], y_tr[va], xt, y_te, classes,
-                   f"CIFAR-10 from {root} (python-pickle batches)")
+    return Dataset(
+        "cifar10",
+        xf[tr],
+        y_tr[tr],
+        xf[va],
+        y_tr[va],
+        xt,
+        y_te,
+        classes,
+        f"CIFAR-10 from {root} (python-pickle batches)",
+    )
 
 
 def load(name: str, *, seed: int = 0, cifar10_dir: str | None = None) -> Dataset:

@@ -52,7 +52,9 @@ def _pillow() -> str:
 
 def _git() -> str:
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        )
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "fdjpeg"], cwd=REPO, capture_output=True, text=True
         )

@@ -15,9 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 # JFIF (ITU-T T.871) RGB <-> YCbCr, full range, chroma centred on 128.
-_RGB_TO_YCC = np.array(
-    [[0.299, 0.587, 0.114], [-0.168735892, -0.331264108, 0.5], [0.5, -0.418687589, -0.081312411]]
-)
+_RGB_TO_YCC = np.array([[0.299, 0.587, 0.114], [-0.168735892, -0.331264108, 0.5], [0.5, -0.418687589, -0.081312411]])
 _YCC_TO_RGB = np.linalg.inv(_RGB_TO_YCC)
 
 

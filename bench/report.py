@@ -167,10 +167,22 @@ def targets_section(meta: dict, timings: list[dict], memory: list[dict], firstca
             (f"encode 4:2:0 q75, {size}, vs Pillow, all cores", case_id, "all", "Pillow", 1.5),
         ]
     specs += [
-        (f"decode baseline 4:2:0, {ref}, vs simplejpeg, 1 thread", f"decode/rgb/{ref}/4:2:0/baseline", "1", "simplejpeg", 3.0),
+        (
+            f"decode baseline 4:2:0, {ref}, vs simplejpeg, 1 thread",
+            f"decode/rgb/{ref}/4:2:0/baseline",
+            "1",
+            "simplejpeg",
+            3.0,
+        ),
         (f"distill {batch}, vs Pillow round trip, 1 thread", f"distill/{batch_spec}", "1", "Pillow round trip", 0.5),
         (f"distill {batch}, vs Pillow round trip, all cores", f"distill/{batch_spec}", "all", "Pillow round trip", 0.5),
-        (f"distill {batch}, vs NumPy/SciPy block loop, 1 thread", f"distill/{batch_spec}", "1", "NumPy/SciPy block loop", 0.01),
+        (
+            f"distill {batch}, vs NumPy/SciPy block loop, 1 thread",
+            f"distill/{batch_spec}",
+            "1",
+            "NumPy/SciPy block loop",
+            0.01,
+        ),
     ]
     rows = []
     for label, case_id, threads, peer, limit in specs:
@@ -265,7 +277,14 @@ def firstcall_section(firstcall: dict) -> str:
         warm, empty, pil = row.get("fdjpeg warm"), row.get("fdjpeg empty"), row.get("Pillow")
         rows.append([row["label"], cell(warm), cell(empty), cell(pil), ratio(warm, pil), ratio(empty, pil)])
     out = table(
-        ["fresh `python -c` process", "fdjpeg s (warm cache)", "fdjpeg s (empty cache)", "Pillow s", "ratio (warm)", "ratio (empty)"],
+        [
+            "fresh `python -c` process",
+            "fdjpeg s (warm cache)",
+            "fdjpeg s (empty cache)",
+            "Pillow s",
+            "ratio (warm)",
+            "ratio (empty)",
+        ],
         rows,
     )
     base = firstcall.get("python -c pass")
@@ -302,7 +321,10 @@ def render(meta: dict, timings: list[dict], memory: list[dict], firstcall: dict 
     elif meta["runs"] < 5:
         parts += [f"> **Only {meta['runs']} runs per median** (`--runs`); the reference results use ≥ 5.", ""]
     parts += [f"Command: `{meta['command']}`", ""]
-    parts += ["Threading set-up before/after, quiet and with a busy core: [THREADS.md](THREADS.md) (`python -m bench.threads`).", ""]
+    parts += [
+        "Threading set-up before/after, quiet and with a busy core: [THREADS.md](THREADS.md) (`python -m bench.threads`).",
+        "",
+    ]
     parts += [table(["", ""], [[k, v] for k, v in meta["environment"].items()]), "", HOW_TO_READ, ""]
     parts += ["## Targets (issue #5)", "", targets_section(meta, timings, memory, firstcall), ""]
     threads = tuple(meta.get("threads", ("1", "all")))

@@ -83,10 +83,21 @@ class Config:
     pgd_iter: int = 20
     deepfool_iter: int = 50
     deepfool_overshoot: float = 0.02
-    cw_l2: dict = field(default_factory=lambda: dict(binary_search_steps=3, max_iter=10, learning_rate=0.05,
-                                                     initial_const=1.0, max_halving=2, max_doubling=2))
-    cw_linf: dict = field(default_factory=lambda: dict(max_iter=10, learning_rate=0.05, decrease_factor=0.5,
-                                                       initial_const=0.1, largest_const=10.0, const_factor=10.0))
+    cw_l2: dict = field(
+        default_factory=lambda: dict(
+            binary_search_steps=3, max_iter=10, learning_rate=0.05, initial_const=1.0, max_halving=2, max_doubling=2
+        )
+    )
+    cw_linf: dict = field(
+        default_factory=lambda: dict(
+            max_iter=10,
+            learning_rate=0.05,
+            decrease_factor=0.5,
+            initial_const=0.1,
+            largest_const=10.0,
+            const_factor=10.0,
+        )
+    )
     attacks: tuple = ATTACKS
     tv_weight: float = 0.05
     median_window: int = 2
@@ -108,13 +119,35 @@ class Config:
     @classmethod
     def smoke(cls) -> Config:
         """The whole pipeline at toy size (tests/test_robustness_smoke.py)."""
-        return cls(n=6, n_val=6, n_val2=4, epochs=2, width=8, bim_iter=2, pgd_iter=2, deepfool_iter=3,
-                   cw_l2=dict(binary_search_steps=1, max_iter=2, learning_rate=0.05, initial_const=1.0,
-                              max_halving=1, max_doubling=1),
-                   cw_linf=dict(max_iter=2, learning_rate=0.05, decrease_factor=0.3, initial_const=1.0,
-                                largest_const=2.0, const_factor=10.0),
-                   sweep_eps=(4, 16), md_steps=(20, 129), search_n=(6, 15), search_as=(1,), search_md=(40, 90),
-                   search_chroma=("same",), search_top=2, max_benign_loss=100.0)
+        return cls(
+            n=6,
+            n_val=6,
+            n_val2=4,
+            epochs=2,
+            width=8,
+            bim_iter=2,
+            pgd_iter=2,
+            deepfool_iter=3,
+            cw_l2=dict(
+                binary_search_steps=1, max_iter=2, learning_rate=0.05, initial_const=1.0, max_halving=1, max_doubling=1
+            ),
+            cw_linf=dict(
+                max_iter=2,
+                learning_rate=0.05,
+                decrease_factor=0.3,
+                initial_const=1.0,
+                largest_const=2.0,
+                const_factor=10.0,
+            ),
+            sweep_eps=(4, 16),
+            md_steps=(20, 129),
+            search_n=(6, 15),
+            search_as=(1,),
+            search_md=(40, 90),
+            search_chroma=("same",),
+            search_top=2,
+            max_benign_loss=100.0,
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -152,7 +185,7 @@ def train_model(ds: D.Dataset, cfg: Config):
     for _ in range(cfg.epochs):
         perm = torch.randperm(len(x), generator=gen)
         for i in range(0, len(x), cfg.batch_size):
-            idx = perm[i:i + cfg.batch_size]
+            idx = perm[i : i + cfg.batch_size]
             xb = x[idx]
             if flips:
                 f = torch.rand(len(idx), generator=gen) < 0.5
@@ -170,9 +203,16 @@ def make_classifier(model, ds: D.Dataset, defence=None):
     import torch
     from art.estimators.classification import PyTorchClassifier
 
-    return PyTorchClassifier(model=model, loss=torch.nn.CrossEntropyLoss(), input_shape=ds.shape,
-                             nb_classes=ds.nb_classes, clip_values=(0.0, 1.0), channels_first=True,
-                             preprocessing_defences=[defence] if defence is not None else None, device_type="cpu")
+    return PyTorchClassifier(
+        model=model,
+        loss=torch.nn.CrossEntropyLoss(),
+        input_shape=ds.shape,
+        nb_classes=ds.nb_classes,
+        clip_values=(0.0, 1.0),
+        channels_first=True,
+        preprocessing_defences=[defence] if defence is not None else None,
+        device_type="cpu",
+    )
 
 
 def predict(model, x: np.ndarray, batch: int = 500) -> np.ndarray:
@@ -181,7 +221,9 @@ def predict(model, x: np.ndarray, batch: int = 500) -> np.ndarray:
     out = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            out.append(model(torch.from_numpy(np.ascontiguousarray(x[i:i + batch], dtype=np.float32))).argmax(1).numpy())
+            out.append(
+                model(torch.from_numpy(np.ascontiguousarray(x[i : i + batch], dtype=np.float32))).argmax(1).numpy()
+            )
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
@@ -256,8 +298,9 @@ class Defense:
 def fd_pre(table, placement="one-pass", subsampling="4:4:4"):
     from fdjpeg.art import FeatureDistillation
 
-    return FeatureDistillation(table, clip_values=(0.0, 1.0), channels_first=True, placement=placement,
-                               subsampling=subsampling)
+    return FeatureDistillation(
+        table, clip_values=(0.0, 1.0), channels_first=True, placement=placement, subsampling=subsampling
+    )
 
 
 def jpeg_pre(quality: int, channels: int):
@@ -311,11 +354,18 @@ def make_attack(name: str, clf, eps: float, cfg: Config, nb_classes: int):
     if name == "BIM":
         return BasicIterativeMethod(clf, eps=eps, eps_step=eps / 8, max_iter=cfg.bim_iter, batch_size=bs, verbose=False)
     if name in ("PGD", "BPDA"):
-        return ProjectedGradientDescent(clf, eps=eps, eps_step=eps / 4, max_iter=cfg.pgd_iter, num_random_init=1,
-                                        batch_size=bs, verbose=False)
+        return ProjectedGradientDescent(
+            clf, eps=eps, eps_step=eps / 4, max_iter=cfg.pgd_iter, num_random_init=1, batch_size=bs, verbose=False
+        )
     if name == "DeepFool":
-        return DeepFool(clf, max_iter=cfg.deepfool_iter, epsilon=cfg.deepfool_overshoot, nb_grads=nb_classes,
-                        batch_size=bs, verbose=False)
+        return DeepFool(
+            clf,
+            max_iter=cfg.deepfool_iter,
+            epsilon=cfg.deepfool_overshoot,
+            nb_grads=nb_classes,
+            batch_size=bs,
+            verbose=False,
+        )
     if name == "CW-L2":
         return CarliniL2Method(clf, batch_size=bs, verbose=False, **cfg.cw_l2)
     if name == "CW-Linf":
@@ -344,7 +394,7 @@ def attack_suite(clf, x, y, eps, cfg, nb_classes, what="") -> dict:
 
 def norms(x_adv, x) -> dict:
     d = (x_adv - x).reshape(len(x), -1)
-    return {"linf_255": float(np.median(np.abs(d).max(1)) * 255), "l2": float(np.median(np.sqrt((d ** 2).sum(1))))}
+    return {"linf_255": float(np.median(np.abs(d).max(1)) * 255), "l2": float(np.median(np.sqrt((d**2).sum(1))))}
 
 
 def bpda(model, ds, defense: Defense, x_start, y, eps, cfg) -> np.ndarray:
@@ -398,8 +448,12 @@ def mechanism(x_ben: np.ndarray, x_adv: np.ndarray, table) -> dict:
             n_as += int(as_mask.sum()) * len(d)
             n_md += int((~as_mask).sum()) * len(d)
     tot = e_as + e_md
-    return {"energy_as": 100 * e_as / tot if tot else float("nan"), "restored_md": 100 * same_md / max(n_md, 1),
-            "restored_as": 100 * same_as / max(n_as, 1), "small_md": 100 * small_md / max(n_md, 1)}
+    return {
+        "energy_as": 100 * e_as / tot if tot else float("nan"),
+        "restored_md": 100 * same_md / max(n_md, 1),
+        "restored_as": 100 * same_as / max(n_as, 1),
+        "small_md": 100 * small_md / max(n_md, 1),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -450,7 +504,7 @@ def table_search(model, ds, stats, references: dict, eps, cfg: Config) -> dict:
     color = ds.shape[0] == 3
     pred_val = predict(model, ds.x_val)
     base_acc = float((pred_val == ds.y_val).mean() * 100)
-    ok = np.flatnonzero(pred_val == ds.y_val)[:cfg.n_val]
+    ok = np.flatnonzero(pred_val == ds.y_val)[: cfg.n_val]
     xv, yv = ds.x_val[ok], ds.y_val[ok]
     clf = make_classifier(model, ds)
     oblivious = attack_suite(clf, xv, yv, eps, cfg, ds.nb_classes, " (validation, stage 1)")
@@ -465,15 +519,24 @@ def table_search(model, ds, stats, references: dict, eps, cfg: Config) -> dict:
         stage1.append(row)
     feasible = sorted((r for r in stage1 if "onepass_avg" in r), key=lambda r: (-r["onepass_avg"], -r["benign"]))
     t1 = time.perf_counter() - t0
-    log(f"  search stage 1: {len(cands)} candidates, {len(feasible)} within {cfg.max_benign_loss:g} point(s), {t1:.0f}s")
-    finalists = feasible[:cfg.search_top]
+    log(
+        f"  search stage 1: {len(cands)} candidates, {len(feasible)} within {cfg.max_benign_loss:g} point(s), {t1:.0f}s"
+    )
+    finalists = feasible[: cfg.search_top]
     for ref_name, table in references.items():
         d = Defense(ref_name, ref_name, fd_pre(table), fd_table=table)
         benign = accuracy(model, d, source_distill(ds.x_val, table), ds.y_val)
         if base_acc - benign <= cfg.max_benign_loss + 1e-9:
-            finalists.append({"name": f"{ref_name} (reference)", "table": table, "benign": benign,
-                              "loss": base_acc - benign, "reference": True})
-    xv2, yv2 = xv[:cfg.n_val2], yv[:cfg.n_val2]
+            finalists.append(
+                {
+                    "name": f"{ref_name} (reference)",
+                    "table": table,
+                    "benign": benign,
+                    "loss": base_acc - benign,
+                    "reference": True,
+                }
+            )
+    xv2, yv2 = xv[: cfg.n_val2], yv[: cfg.n_val2]
     for r in finalists:
         d = Defense(r["name"], r["name"], fd_pre(r["table"]), fd_table=r["table"])
         xs = source_distill(xv2, r["table"])
@@ -486,9 +549,18 @@ def table_search(model, ds, stats, references: dict, eps, cfg: Config) -> dict:
     winner = max(finalists, key=lambda r: (r["objective"], r["benign"])) if finalists else None
     total = time.perf_counter() - t0
     log(f"  search done in {total:.0f}s; winner: {winner['name'] if winner else 'none'}")
-    return {"base_acc": base_acc, "n_candidates": len(cands), "n_feasible": len(feasible), "stage1_s": t1,
-            "total_s": total, "finalists": finalists, "winner": winner, "n_val": len(ok), "n_val2": len(xv2),
-            "searched_winner": max(candidates, key=lambda r: (r["objective"], r["benign"])) if candidates else None}
+    return {
+        "base_acc": base_acc,
+        "n_candidates": len(cands),
+        "n_feasible": len(feasible),
+        "stage1_s": t1,
+        "total_s": total,
+        "finalists": finalists,
+        "winner": winner,
+        "n_val": len(ok),
+        "n_val2": len(xv2),
+        "searched_winner": max(candidates, key=lambda r: (r["objective"], r["benign"])) if candidates else None,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -538,18 +610,21 @@ def run_dataset(name: str, cfg: Config) -> dict:
     train_s = time.perf_counter() - t
     test_pred = predict(model, ds.x_test)
     test_acc = float((test_pred == ds.y_test).mean() * 100)
-    idx = np.flatnonzero(test_pred == ds.y_test)[:cfg.n]
+    idx = np.flatnonzero(test_pred == ds.y_test)[: cfg.n]
     x, y = ds.x_test[idx], ds.y_test[idx]
     log(f"  CNN trained in {train_s:.0f}s: test accuracy {test_acc:.1f}%; evaluating the first {len(x)} correct")
 
     # Tables.
     u8_train = np.clip(np.rint(ds.x_train.transpose(0, 2, 3, 1) * 255), 0, 255).astype(np.uint8)
     stats = fdtables.band_statistics(u8_train[..., 0] if chans == 1 else u8_train)
-    tables = {"paper": fdtables.preset("paper"), "released": fdtables.preset("released"),
-              "designed": fdtables.design(stats, n=15, s_as=1, s_md=40)}
+    tables = {
+        "paper": fdtables.preset("paper"),
+        "released": fdtables.preset("released"),
+        "designed": fdtables.design(stats, n=15, s_as=1, s_md=40),
+    }
     table_notes = {
-        "paper": "`preset(\"paper\")`: n=15 at step 1, 49 at step 40, ranked on fdjpeg's bundled photos",
-        "released": "`preset(\"released\")`: 25 on the top-left 4x4, 30 elsewhere (the authors' code)",
+        "paper": '`preset("paper")`: n=15 at step 1, 49 at step 40, ranked on fdjpeg\'s bundled photos',
+        "released": '`preset("released")`: 25 on the top-left 4x4, 30 elsewhere (the authors\' code)',
         "designed": "`design(training split, n=15, s_as=1, s_md=40)`: the paper's rule on this dataset's statistics",
     }
 
@@ -566,25 +641,39 @@ def run_dataset(name: str, cfg: Config) -> dict:
     # the set, the less one image moves the match; no FD table is tuned on the test split).
     x_match = np.concatenate([ds.x_val, ds.x_test])
     y_match = np.concatenate([ds.y_val, ds.y_test])
-    fd_val_benign = accuracy(model, Defense("p", "p", fd_pre(tables["paper"])), source_distill(x_match, tables["paper"]), y_match)
+    fd_val_benign = accuracy(
+        model, Defense("p", "p", fd_pre(tables["paper"])), source_distill(x_match, tables["paper"]), y_match
+    )
     q_match, q_curve = matched_jpeg_quality(model, x_match, y_match, fd_val_benign, chans)
     from art.defences.preprocessor import FeatureSqueezing, SpatialSmoothing
 
     defenses = [
         Defense("none", "No defense", None),
-        Defense("bits", f"{cfg.bits}-bit depth (ART FeatureSqueezing)",
-                float32(FeatureSqueezing(clip_values=(0.0, 1.0), bit_depth=cfg.bits))),
-        Defense("median", f"Median {cfg.median_window}x{cfg.median_window} (ART SpatialSmoothing)",
-                float32(SpatialSmoothing(window_size=cfg.median_window, channels_first=True, clip_values=(0.0, 1.0)))),
+        Defense(
+            "bits",
+            f"{cfg.bits}-bit depth (ART FeatureSqueezing)",
+            float32(FeatureSqueezing(clip_values=(0.0, 1.0), bit_depth=cfg.bits)),
+        ),
+        Defense(
+            "median",
+            f"Median {cfg.median_window}x{cfg.median_window} (ART SpatialSmoothing)",
+            float32(SpatialSmoothing(window_size=cfg.median_window, channels_first=True, clip_values=(0.0, 1.0))),
+        ),
         Defense("tv", f"TV denoising (skimage Chambolle, weight {cfg.tv_weight:g})", TVChambolle(cfg.tv_weight)),
         Defense("jpeg", f"JPEG q{cfg.jpeg_quality} (fdjpeg)", jpeg_pre(cfg.jpeg_quality, chans)),
         Defense("jpeg_match", f"JPEG q{q_match} (fdjpeg; benign-matched to FD paper)", jpeg_pre(q_match, chans)),
     ]
     for key in tables:
-        pretty = {"paper": "paper preset", "released": "released table", "designed": "designed on train",
-                  "searched": "search winner"}[key]
+        pretty = {
+            "paper": "paper preset",
+            "released": "released table",
+            "designed": "designed on train",
+            "searched": "search winner",
+        }[key]
         defenses.append(Defense(f"fd1_{key}", f"FD one-pass, {pretty}", fd_pre(tables[key]), group="fd"))
-        defenses.append(Defense(f"fd2_{key}", f"FD two-pass, {pretty}", fd_pre(tables[key]), fd_table=tables[key], group="fd"))
+        defenses.append(
+            Defense(f"fd2_{key}", f"FD two-pass, {pretty}", fd_pre(tables[key]), fd_table=tables[key], group="fd")
+        )
 
     # Oblivious attacks: once on the raw images (every one-pass/baseline row), once per two-pass table.
     clf = make_classifier(model, ds)
@@ -608,9 +697,22 @@ def run_dataset(name: str, cfg: Config) -> dict:
         benign_test = accuracy(model, d, source_distill(ds.x_test, d.fd_table) if d.two_pass else ds.x_test, ds.y_test)
         benign_eval = accuracy(model, d, start, y)
         ms_def, ms_tot = time_defense(d, x, model)
-        rows.append({"key": d.key, "label": d.label, "group": d.group, "two_pass": d.two_pass, "acc": accs,
-                     "avg": float(np.mean(list(accs.values()))), "bpda": accs_bpda, "benign_test": benign_test,
-                     "benign_eval": benign_eval, "ms_defense": ms_def, "ms_total": ms_tot, "bpda_s": bpda_s})
+        rows.append(
+            {
+                "key": d.key,
+                "label": d.label,
+                "group": d.group,
+                "two_pass": d.two_pass,
+                "acc": accs,
+                "avg": float(np.mean(list(accs.values()))),
+                "bpda": accs_bpda,
+                "benign_test": benign_test,
+                "benign_eval": benign_eval,
+                "ms_defense": ms_def,
+                "ms_total": ms_tot,
+                "bpda_s": bpda_s,
+            }
+        )
         log(f"  {d.label}: avg {rows[-1]['avg']:.1f}, BPDA {accs_bpda:.1f}, benign {benign_test:.1f}")
 
     attack_norms = {a: norms(adv_raw[a], x) for a in cfg.attacks}
@@ -628,13 +730,30 @@ def run_dataset(name: str, cfg: Config) -> dict:
     if cfg.md_plot:
         md_curve = run_md_curve(model, ds, stats, x, y, eps, adv_raw, cfg)
 
-    return {"dataset": name, "channels": chans, "summary": ds.summary(), "description": ds.description, "eps255": eps255,
-            "test_acc": test_acc, "n_eval": len(x), "train_s": train_s, "rows": rows, "norms": attack_norms, "mechanism": mech,
-            "tables": {k: np.asarray(v).tolist() for k, v in tables.items()}, "table_notes": table_notes,
-            "table_text": {k: table_text(v) for k, v in tables.items()},
-            "table_grid": {k: table_grid(v) for k, v in tables.items()},
-            "q_match": q_match, "q_curve": q_curve, "fd_val_benign": fd_val_benign, "search": _jsonable_search(search),
-            "sweep": sweep, "md_curve": md_curve, "total_s": time.perf_counter() - t_start}
+    return {
+        "dataset": name,
+        "channels": chans,
+        "summary": ds.summary(),
+        "description": ds.description,
+        "eps255": eps255,
+        "test_acc": test_acc,
+        "n_eval": len(x),
+        "train_s": train_s,
+        "rows": rows,
+        "norms": attack_norms,
+        "mechanism": mech,
+        "tables": {k: np.asarray(v).tolist() for k, v in tables.items()},
+        "table_notes": table_notes,
+        "table_text": {k: table_text(v) for k, v in tables.items()},
+        "table_grid": {k: table_grid(v) for k, v in tables.items()},
+        "q_match": q_match,
+        "q_curve": q_curve,
+        "fd_val_benign": fd_val_benign,
+        "search": _jsonable_search(search),
+        "sweep": sweep,
+        "md_curve": md_curve,
+        "total_s": time.perf_counter() - t_start,
+    }
 
 
 def _jsonable_search(search):
@@ -671,7 +790,9 @@ def run_sweep(model, ds, defenses, tables, x, y, eps255, pgd_main, adv_two_main,
         for d in defenses:
             key = d.key.split("_", 1)[1] if d.two_pass else None
             out[d.key]["PGD"][e] = accuracy(model, d, pgd_two[key] if d.two_pass else pgd_raw, y)
-            out[d.key]["BPDA"][e] = accuracy(model, d, bpda(model, ds, d, starts[key] if d.two_pass else x, y, e / 255, cfg), y)
+            out[d.key]["BPDA"][e] = accuracy(
+                model, d, bpda(model, ds, d, starts[key] if d.two_pass else x, y, e / 255, cfg), y
+            )
         log(f"  sweep eps {e}/255 done ({time.perf_counter() - t0:.0f}s)")
     return {"eps": eps_list, "rows": out, "seconds": time.perf_counter() - t0}
 
@@ -686,14 +807,16 @@ def run_md_curve(model, ds, stats, x, y, eps, adv_raw, cfg) -> dict:
         d = Defense("md", f"s_md={s_md}", fd_pre(table), fd_table=table)
         xs = source_distill(x, table)
         pgd2 = run_attack("PGD", clf, xs, y, eps, cfg, ds.nb_classes) if "PGD" in cfg.attacks else None
-        pts.append({
-            "s_md": int(s_md),
-            "benign_one": accuracy(model, d, ds.x_test, ds.y_test),
-            "benign_two": accuracy(model, d, source_distill(ds.x_test, table), ds.y_test),
-            "onepass_avg": float(np.mean([accuracy(model, d, xa, y) for xa in adv_raw.values()])),
-            "twopass_pgd": accuracy(model, d, pgd2, y) if pgd2 is not None else float("nan"),
-            "bpda": accuracy(model, d, bpda(model, ds, d, xs, y, eps, cfg), y),
-        })
+        pts.append(
+            {
+                "s_md": int(s_md),
+                "benign_one": accuracy(model, d, ds.x_test, ds.y_test),
+                "benign_two": accuracy(model, d, source_distill(ds.x_test, table), ds.y_test),
+                "onepass_avg": float(np.mean([accuracy(model, d, xa, y) for xa in adv_raw.values()])),
+                "twopass_pgd": accuracy(model, d, pgd2, y) if pgd2 is not None else float("nan"),
+                "bpda": accuracy(model, d, bpda(model, ds, d, xs, y, eps, cfg), y),
+            }
+        )
     log(f"  MD-step curve: {len(pts)} steps, {time.perf_counter() - t0:.0f}s")
     return {"points": pts, "seconds": time.perf_counter() - t0}
 
@@ -725,10 +848,12 @@ def markdown(results: list[dict], cfg: Config, plot_name: str | None, wall_s: fl
         art_v = "?"
     L = []
     L.append("# Robustness of feature distillation (fdjpeg) — Table 1 protocol, offline\n")
-    L.append(f"Made by `{command}` in {wall_s / 60:.1f} min on {os.cpu_count()} CPU cores "
-             f"({platform.processor() or platform.machine()}, {cfg.threads} torch threads; torch {torch.__version__}, "
-             f"ART {art_v}, fdjpeg {fdjpeg.__version__}). Seed {cfg.seed}. Every number below is from this one run; "
-             "rerun the command to reproduce it (timings depend on the machine and its load).\n")
+    L.append(
+        f"Made by `{command}` in {wall_s / 60:.1f} min on {os.cpu_count()} CPU cores "
+        f"({platform.processor() or platform.machine()}, {cfg.threads} torch threads; torch {torch.__version__}, "
+        f"ART {art_v}, fdjpeg {fdjpeg.__version__}). Seed {cfg.seed}. Every number below is from this one run; "
+        "rerun the command to reproduce it (timings depend on the machine and its load).\n"
+    )
     L.append("## Protocol\n")
     L.append(
         f"* **Classifier:** a small CNN (3 conv layers of {cfg.width}/{2 * cfg.width}/{4 * cfg.width} channels, 2 dense), "
@@ -747,7 +872,7 @@ def markdown(results: list[dict], cfg: Config, plot_name: str | None, wall_s: fl
         "identity (ART's preprocessor convention, `fdjpeg.art.FeatureDistillation.estimate_gradient`). For two-pass "
         "rows it starts from the FD-encoded image.\n"
         "* **FD one-pass:** the receiver gets the (adversarial) pixels as a quality-100 4:4:4 JPEG and applies the "
-        "one-pass defense `decode(encode(x, quality=100, subsampling=\"4:4:4\"), defense=T)` (dequantize, re-quantize "
+        'one-pass defense `decode(encode(x, quality=100, subsampling="4:4:4"), defense=T)` (dequantize, re-quantize '
         "with T, IDCT; computed in the coefficient domain, `fdjpeg.fd.pixel_defense.one_pass`). "
         "**FD two-pass:** the benign image is first FD-encoded with T at the source (`fdjpeg.distill(x, T)`), the "
         "attacker perturbs that decoded image, and the receiver applies the same one-pass defense.\n"
@@ -758,7 +883,8 @@ def markdown(results: list[dict], cfg: Config, plot_name: str | None, wall_s: fl
         f"denoising (scikit-image `denoise_tv_chambolle`, weight {cfg.tv_weight:g}; ART's `TotalVarMin` is "
         "~100× slower on the CPU and not used).\n"
         "* **Time:** defense ms per image and defense + CNN ms per image, best of 3 over the evaluation batch "
-        "(receiver side; two-pass rows add the source-side encode, the same order of cost as one-pass).\n")
+        "(receiver side; two-pass rows add the source-side encode, the same order of cost as one-pass).\n"
+    )
     for res in results:
         L.extend(dataset_section(res, cfg, plot_name))
     L.append(analysis_placeholder())
@@ -777,56 +903,77 @@ def dataset_section(res: dict, cfg: Config, plot_name: str | None) -> list[str]:
     L = []
     name = res["dataset"]
     L.append(f"## `{name}` — ε = {res['eps255']:g}/255\n")
-    L.append(f"{res['description']}. {res['summary']}. Undefended CNN: **{res['test_acc']:.1f}%** test accuracy; "
-             f"N = {res['n_eval']}. Dataset time {res['total_s'] / 60:.1f} min (training {res['train_s']:.0f} s).\n")
+    L.append(
+        f"{res['description']}. {res['summary']}. Undefended CNN: **{res['test_acc']:.1f}%** test accuracy; "
+        f"N = {res['n_eval']}. Dataset time {res['total_s'] / 60:.1f} min (training {res['train_s']:.0f} s).\n"
+    )
     attacks = list(res["rows"][0]["acc"].keys())
     head = "| Defense | " + " | ".join(attacks) + " | **Avg** | BPDA-PGD | Benign | ms/img (defense) | ms/img (+CNN) |"
     L.append(head)
     L.append("|" + "---|" * (len(attacks) + 6))
     for r in res["rows"]:
         cells = [_f(r["acc"][a]) for a in attacks]
-        L.append(f"| {r['label']} | " + " | ".join(cells) + f" | **{_f(r['avg'])}** | {_f(r['bpda'])} | "
-                 f"{_f(r['benign_test'])} | {_f(r['ms_defense'], 3)} | {_f(r['ms_total'], 3)} |")
+        L.append(
+            f"| {r['label']} | " + " | ".join(cells) + f" | **{_f(r['avg'])}** | {_f(r['bpda'])} | "
+            f"{_f(r['benign_test'])} | {_f(r['ms_defense'], 3)} | {_f(r['ms_total'], 3)} |"
+        )
     L.append("")
     nm = res["norms"]
-    L.append("Median perturbation of the oblivious attacks on the raw images (L∞ in 1/255, L2 in [0, 1] units): "
-             + "; ".join(f"{a} {v['linf_255']:.1f} / {v['l2']:.2f}" for a, v in nm.items()) + ".\n")
+    L.append(
+        "Median perturbation of the oblivious attacks on the raw images (L∞ in 1/255, L2 in [0, 1] units): "
+        + "; ".join(f"{a} {v['linf_255']:.1f} / {v['l2']:.2f}" for a, v in nm.items())
+        + ".\n"
+    )
     if res.get("mechanism"):
-        L.append("Two-pass mechanism, measured on the attacker's output (DCT coefficients of the quality-100 file the "
-                 "one-pass defense starts from, all components): share of the perturbation's energy in the AS band "
-                 "(the table's smallest steps), share of MD-band coefficients whose perturbation is below half a step "
-                 "(the paper's condition for removal), and share of coefficients that re-quantize exactly to the "
-                 "benign image's.\n")
-        L.append("| Table / attack | Energy in AS band % | MD perturbation < step/2 % | MD restored % | AS restored % |")
+        L.append(
+            "Two-pass mechanism, measured on the attacker's output (DCT coefficients of the quality-100 file the "
+            "one-pass defense starts from, all components): share of the perturbation's energy in the AS band "
+            "(the table's smallest steps), share of MD-band coefficients whose perturbation is below half a step "
+            "(the paper's condition for removal), and share of coefficients that re-quantize exactly to the "
+            "benign image's.\n"
+        )
+        L.append(
+            "| Table / attack | Energy in AS band % | MD perturbation < step/2 % | MD restored % | AS restored % |"
+        )
         L.append("|---|---|---|---|---|")
         for k, m in res["mechanism"].items():
-            L.append(f"| {k} | {_f(m['energy_as'])} | {_f(m['small_md'])} | {_f(m['restored_md'])} | {_f(m['restored_as'])} |")
+            L.append(
+                f"| {k} | {_f(m['energy_as'])} | {_f(m['small_md'])} | {_f(m['restored_md'])} | {_f(m['restored_as'])} |"
+            )
         L.append("")
     L.append("Tables (count × step; luma / chroma where they differ):\n")
     for k, txt in res["table_text"].items():
         L.append(f"* **{k}** — {res['table_notes'][k]}: {txt}")
-    L.append(f"\nJPEG quality matched to FD's benign accuracy (paper preset, two-pass: {res['fd_val_benign']:.1f}% on the "
-             f"validation + test splits pooled; the lowest quality from which on every higher quality is at least as "
-             f"accurate): **q{res['q_match']}** (accuracy by quality: "
-             + ", ".join(f"q{q} {a:.1f}" for q, a in sorted(res["q_curve"].items(), key=lambda p: int(p[0]))) + ").\n")
+    L.append(
+        f"\nJPEG quality matched to FD's benign accuracy (paper preset, two-pass: {res['fd_val_benign']:.1f}% on the "
+        f"validation + test splits pooled; the lowest quality from which on every higher quality is at least as "
+        f"accurate): **q{res['q_match']}** (accuracy by quality: "
+        + ", ".join(f"q{q} {a:.1f}" for q, a in sorted(res["q_curve"].items(), key=lambda p: int(p[0])))
+        + ").\n"
+    )
     s = res.get("search")
     if s:
         L.append("### Robustness-aware table search (validation split)\n")
-        L.append(f"Grid: n ∈ {list(cfg.search_n)}, s_as ∈ {list(cfg.search_as)}, s_md ∈ {list(cfg.search_md)}"
-                 + (f", chroma variants {list(cfg.search_chroma)}" if res.get("channels") == 3 else "")
-                 + f" — {s['n_candidates']} candidates designed from the training-split statistics. Constraint: benign "
-                 f"two-pass validation accuracy at most {cfg.max_benign_loss:g} point below the undefended CNN's "
-                 f"({s['base_acc']:.1f}%). Stage 1: {s['n_feasible']} feasible, ranked by one-pass accuracy on the six "
-                 f"oblivious attacks against the first {s['n_val']} correctly classified validation images ({s['stage1_s']:.0f} s). Stage 2: the top {cfg.search_top} and the feasible reference "
-                 f"tables, full two-pass attack suite + BPDA on the first {s['n_val2']} of them; "
-                 "objective = mean over the six attacks and BPDA. "
-                 f"**Search cost: {s['total_s']:.0f} s** ({s['total_s'] / 60:.1f} min).\n")
+        L.append(
+            f"Grid: n ∈ {list(cfg.search_n)}, s_as ∈ {list(cfg.search_as)}, s_md ∈ {list(cfg.search_md)}"
+            + (f", chroma variants {list(cfg.search_chroma)}" if res.get("channels") == 3 else "")
+            + f" — {s['n_candidates']} candidates designed from the training-split statistics. Constraint: benign "
+            f"two-pass validation accuracy at most {cfg.max_benign_loss:g} point below the undefended CNN's "
+            f"({s['base_acc']:.1f}%). Stage 1: {s['n_feasible']} feasible, ranked by one-pass accuracy on the six "
+            f"oblivious attacks against the first {s['n_val']} correctly classified validation images ({s['stage1_s']:.0f} s). Stage 2: the top {cfg.search_top} and the feasible reference "
+            f"tables, full two-pass attack suite + BPDA on the first {s['n_val2']} of them; "
+            "objective = mean over the six attacks and BPDA. "
+            f"**Search cost: {s['total_s']:.0f} s** ({s['total_s'] / 60:.1f} min).\n"
+        )
         L.append("| Finalist | Benign val | " + " | ".join(attacks) + " | BPDA | Objective |")
         L.append("|" + "---|" * (len(attacks) + 4))
         for r in s["finalists"]:
             st = r["stage2"]
-            L.append(f"| {r['name']} | {r['benign']:.1f} | " + " | ".join(_f(st[a]) for a in attacks)
-                     + f" | {_f(st['BPDA'])} | **{_f(r['objective'])}** |")
+            L.append(
+                f"| {r['name']} | {r['benign']:.1f} | "
+                + " | ".join(_f(st[a]) for a in attacks)
+                + f" | {_f(st['BPDA'])} | **{_f(r['objective'])}** |"
+            )
         if s["winner"]:
             L.append(f"\nWinner: **{s['winner']['name']}** ({s['winner']['table']}):\n")
             L.append("```\n" + s["winner"]["grid"] + "\n```\n")
@@ -839,19 +986,26 @@ def dataset_section(res: dict, cfg: Config, plot_name: str | None) -> list[str]:
         L.append("| Defense | " + " | ".join(f"ε={e}/255" for e in eps_list) + " |")
         L.append("|---|" + "---|" * len(eps_list))
         for r in sw["rows"].values():
-            L.append(f"| {r['label']} | " + " | ".join(f"{_f(_key(r['PGD'], e), 0)} / {_f(_key(r['BPDA'], e), 0)}"
-                                                      for e in eps_list) + " |")
+            L.append(
+                f"| {r['label']} | "
+                + " | ".join(f"{_f(_key(r['PGD'], e), 0)} / {_f(_key(r['BPDA'], e), 0)}" for e in eps_list)
+                + " |"
+            )
         L.append("")
     mc = res.get("md_curve")
     if mc:
         L.append(f"### Malicious-defense step (n = 15, s_as = 1, designed on train; ε = {res['eps255']:g}/255)\n")
         if plot_name:
             L.append(f"![benign vs adversarial accuracy as s_md varies]({plot_name})\n")
-        L.append("| s_md | Benign one-pass | Benign two-pass | One-pass avg (6 attacks) | Two-pass PGD | BPDA (two-pass) |")
+        L.append(
+            "| s_md | Benign one-pass | Benign two-pass | One-pass avg (6 attacks) | Two-pass PGD | BPDA (two-pass) |"
+        )
         L.append("|---|---|---|---|---|---|")
         for p in mc["points"]:
-            L.append(f"| {p['s_md']} | {_f(p['benign_one'])} | {_f(p['benign_two'])} | {_f(p['onepass_avg'])} | "
-                     f"{_f(p['twopass_pgd'])} | {_f(p['bpda'])} |")
+            L.append(
+                f"| {p['s_md']} | {_f(p['benign_one'])} | {_f(p['benign_two'])} | {_f(p['onepass_avg'])} | "
+                f"{_f(p['twopass_pgd'])} | {_f(p['bpda'])} |"
+            )
         L.append("")
     return L
 
@@ -870,17 +1024,27 @@ def plot(results: list[dict], path: str) -> None:
     for ax, r in zip(axes[0], res):
         pts = r["md_curve"]["points"]
         s = [p["s_md"] for p in pts]
-        for k, lab, st in (("benign_two", "benign (two-pass)", "k-"), ("benign_one", "benign (one-pass)", "k:"),
-                           ("onepass_avg", "one-pass, avg of 6 attacks", "b-o"), ("twopass_pgd", "two-pass, PGD", "g-s"),
-                           ("bpda", "BPDA-PGD (two-pass)", "r-^")):
+        for k, lab, st in (
+            ("benign_two", "benign (two-pass)", "k-"),
+            ("benign_one", "benign (one-pass)", "k:"),
+            ("onepass_avg", "one-pass, avg of 6 attacks", "b-o"),
+            ("twopass_pgd", "two-pass, PGD", "g-s"),
+            ("bpda", "BPDA-PGD (two-pass)", "r-^"),
+        ):
             ax.plot(s, [p[k] for p in pts], st, label=lab, ms=3, lw=1.2)
         if 16 * r["eps255"] < 255:
             rule = fdtables.semi_analytic_step(r["eps255"] / 255)
             ax.axvline(rule, color="0.5", ls="--", lw=0.8)
             ax.text(rule, 3, f" semi-analytic rule\n s_md > 16·255ε = {16 * r['eps255']:g}", fontsize=6, color="0.35")
         else:
-            ax.text(s[-1], 3, f"semi-analytic rule: s_md > {16 * r['eps255']:g},\nbeyond baseline's 255 ", fontsize=6,
-                    color="0.35", ha="right")
+            ax.text(
+                s[-1],
+                3,
+                f"semi-analytic rule: s_md > {16 * r['eps255']:g},\nbeyond baseline's 255 ",
+                fontsize=6,
+                color="0.35",
+                ha="right",
+            )
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xticks(s)
@@ -901,8 +1065,11 @@ def plot(results: list[dict], path: str) -> None:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m bench.robustness", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.robustness",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--datasets", default="digits,photos", help="comma-separated: digits, photos, cifar10")
     p.add_argument("--n", type=int, help="first N correctly classified test images (default 100)")
     p.add_argument("--eps", type=float, help="main eps in 1/255 (default: digits 32, photos/cifar10 8)")
@@ -916,8 +1083,12 @@ def parse_args(argv=None):
     p.add_argument("--smoke", action="store_true", help="toy sizes: the whole pipeline in well under a minute")
     p.add_argument("-o", "--out", default=DEFAULT_OUT, help="Markdown output (default bench/ROBUSTNESS.md)")
     p.add_argument("--json", help="raw results as JSON (default: the Markdown path with .json; --render reads it)")
-    p.add_argument("--render", metavar="JSON", help="only re-render the Markdown and PNG from a --json file of an "
-                   "earlier run (e.g. after editing bench/robustness_analysis.md)")
+    p.add_argument(
+        "--render",
+        metavar="JSON",
+        help="only re-render the Markdown and PNG from a --json file of an "
+        "earlier run (e.g. after editing bench/robustness_analysis.md)",
+    )
     return p.parse_args(argv)
 
 
@@ -964,15 +1135,21 @@ def main(argv=None) -> int:
     for n in names:
         if n not in D.NAMES:
             raise SystemExit(f"unknown dataset {n!r}; choose from {', '.join(D.NAMES)}")
-    command = "python -m bench.robustness" + ("" if argv is None and len(sys.argv) <= 1 else " " + " ".join(sys.argv[1:] if argv is None else argv))
+    command = "python -m bench.robustness" + (
+        "" if argv is None and len(sys.argv) <= 1 else " " + " ".join(sys.argv[1:] if argv is None else argv)
+    )
     t0 = time.perf_counter()
     results = [run_dataset(n, cfg) for n in names]
     wall = time.perf_counter() - t0
     args.json = args.json or os.path.splitext(args.out)[0] + ".json"
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"command": command, "wall_s": wall, "config": dataclasses.asdict(cfg), "results": results}, f,
-                      indent=1, default=_json_default)
+            json.dump(
+                {"command": command, "wall_s": wall, "config": dataclasses.asdict(cfg), "results": results},
+                f,
+                indent=1,
+                default=_json_default,
+            )
         with open(args.json, encoding="utf-8") as f:  # render from the JSON form, exactly as --render does
             results = json.load(f)["results"]
     plot_path = write_report(results, cfg, args.out, wall, command, cfg.md_plot)

@@ -129,7 +129,9 @@ class Worker:
 
 def extract(rev: str, dest: str) -> str:
     """fdjpeg/ of commit ``rev`` under ``dest``; returns the directory to put on PYTHONPATH."""
-    archive = subprocess.run(["git", "archive", "--format=tar", rev, "fdjpeg"], cwd=REPO, capture_output=True, check=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev, "fdjpeg"], cwd=REPO, capture_output=True, check=True
+    )
     os.makedirs(dest)
     path = os.path.join(dest, "fdjpeg.tar")
     with open(path, "wb") as f:
@@ -226,11 +228,18 @@ def render(meta: dict, quiet: dict, loaded: dict, layers: dict, firstcall: dict 
                 "it the parallel ones as before."
             ),
             "",
-            table(["image", "before (s)", "after (s)", "after ÷ before"], [
-                [f"{n}×{n}", f"{median(firstcall[('before', n)]):.2f}", f"{median(firstcall[('after', n)]):.2f}",
-                 fmt_ratio(median(firstcall[("after", n)]) / median(firstcall[("before", n)]))]
-                for n in (512, 224)
-            ]),
+            table(
+                ["image", "before (s)", "after (s)", "after ÷ before"],
+                [
+                    [
+                        f"{n}×{n}",
+                        f"{median(firstcall[('before', n)]):.2f}",
+                        f"{median(firstcall[('after', n)]):.2f}",
+                        fmt_ratio(median(firstcall[("after", n)]) / median(firstcall[("before", n)])),
+                    ]
+                    for n in (512, 224)
+                ],
+            ),
             "",
         ]
     else:
@@ -252,14 +261,20 @@ def main(argv=None) -> int:
         return 0
     t0 = time.perf_counter()
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    configs = (("before", None, {}), ("after", str(REPO), {}), ("after, workqueue", str(REPO), {"NUMBA_THREADING_LAYER": "workqueue"}))
+    configs = (
+        ("before", None, {}),
+        ("after", str(REPO), {}),
+        ("after, workqueue", str(REPO), {"NUMBA_THREADING_LAYER": "workqueue"}),
+    )
     labels = [c[0] for c in configs]
     with tempfile.TemporaryDirectory(prefix="fdjpeg-bench-threads-") as tmp:
         before_path = extract(args.before, os.path.join(tmp, "before"))
         inputs = os.path.join(tmp, "inputs")
         os.makedirs(inputs)
         make_inputs(inputs)
-        print(f"bench.threads: starting {len(configs)} workers (the 'before' one compiles its kernels)", file=sys.stderr)
+        print(
+            f"bench.threads: starting {len(configs)} workers (the 'before' one compiles its kernels)", file=sys.stderr
+        )
         workers = [Worker(label, path or before_path, inputs, args.min_run_s, env) for label, path, env in configs]
         try:
             layers = {w.label: w.layer for w in workers}

@@ -98,8 +98,10 @@ def _on_compile(event) -> None:
             return
         _compile_notice_given = True
     try:
-        sys.stderr.write("fdjpeg: compiling the Numba kernels for this machine (first run only, usually under a minute; "
-                         "later runs load them from the cache)...\n")
+        sys.stderr.write(
+            "fdjpeg: compiling the Numba kernels for this machine (first run only, usually under a minute; "
+            "later runs load them from the cache)...\n"
+        )
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
@@ -134,6 +136,7 @@ def diagnostics():
 
 # -- bytes in and out --------------------------------------------------------------------------------
 
+
 def read_bytes(path) -> bytes:
     """The whole input file (``-``: stdin)."""
     with about(path):
@@ -163,7 +166,7 @@ def write_bytes(path, data: bytes) -> None:
         sys.stdout.flush()
         view, fd = memoryview(data), sys.stdout.fileno()
         while view:  # os.write, not sys.stdout.buffer: a write cut short by a closed pipe must raise
-            view = view[os.write(fd, view):]  # BrokenPipeError goes up to main: quiet exit 141
+            view = view[os.write(fd, view) :]  # BrokenPipeError goes up to main: quiet exit 141
         return
     check_output(path)
     with about(path):
@@ -191,6 +194,7 @@ def pixels_to_bytes(pixels: np.ndarray, ext: str) -> bytes:
 
 # -- images in ---------------------------------------------------------------------------------------
 
+
 def is_jpeg(data: bytes) -> bool:
     return data[:2] == b"\xff\xd8"
 
@@ -209,8 +213,10 @@ def _drop_alpha(img: np.ndarray) -> np.ndarray:
         alpha = img[..., -1]
         if not np.all(alpha == 255):
             kind = "LA" if img.shape[2] == 2 else "RGBA"
-            raise CLIError(f"{kind} image with transparency: JPEG has no alpha channel; flatten it onto a "
-                           f"background first (e.g. magick IN -background white -flatten OUT.png)")
+            raise CLIError(
+                f"{kind} image with transparency: JPEG has no alpha channel; flatten it onto a "
+                f"background first (e.g. magick IN -background white -flatten OUT.png)"
+            )
         img = img[..., :-1]
         if img.shape[2] == 1:
             img = img[..., 0]

@@ -42,9 +42,17 @@ class FeatureDistillation(Preprocessor):
 
     params = ["tables", "placement", "subsampling", "channels_first", "clip_values"]
 
-    def __init__(self, tables="paper", *, clip_values=(0.0, 1.0), channels_first: bool = False,
-                 placement: str = "distill", subsampling: str = "4:4:4", apply_fit: bool = False,
-                 apply_predict: bool = True):
+    def __init__(
+        self,
+        tables="paper",
+        *,
+        clip_values=(0.0, 1.0),
+        channels_first: bool = False,
+        placement: str = "distill",
+        subsampling: str = "4:4:4",
+        apply_fit: bool = False,
+        apply_predict: bool = True,
+    ):
         super().__init__(is_fitted=True, apply_fit=apply_fit, apply_predict=apply_predict)
         self.tables = resolve_tables(tables)
         self.clip_values = clip_values
@@ -64,8 +72,9 @@ class FeatureDistillation(Preprocessor):
         x01 = x.astype(np.float32) / np.float32(scale) if scale != 1.0 else x.astype(np.float32)
         if x01.max() > 1.0 + 0.5 / 255:  # never clip silently (fdjpeg.distill and fdjpeg.torch refuse it too)
             raise ValueError(f"values above clip_values' max {self.clip_values[1]} in x (max {x.max():g})")
-        out = apply(x01, self.tables, placement=self.placement, subsampling=self.subsampling,
-                    channels_first=self.channels_first)
+        out = apply(
+            x01, self.tables, placement=self.placement, subsampling=self.subsampling, channels_first=self.channels_first
+        )
         if scale != 1.0:
             out = out * np.float32(scale)
         return out.astype(ART_NUMPY_DTYPE), y

@@ -35,10 +35,16 @@ def cmd_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
         (f"{args.image}-q75.jpg", "standard quality 75 (Annex K tables)", dict(quality=75)),
-        (f"{args.image}-fd-released.jpg", "feature distillation, released table (25 on 4x4, 30 elsewhere)",
-         dict(tables=tables.preset("released"))),
-        (f"{args.image}-fd-paper.jpg", "feature distillation, paper preset (15 bands at step 1, 49 at 40)",
-         dict(tables=tables.preset("paper"))),
+        (
+            f"{args.image}-fd-released.jpg",
+            "feature distillation, released table (25 on 4x4, 30 elsewhere)",
+            dict(tables=tables.preset("released")),
+        ),
+        (
+            f"{args.image}-fd-paper.jpg",
+            "feature distillation, paper preset (15 bands at step 1, 49 at 40)",
+            dict(tables=tables.preset("paper")),
+        ),
     ]
     h, w = image.shape[:2]
     print(f"fdjpeg demo: {photos.path(args.image).name} ({w}x{h}, see fdjpeg/data/README.md for its source) -> {out}/")
@@ -51,7 +57,9 @@ def cmd_demo(args) -> int:
             print(f"fdjpeg demo: {name} decoded to shape {decoded.shape}, expected {image.shape}", file=sys.stderr)
             return 1
         print(f"{name:<28} {len(data):>8} {_psnr(image, decoded):>10.2f}  {what}")
-    print(f"all {len(jobs)} files decode with fdjpeg; they are standard baseline JPEGs (try: djpeg {out}/{jobs[1][0]} > /dev/null)")
+    print(
+        f"all {len(jobs)} files decode with fdjpeg; they are standard baseline JPEGs (try: djpeg {out}/{jobs[1][0]} > /dev/null)"
+    )
     return 0
 
 
@@ -75,8 +83,13 @@ def _icc_matches(icc: bytes | None, pixels: np.ndarray) -> bool:
 def cmd_encode(args) -> int:
     import fdjpeg
 
-    settings = dict(subsampling=args.subsampling, optimize=args.optimize, restart_interval=args.restart_interval,
-                    restart_rows=args.restart_rows, arithmetic=args.arithmetic)
+    settings = dict(
+        subsampling=args.subsampling,
+        optimize=args.optimize,
+        restart_interval=args.restart_interval,
+        restart_rows=args.restart_rows,
+        arithmetic=args.arithmetic,
+    )
     if args.tables:
         settings["tables"] = _load_tables(args.tables)
     else:
@@ -87,8 +100,11 @@ def cmd_encode(args) -> int:
     if cio.is_jpeg(data) and not args.strip_metadata:  # keep what a re-encode should keep
         with cio.about(args.input):
             header = fdjpeg.read_header(data)
-        settings.update(exif=header.exif, comment=header.comment,
-                        icc_profile=header.icc_profile if _icc_matches(header.icc_profile, img) else None)
+        settings.update(
+            exif=header.exif,
+            comment=header.comment,
+            icc_profile=header.icc_profile if _icc_matches(header.icc_profile, img) else None,
+        )
     with cio.about(args.input):
         result = fdjpeg.encode(img, **settings)
     cio.write_bytes(args.output, result)
@@ -113,7 +129,21 @@ def cmd_decode(args) -> int:
     return 0
 
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".pnm"}
+IMAGE_EXTENSIONS = {
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".jfif",
+    ".png",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".gif",
+    ".ppm",
+    ".pgm",
+    ".pnm",
+}
 
 
 def _collect_inputs(inputs, skip: Path | None = None) -> list[tuple[Path, Path]]:
@@ -157,8 +187,10 @@ class _Progress:
         if self.enabled:
             width = 30
             filled = width * self.done // max(self.total, 1)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                             f"{f' ({self.failed} failed)' if self.failed else ''} {name[:40]:<40}")
+            sys.stderr.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                f"{f' ({self.failed} failed)' if self.failed else ''} {name[:40]:<40}"
+            )
             sys.stderr.flush()
 
     def close(self) -> None:
@@ -177,8 +209,12 @@ def cmd_distill(args) -> int:
     out_root = Path(args.output)
     for arg in args.inputs:  # OUT inside an input directory is fine (skipped when walking it), not the reverse
         if Path(arg).is_dir() and Path(arg).resolve().is_relative_to(out_root.resolve()):
-            raise cio.CLIError(f"the output directory holds the input {arg}: distill would overwrite or re-read "
-                               "its inputs; choose another OUTDIR", args.output, status=2)
+            raise cio.CLIError(
+                f"the output directory holds the input {arg}: distill would overwrite or re-read "
+                "its inputs; choose another OUTDIR",
+                args.output,
+                status=2,
+            )
     jobs = _collect_inputs(args.inputs, skip=out_root)
     if not jobs:
         raise cio.CLIError("no input images found")
@@ -236,8 +272,11 @@ def cmd_distill(args) -> int:
     for exc in failures:
         print(f"fdjpeg: {exc}", file=sys.stderr)
     if not args.quiet:
-        print(f"fdjpeg distill: {len(jobs) - len(failures)} of {len(jobs)} images written to {out_root}/"
-              + (f", {len(failures)} failed" if failures else ""), file=sys.stderr)
+        print(
+            f"fdjpeg distill: {len(jobs) - len(failures)} of {len(jobs)} images written to {out_root}/"
+            + (f", {len(failures)} failed" if failures else ""),
+            file=sys.stderr,
+        )
     return 1 if failures else 0
 
 
@@ -260,8 +299,10 @@ def cmd_design_tables(args) -> int:
             try:
                 img = cio.load_image(f)
             except Exception as exc:  # noqa: BLE001 -- any unreadable file is named and skipped
-                print(f"fdjpeg: {exc if isinstance(exc, cio.CLIError) else f'{f}: {cio.short(exc)}'} (skipped)",
-                      file=sys.stderr)
+                print(
+                    f"fdjpeg: {exc if isinstance(exc, cio.CLIError) else f'{f}: {cio.short(exc)}'} (skipped)",
+                    file=sys.stderr,
+                )
                 continue
             usable.append(f)
             yield img
@@ -273,17 +314,22 @@ def cmd_design_tables(args) -> int:
             raise
         raise cio.CLIError(f"none of the {len(files)} input files is a usable image; no tables written") from None
     images, failures = len(usable), len(files) - len(usable)
-    designed = tables.design(stats, n=args.n, s_as=args.s_as, s_md=args.s_md, eps=args.eps,
-                             per_component=args.per_component)
+    designed = tables.design(
+        stats, n=args.n, s_as=args.s_as, s_md=args.s_md, eps=args.eps, per_component=args.per_component
+    )
     how = f"n={args.n}, s_as={args.s_as}, " + (f"eps={args.eps}" if args.eps is not None else f"s_md={args.s_md or 40}")
     with cio.about(args.output):
         tables.save(args.output, designed, description=f"fdjpeg design-tables over {images} images ({how})")
-    for name, t in zip(("luma", "chroma") if args.per_component else ("all components",),
-                       designed if args.per_component else (designed,)):
+    for name, t in zip(
+        ("luma", "chroma") if args.per_component else ("all components",),
+        designed if args.per_component else (designed,),
+    ):
         print(f"# {name}")
         print("\n".join(" ".join(f"{int(v):3d}" for v in row) for row in t))
-    print(f"fdjpeg design-tables: wrote {args.output} ({how}, {images} images, "
-          f"{stats.blocks('all')} blocks)", file=sys.stderr)
+    print(
+        f"fdjpeg design-tables: wrote {args.output} ({how}, {images} images, {stats.blocks('all')} blocks)",
+        file=sys.stderr,
+    )
     return 1 if failures else 0
 
 
@@ -305,10 +351,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="JPEG file, or - for stdout")
     p.add_argument("-q", "--quality", type=int, default=None, help="1..100 (default 75; not with --tables)")
     p.add_argument("--tables", help="quantization tables: a preset name (e.g. released, paper) or a JSON file")
-    p.add_argument("--strip-metadata", action="store_true",
-                   help="drop the EXIF, ICC profile and comment of a JPEG input (kept by default)")
-    p.add_argument("--subsampling", default=None, choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
-                   help="chroma subsampling (default: 4:2:0 for colour, one 1x1 component for grayscale, as libjpeg)")
+    p.add_argument(
+        "--strip-metadata",
+        action="store_true",
+        help="drop the EXIF, ICC profile and comment of a JPEG input (kept by default)",
+    )
+    p.add_argument(
+        "--subsampling",
+        default=None,
+        choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
+        help="chroma subsampling (default: 4:2:0 for colour, one 1x1 component for grayscale, as libjpeg)",
+    )
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
     p.add_argument("--arithmetic", action="store_true", help="arithmetic coding (SOF9), as cjpeg -arithmetic")
     p.add_argument("--restart-interval", type=int, default=0, metavar="MCUS")
@@ -316,17 +369,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_encode)
 
-    p = sub.add_parser("distill", help="feature distillation over files and directories (JPEGs stay in the coefficient domain)")
+    p = sub.add_parser(
+        "distill", help="feature distillation over files and directories (JPEGs stay in the coefficient domain)"
+    )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or directories (searched recursively)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
-    p.add_argument("--tables", default="paper", help="preset name (paper, released) or a JSON file (default: %(default)s)")
-    p.add_argument("--one-pass", action="store_true",
-                   help="write the defended pixels as PNG (decoder-side defense) instead of JPEGs carrying the tables")
-    p.add_argument("--subsampling", default="4:4:4", choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
-                   help="chroma subsampling for non-JPEG inputs (default: %(default)s)")
+    p.add_argument(
+        "--tables", default="paper", help="preset name (paper, released) or a JSON file (default: %(default)s)"
+    )
+    p.add_argument(
+        "--one-pass",
+        action="store_true",
+        help="write the defended pixels as PNG (decoder-side defense) instead of JPEGs carrying the tables",
+    )
+    p.add_argument(
+        "--subsampling",
+        default="4:4:4",
+        choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
+        help="chroma subsampling for non-JPEG inputs (default: %(default)s)",
+    )
     p.add_argument("-j", "--jobs", type=int, default=0, help="parallel workers (default: all cores)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_distill)
 
@@ -337,15 +405,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--s-as", type=int, default=1, help="step in the accuracy-sensitive band (default: %(default)s)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--s-md", type=int, default=None, help="step in the malicious-defense band (default 40)")
-    group.add_argument("--eps", type=float, default=None, help="L-inf budget (0..1); sets s_md = smallest step > 16*eps*255")
+    group.add_argument(
+        "--eps", type=float, default=None, help="L-inf budget (0..1); sets s_md = smallest step > 16*eps*255"
+    )
     p.add_argument("--per-component", action="store_true", help="separate luma and chroma designs")
     p.set_defaults(func=cmd_design_tables)
 
     p = sub.add_parser("decode", help="decode a JPEG file to PNG, BMP, TIFF or PNM (CMYK is converted to RGB)")
     p.add_argument("input", help="JPEG file, or - for stdin")
     p.add_argument("-o", "--output", required=True, help=f"{', '.join(cio.PIXEL_FORMATS)} file, or - for PNG on stdout")
-    p.add_argument("--mode", choices=["RGB", "L"], default=None,
-                   help="convert as Pillow's Image.convert does (default: gray stays gray, colour and CMYK give RGB)")
+    p.add_argument(
+        "--mode",
+        choices=["RGB", "L"],
+        default=None,
+        help="convert as Pillow's Image.convert does (default: gray stays gray, colour and CMYK give RGB)",
+    )
     p.set_defaults(func=cmd_decode)
 
     from fdjpeg.validator.commands import register as register_check  # check, info

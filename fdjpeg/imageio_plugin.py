@@ -41,7 +41,9 @@ class FdjpegPlugin(PluginV3):
         self._data: bytes | None = None
         if request.mode.io_mode == IOMode.read:
             if request.firstbytes[:2] != b"\xff\xd8":
-                raise InitializationError(f"fdjpeg can only read JPEG files; {request.raw_uri!r} does not start with SOI")
+                raise InitializationError(
+                    f"fdjpeg can only read JPEG files; {request.raw_uri!r} does not start with SOI"
+                )
         else:
             ext = request.extension or request.format_hint
             if ext is not None and ext.lower() not in JPEG_EXTENSIONS:
@@ -94,8 +96,10 @@ class FdjpegPlugin(PluginV3):
             "components": [c[0] for c in s.components],
             "sampling": [(c[1], c[2]) for c in s.components],
             "subsampling": s.subsampling(),
-            "quantization_tables": [from_zigzag(np.array(s.qtables[c[3]][1], dtype=np.uint16))
-                                    if c[3] in s.qtables else None for c in s.components],
+            "quantization_tables": [
+                from_zigzag(np.array(s.qtables[c[3]][1], dtype=np.uint16)) if c[3] in s.qtables else None
+                for c in s.components
+            ],
             "restart_interval": s.restart_interval,
         }
         icc_chunks = []

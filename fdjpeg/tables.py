@@ -27,7 +27,24 @@ from .fd.design import (
 )
 
 __all__ = [
-    "ANNEX_K_CHROMA", "ANNEX_K_LUMA", "COMPONENTS", "PRESETS", "BandStats", "band_statistics", "band_std",
-    "design", "load", "preset", "quality_scaling", "rank_bands", "released_table", "save", "scale_table",
-    "semi_analytic_step", "standard", "resolve_tables", "certified", "certified_eps",
+    "ANNEX_K_CHROMA",
+    "ANNEX_K_LUMA",
+    "COMPONENTS",
+    "PRESETS",
+    "BandStats",
+    "band_statistics",
+    "band_std",
+    "design",
+    "load",
+    "preset",
+    "quality_scaling",
+    "rank_bands",
+    "released_table",
+    "save",
+    "scale_table",
+    "semi_analytic_step",
+    "standard",
+    "resolve_tables",
+    "certified",
+    "certified_eps",
 ]

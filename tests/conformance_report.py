@@ -93,8 +93,12 @@ class DecodeWorker:
 
     def _start(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, preexec_fn=_limit_memory if os.name == "posix" else None,
+            [sys.executable, "-c", _WORKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            preexec_fn=_limit_memory if os.name == "posix" else None,
         )
 
     def _stop(self):
@@ -262,7 +266,10 @@ def check_file(row: dict, worker: DecodeWorker, warmup: bool = False) -> FileRes
     res = FileResult(row, rec["status"], rec.get("message", ""), rec.get("warnings", []), seconds)
     geometry = _manifest_geometry(row)
     if arr is not None:  # trust the decoded shape over the manifest for the oracle's frame size
-        geometry = ("L" if arr.ndim == 2 else {3: "RGB", 4: "CMYK"}.get(arr.shape[2], "RGB"), (arr.shape[1], arr.shape[0]))
+        geometry = (
+            "L" if arr.ndim == 2 else {3: "RGB", 4: "CMYK"}.get(arr.shape[2], "RGB"),
+            (arr.shape[1], arr.shape[0]),
+        )
     ref = None
     if geometry is not None and not unsupported_feature(row):
         ref = libjpeg_oracle(data, *geometry)
@@ -318,12 +325,23 @@ def render_markdown(results: list[FileResult]) -> str:
         "",
         "Files libjpeg-turbo decodes where `Image.open` (with `LOAD_TRUNCATED_IMAGES` where needed) "
         "returns different pixels: "
-        + (", ".join(f"`{Path(r.name).name}` ({r.vs_image_open})" for r in results
-                     if r.status == DECODED and r.vs_libjpeg == "exact" and r.vs_image_open not in ("exact", "-"))
-           or "none")
+        + (
+            ", ".join(
+                f"`{Path(r.name).name}` ({r.vs_image_open})"
+                for r in results
+                if r.status == DECODED and r.vs_libjpeg == "exact" and r.vs_image_open not in ("exact", "-")
+            )
+            or "none"
+        )
         + ". Files libjpeg-turbo decodes that `Image.open` cannot open at all: "
-        + (", ".join(f"`{Path(r.name).name}`" for r in results
-                     if r.status == DECODED and r.libjpeg_decodes and r.image_open_how == "fails") or "none")
+        + (
+            ", ".join(
+                f"`{Path(r.name).name}`"
+                for r in results
+                if r.status == DECODED and r.libjpeg_decodes and r.image_open_how == "fails"
+            )
+            or "none"
+        )
         + ".",
         "",
         "| file | category | libjpeg-turbo 3.2.0 (manifest) | fdjpeg | vs libjpeg-turbo | vs Image.open | fdjpeg warnings / error |",

@@ -25,7 +25,9 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 
 def needs_corpus(test):
     """Mark a test as a corpus test (``-m corpus``) that skips, with the reason, where the corpus is missing."""
-    skip = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").exists(), reason=f"conformance corpus not found at {CORPUS}")
+    skip = pytest.mark.skipif(
+        not (CORPUS / "MANIFEST.tsv").exists(), reason=f"conformance corpus not found at {CORPUS}"
+    )
     return pytest.mark.corpus(skip(test))
 
 
@@ -78,7 +80,9 @@ def cjpeg_encode(img: np.ndarray, **settings) -> bytes:
             qpath = os.path.join(d, "q.txt")
             with open(qpath, "w") as f:
                 for x in tabs:
-                    f.write("\n".join(" ".join(str(int(v)) for v in row) for row in np.asarray(x).reshape(8, 8)) + "\n\n")
+                    f.write(
+                        "\n".join(" ".join(str(int(v)) for v in row) for row in np.asarray(x).reshape(8, 8)) + "\n\n"
+                    )
             args += ["-qtables", qpath, "-qslots", "0,1,1" if len(tabs) == 2 else "0,0,0"]
         else:
             args += ["-quality", str(settings.get("quality", 75))]
@@ -113,7 +117,7 @@ def pillow_decode(data: bytes) -> np.ndarray:
 def first_difference(a: bytes, b: bytes) -> str:
     """A readable pointer to where two byte strings diverge (for assertion messages)."""
     n = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
-    return f"lengths {len(a)} vs {len(b)}, first difference at byte {n}: {a[n:n + 8].hex()} vs {b[n:n + 8].hex()}"
+    return f"lengths {len(a)} vs {len(b)}, first difference at byte {n}: {a[n : n + 8].hex()} vs {b[n : n + 8].hex()}"
 
 
 # --- test images and segment-level editing ----------------------------------------------------------

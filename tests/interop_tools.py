@@ -98,8 +98,14 @@ def run_djpeg(files, workdir: Path) -> tuple[str, dict]:
 # --------------------------------------------------------------------------------------------------
 # ffmpeg's own mjpeg decoder (its IDCT, swscale for upsampling and colour conversion)
 
-_FFMPEG_PLANES = {"gray": None, "yuvj444p": (1, 1), "yuvj422p": (2, 1), "yuvj420p": (2, 2), "yuvj440p": (1, 2),
-                  "yuvj411p": (4, 1)}
+_FFMPEG_PLANES = {
+    "gray": None,
+    "yuvj444p": (1, 1),
+    "yuvj422p": (2, 1),
+    "yuvj420p": (2, 2),
+    "yuvj440p": (1, 2),
+    "yuvj411p": (4, 1),
+}
 
 
 def _ffmpeg_pix_fmt(ffmpeg: str, f) -> str:
@@ -193,8 +199,9 @@ def run_imagemagick(files, workdir: Path) -> tuple[str, dict]:
         link = dest / f"in-{k}.jpg"
         shutil.copyfile(f, link)
         links.append(link)
-    r = subprocess.run(cmd + ["-path", str(dest), "-format", "ppm", "-depth", "8", *map(str, links)],
-                       capture_output=True, timeout=300)
+    r = subprocess.run(
+        cmd + ["-path", str(dest), "-format", "ppm", "-depth", "8", *map(str, links)], capture_output=True, timeout=300
+    )
     out = {}
     for f, link in zip(files, links):
         ppm = link.with_suffix(".ppm")
@@ -253,8 +260,12 @@ def ensure_jpeg_js() -> Path:
         if npm is None:
             raise ToolMissing("npm not installed (apt-get install npm), needed to install jpeg-js")
         try:
-            r = subprocess.run([npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-save",
-                                JPEG_JS], capture_output=True, text=True, timeout=240)
+            r = subprocess.run(
+                [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-save", JPEG_JS],
+                capture_output=True,
+                text=True,
+                timeout=240,
+            )
         except subprocess.TimeoutExpired:
             raise ToolMissing(f"npm install {JPEG_JS} timed out (no registry access?)") from None
         if r.returncode or not (pkg / "package.json").exists():
@@ -285,7 +296,9 @@ def run_jpeg_js(files, workdir: Path) -> tuple[str, dict]:
             continue
         planes = None
         if item.get("planes"):
-            planes = [np.fromfile(f"{f}.jsplane{k}", np.uint8).reshape(ph, pw) for k, (ph, pw) in enumerate(item["planes"])]
+            planes = [
+                np.fromfile(f"{f}.jsplane{k}", np.uint8).reshape(ph, pw) for k, (ph, pw) in enumerate(item["planes"])
+            ]
         out[f] = {"rgb": rgb.reshape(h, w, 3), "planes": planes}
     return f"jpeg-js {version} on Node.js {_first_line([shutil.which('node'), '--version'])}", out
 
@@ -293,9 +306,20 @@ def run_jpeg_js(files, workdir: Path) -> tuple[str, dict]:
 # --------------------------------------------------------------------------------------------------
 # Headless Chromium: <img> -> canvas -> getImageData, every file on one page
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-extensions", "--mute-audio", "--force-color-profile=srgb"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--force-color-profile=srgb",
+]
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"></head><body>%s<pre id="out"></pre><script>
 const N = %d;
@@ -333,16 +357,23 @@ def run_chromium(files, workdir: Path) -> tuple[str, dict]:
     if chrome is None:
         raise ToolMissing("Chromium not installed (apt-get install chromium)")
     version = _first_line([chrome, "--version"])
-    tags = "".join(f'<img id="i{k}" src="data:image/jpeg;base64,{base64.b64encode(Path(f).read_bytes()).decode()}">'
-                   for k, f in enumerate(files))
+    tags = "".join(
+        f'<img id="i{k}" src="data:image/jpeg;base64,{base64.b64encode(Path(f).read_bytes()).decode()}">'
+        for k, f in enumerate(files)
+    )
     page = workdir / "page.html"
     page.write_text(_PAGE % (tags, len(files)))
     profile = workdir / "chromium-profile"
-    r = subprocess.run([chrome, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-                       capture_output=True, timeout=180)
+    r = subprocess.run(
+        [chrome, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        timeout=180,
+    )
     m = re.search(rb"FDJBEGIN(.*?)FDJEND", r.stdout, re.S)
     if m is None:
-        raise RuntimeError(f"Chromium produced no result (exit {r.returncode}): {r.stderr.decode(errors='replace')[-500:]}")
+        raise RuntimeError(
+            f"Chromium produced no result (exit {r.returncode}): {r.stderr.decode(errors='replace')[-500:]}"
+        )
     out = {}
     for f, item in zip(files, json.loads(m.group(1))):
         if "error" in item:
@@ -388,10 +419,14 @@ def render_matrix(results: dict) -> str:
         "| **bound asserted** | " + " | ".join(r["bound"] for r in rows) + " |",
     ]
     for feat in results["features"]:
-        lines.append(f"| {feat} | " + " | ".join(
-            f"skipped: {r['skipped']}" if r.get("skipped") else _cell(r, feat) for r in rows) + " |")
-    lines.append("| **files decoded** | " + " | ".join(
-        "–" if r.get("skipped") else str(r.get("files", "")) for r in rows) + " |")
+        lines.append(
+            f"| {feat} | "
+            + " | ".join(f"skipped: {r['skipped']}" if r.get("skipped") else _cell(r, feat) for r in rows)
+            + " |"
+        )
+    lines.append(
+        "| **files decoded** | " + " | ".join("–" if r.get("skipped") else str(r.get("files", "")) for r in rows) + " |"
+    )
     lines += ["", "Decoders:", ""]
     for r in rows:
         detail = r.get("version", "not run")

@@ -59,8 +59,9 @@ def test_check_and_info_are_the_readme_functions():
     meta = fdjpeg.info(data)
     assert meta["frame"]["width"] == 45 and meta["frame"]["height"] == 37
     assert meta["frame"]["subsampling"] == "4:2:0" and meta["hardware_profile"]["fits"]
-    assert meta["problems"] == [{"severity": "info", "offset": 0, "message": "fits the baseline-hw hardware profile",
-                                 "code": "profile"}]
+    assert meta["problems"] == [
+        {"severity": "info", "offset": 0, "message": "fits the baseline-hw hardware profile", "code": "profile"}
+    ]
     # The validator's modules behind them are still reachable for their helpers.
     from fdjpeg.validator.walker import walk
 
@@ -109,10 +110,16 @@ def _sof_factors(data: bytes) -> tuple[int, int]:
     return c.h, c.v
 
 
-@given(h=st.integers(1, 40), w=st.integers(1, 40), sub=st.sampled_from(["4:4:4", "4:2:2", "4:2:0", None]),
-       restart=st.sampled_from([{}, {"restart_interval": 1}, {"restart_interval": 3}, {"restart_rows": 1},
-                                {"restart_rows": 2}]),
-       optimize=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    h=st.integers(1, 40),
+    w=st.integers(1, 40),
+    sub=st.sampled_from(["4:4:4", "4:2:2", "4:2:0", None]),
+    restart=st.sampled_from(
+        [{}, {"restart_interval": 1}, {"restart_interval": 3}, {"restart_rows": 1}, {"restart_rows": 2}]
+    ),
+    optimize=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_grayscale_bytes_equal_pillow_for_every_subsampling(h, w, sub, restart, optimize, seed):
     img = np.random.default_rng(seed).integers(0, 256, (h, w), np.uint8)
     kw = dict(restart, optimize=optimize)
@@ -229,8 +236,9 @@ def test_tables_read_from_a_file_can_be_passed_back_to_encode(quality):
     coef_tables = fdjpeg.read_coefficients(data).quant_tables  # one per component
     assert fdjpeg.encode(img, header_tables) == data
     assert fdjpeg.encode(img, coef_tables) == data
-    assert fdjpeg.encode(img[..., 0], fdjpeg.read_coefficients(fdjpeg.encode(img[..., 0], quality=quality)).quant_tables) \
-        == fdjpeg.encode(img[..., 0], quality=quality)
+    assert fdjpeg.encode(
+        img[..., 0], fdjpeg.read_coefficients(fdjpeg.encode(img[..., 0], quality=quality)).quant_tables
+    ) == fdjpeg.encode(img[..., 0], quality=quality)
     same = fdjpeg.encode(img, tables.preset("paper"))
     assert fdjpeg.encode(img, fdjpeg.read_coefficients(same).quant_tables) == same  # one table for all: [t, t, t]
     assert np.array_equal(fdjpeg.distill(img, coef_tables), fdjpeg.distill(img, fdjpeg.tables.standard(quality)))

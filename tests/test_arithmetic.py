@@ -158,9 +158,16 @@ def _splice_conditioning(img, dac_pairs, dc_l, dc_u, ac_k, restart_interval):
     base = fdjpeg.encode(img, quality=90, subsampling="4:2:0", arithmetic=True, restart_interval=restart_interval)
     layout, blocks, _ = image_to_mcu_blocks(img, list(standard(90)), "4:2:0")
     htbl = [0] + [1] * (len(layout.sampling) - 1)
-    scan = encode_scan_arithmetic(blocks, components_in_mcu(layout.scan_sampling), htbl, htbl,
-                                  np.array(dc_l, np.int64), np.array(dc_u, np.int64), np.array(ac_k, np.int64),
-                                  restart_interval)
+    scan = encode_scan_arithmetic(
+        blocks,
+        components_in_mcu(layout.scan_sampling),
+        htbl,
+        htbl,
+        np.array(dc_l, np.int64),
+        np.array(dc_u, np.int64),
+        np.array(ac_k, np.int64),
+        restart_interval,
+    )
     dac = base.find(b"\xff\xcc")
     dac_end = dac + 2 + int.from_bytes(base[dac + 2 : dac + 4], "big")
     sos = base.find(b"\xff\xda")
@@ -170,8 +177,16 @@ def _splice_conditioning(img, dac_pairs, dc_l, dc_u, ac_k, restart_interval):
     return base[:dac] + segment + base[dac_end:sos_end] + scan + b"\xff\xd9"
 
 
-@given(images(min_side=8, max_side=40, channels=(3,)), st.integers(0, 15), st.integers(0, 15), st.integers(0, 63),
-       st.integers(0, 15), st.integers(0, 15), st.integers(0, 63), st.sampled_from([0, 1, 3]))
+@given(
+    images(min_side=8, max_side=40, channels=(3,)),
+    st.integers(0, 15),
+    st.integers(0, 15),
+    st.integers(0, 63),
+    st.integers(0, 15),
+    st.integers(0, 15),
+    st.integers(0, 63),
+    st.sampled_from([0, 1, 3]),
+)
 def test_dac_conditioning_is_honoured_like_libjpeg_turbo(img, l0, u0, k0, l1, u1, k1, restart):
     """DC L/U and AC Kx from DAC change the decoding model (T.81 F.1.4.4): libjpeg-turbo and fdjpeg
     decode a file coded with arbitrary conditioning to the same pixels, which are the pixels of the
@@ -233,8 +248,11 @@ def test_damaged_data_decodes_like_libjpeg_turbo(case):
 @st.composite
 def mutated_arithmetic_files(draw):
     img = draw(images(min_side=4, max_side=32))
-    data = bytearray(fdjpeg.encode(img, quality=draw(st.integers(20, 100)), arithmetic=True,
-                                   restart_interval=draw(st.sampled_from([0, 1, 2]))))
+    data = bytearray(
+        fdjpeg.encode(
+            img, quality=draw(st.integers(20, 100)), arithmetic=True, restart_interval=draw(st.sampled_from([0, 1, 2]))
+        )
+    )
     for _ in range(draw(st.integers(1, 6))):
         p = draw(st.integers(0, len(data) - 1))
         op = draw(st.sampled_from(["flip", "byte", "insert", "delete", "truncate"]))
@@ -330,18 +348,32 @@ def test_custom_tables_round_trip_through_arithmetic_coding(table):
 def test_command_line_option(tmp_path):
     img = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
     Image.fromarray(img).save(tmp_path / "in.png")
-    cmd = [sys.executable, "-m", "fdjpeg", "encode", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.jpg"),
-           "--quality", "80", "--arithmetic", "--restart-interval", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "fdjpeg",
+        "encode",
+        str(tmp_path / "in.png"),
+        "-o",
+        str(tmp_path / "out.jpg"),
+        "--quality",
+        "80",
+        "--arithmetic",
+        "--restart-interval",
+        "2",
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
     assert (tmp_path / "out.jpg").read_bytes() == fdjpeg.encode(img, quality=80, arithmetic=True, restart_interval=2)
 
 
 @pytest.mark.parametrize(
     "kwargs, exc, fragment",
-    [(dict(arithmetic=True, optimize=True), ValueError, "optimize"),
-     (dict(arithmetic=True, mjpeg=True), ValueError, "mjpeg"),
-     (dict(arithmetic=True, profile="baseline-hw"), ValueError, "profile"),
-     (dict(arithmetic="yes"), TypeError, "arithmetic")],
+    [
+        (dict(arithmetic=True, optimize=True), ValueError, "optimize"),
+        (dict(arithmetic=True, mjpeg=True), ValueError, "mjpeg"),
+        (dict(arithmetic=True, profile="baseline-hw"), ValueError, "profile"),
+        (dict(arithmetic="yes"), TypeError, "arithmetic"),
+    ],
 )
 def test_bad_arguments(kwargs, exc, fragment):
     img = np.zeros((8, 8, 3), np.uint8)

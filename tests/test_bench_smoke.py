@@ -42,7 +42,9 @@ def _record(op, case_id, threads, libs, checks=None):
 
 def test_ratio_row_shows_both_sides_and_the_ratio():
     assert report.ratio_cells({"median_ms": 10.0}, {"median_ms": 4.0}) == ("10.0", "4.00", "2.50")
-    paired = report.ratio_cells({"median_ms": 10.0, "runs_ms": [9.0, 10.0, 11.0]}, {"median_ms": 5.0, "runs_ms": [5.0] * 3})
+    paired = report.ratio_cells(
+        {"median_ms": 10.0, "runs_ms": [9.0, 10.0, 11.0]}, {"median_ms": 5.0, "runs_ms": [5.0] * 3}
+    )
     assert paired == ("10.0", "5.00", "2.00 (1.80–2.20)")
     fd, peer, ratio = report.ratio_cells({"na": peers.NOT_IMPLEMENTED}, {"median_ms": 4.0})
     assert (fd, peer, ratio) == (peers.NOT_IMPLEMENTED, "4.00", "n/a")
@@ -63,7 +65,9 @@ def test_render_quick_report_with_missing_operation():
     ]  # fmt: skip
     text = report.render(_meta(), timings, [], None)
     assert "Quick run" in text and "`python -m bench --quick`" in text
-    encode_row = next(line for line in text.splitlines() if line.startswith("| label of encode") and "| Pillow |" in line)
+    encode_row = next(
+        line for line in text.splitlines() if line.startswith("| label of encode") and "| Pillow |" in line
+    )
     assert "| 12.0 | 4.00 | 3.00 |" in encode_row and "identical bytes" in encode_row
     decode_rows = [line for line in text.splitlines() if line.startswith("| label of decode")]
     assert len(decode_rows) == 3 and all(peers.NOT_IMPLEMENTED in row for row in decode_rows)
@@ -115,7 +119,9 @@ def test_timing_compare_and_output_check():
 
 def test_reference_loop_round_trips_a_flat_image():
     # The baseline loop is scipy.fft's, like the authors' code; scipy comes with ".[bench]", not ".[test]".
-    pytest.importorskip("scipy.fft", reason="scipy not installed (pip install '.[bench]'); the NumPy/SciPy baseline needs it")
+    pytest.importorskip(
+        "scipy.fft", reason="scipy not installed (pip install '.[bench]'); the NumPy/SciPy baseline needs it"
+    )
     flat = np.full((2, 16, 16, 3), 120, np.uint8)
     out = fd_reference.distill_blocks(flat, np.full((8, 8), 30))
     assert out.shape == flat.shape and np.abs(out.astype(int) - 120).max() <= 1
@@ -141,8 +147,15 @@ def test_reference_loop_test_skips_visibly_without_scipy(tmp_path):
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(root)]))
     test = f"{Path(__file__).resolve()}::test_reference_loop_round_trips_a_flat_image"
-    run = subprocess.run([sys.executable, "-m", "pytest", test, "-q", "-rs", "-p", "no:cacheprovider"], cwd=root,
-                         env=env, capture_output=True, text=True, timeout=600, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", test, "-q", "-rs", "-p", "no:cacheprovider"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 skipped" in run.stdout and "scipy not installed" in run.stdout, run.stdout
 
@@ -152,9 +165,18 @@ def test_threads_report_renders_ratios_and_first_calls():
     from bench import threads
 
     labels = ["before", "after", "after, workqueue"]
-    data = {(lab, op): [0.004, 0.002] if lab == "before" else [0.001, 0.001] for lab in labels for op, _ in threads.OPERATIONS}
-    meta = {"command": "python -m bench.threads", "environment": {"CPU": "test CPU"}, "before": "abc1234",
-            "load": "1.00 / 1.00 / 1.00", "seconds": 12.0}
+    data = {
+        (lab, op): [0.004, 0.002] if lab == "before" else [0.001, 0.001]
+        for lab in labels
+        for op, _ in threads.OPERATIONS
+    }
+    meta = {
+        "command": "python -m bench.threads",
+        "environment": {"CPU": "test CPU"},
+        "before": "abc1234",
+        "load": "1.00 / 1.00 / 1.00",
+        "seconds": 12.0,
+    }
     first = {(lab, n): [2.0, 3.0] for lab in ("before", "after") for n in (512, 224)}
     text = threads.render(meta, data, data, {"before": "omp", "after": "tbb"}, first, labels)
     assert text.count("| `encode` 224×224") == 2

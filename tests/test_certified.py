@@ -156,11 +156,13 @@ def test_image_independent_certificate_grayscale(e):
 def test_per_image_certificate_holds(seed, sub, photo):
     """image=y: any image (clipping, odd sizes, subsampled source), any table with a radius >= 1."""
     rng = np.random.default_rng(seed)
-    table = np.minimum(certify.certified(int(rng.integers(1, 9)) / 255).astype(np.int64) + rng.integers(0, 20, (8, 8)), 255)
+    table = np.minimum(
+        certify.certified(int(rng.integers(1, 9)) / 255).astype(np.int64) + rng.integers(0, 20, (8, 8)), 255
+    )
     if photo:
         img = samples.load(samples.NAMES[int(rng.integers(0, 4))])
         r0, c0 = int(rng.integers(0, 200)), int(rng.integers(0, 200))
-        x = img[r0:r0 + int(rng.integers(8, 70)), c0:c0 + int(rng.integers(8, 70))].copy()
+        x = img[r0 : r0 + int(rng.integers(8, 70)), c0 : c0 + int(rng.integers(8, 70))].copy()
     else:
         x = smooth_image(rng, int(rng.integers(8, 40)), int(rng.integers(8, 40)))
     y = distill(x, table, subsampling=sub)
@@ -234,7 +236,7 @@ def _break(y, table, e) -> bool:
     pattern = np.sign(a[f].reshape(8, 8)).astype(int) * direction
     pattern[pattern == 0] = 1
     z = y.astype(int)
-    z[by * 8:by * 8 + 8, bx * 8:bx * 8 + 8] += (e * pattern)[:, :, None] * ROW_SIGN[c][None, None, :]
+    z[by * 8 : by * 8 + 8, bx * 8 : bx * 8 + 8] += (e * pattern)[:, :, None] * ROW_SIGN[c][None, None, :]
     z = np.clip(z, 0, 255).astype(np.uint8)
     tabs = [np.asarray(table, np.uint16)]
     return any(not np.array_equal(p, s) for p, s in zip(receiver_coefficients(y, tabs), receiver_coefficients(z, tabs)))

@@ -221,16 +221,21 @@ def test_corpus_reports_agree_with_libjpeg_turbo():
 @pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:2", "4:2:0"])
 def test_profile_accepts_and_keeps_bytes(subsampling):
     for kw in ({}, {"optimize": True, "restart_rows": 1}, {"tables": fdjpeg.tables.preset("paper")}):
-        assert fdjpeg.encode(IMG, subsampling=subsampling, profile=HARDWARE_PROFILE, **kw) == _std(subsampling=subsampling, **kw)
+        assert fdjpeg.encode(IMG, subsampling=subsampling, profile=HARDWARE_PROFILE, **kw) == _std(
+            subsampling=subsampling, **kw
+        )
     assert fdjpeg.encode(IMG[..., 0], profile=HARDWARE_PROFILE) == fdjpeg.encode(IMG[..., 0])
 
 
-@pytest.mark.parametrize("kw, words", [
-    ({"subsampling": "4:1:1"}, "subsampling='4:1:1'"),
-    ({"subsampling": "4:4:0"}, "subsampling='4:4:0'"),
-    ({"icc_profile": bytes(36) + b"acsp" + bytes(70_000)}, "APPn"),
-    ({"profile": "nvjpeg"}, "profile must be"),
-])
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        ({"subsampling": "4:1:1"}, "subsampling='4:1:1'"),
+        ({"subsampling": "4:4:0"}, "subsampling='4:4:0'"),
+        ({"icc_profile": bytes(36) + b"acsp" + bytes(70_000)}, "APPn"),
+        ({"profile": "nvjpeg"}, "profile must be"),
+    ],
+)
 def test_profile_refuses(kw, words):
     kw.setdefault("profile", HARDWARE_PROFILE)
     with pytest.raises(ValueError, match=words.replace("(", r"\(")):
@@ -268,11 +273,18 @@ def test_mjpeg_frame_layout_and_decoders():
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed (apt-get install ffmpeg)")
 def test_mjpeg_frame_ffmpeg_same_as_standard_file(tmp_path):
     outs = []
-    for name, data in (("frame", fdjpeg.encode(IMG, subsampling="4:2:2", mjpeg=True)),
-                       ("std", fdjpeg.encode(IMG, subsampling="4:2:2"))):
+    for name, data in (
+        ("frame", fdjpeg.encode(IMG, subsampling="4:2:2", mjpeg=True)),
+        ("std", fdjpeg.encode(IMG, subsampling="4:2:2")),
+    ):
         (tmp_path / f"{name}.jpg").write_bytes(data)
-        outs.append(subprocess.run(["ffmpeg", "-v", "error", "-i", str(tmp_path / f"{name}.jpg"), "-f", "rawvideo", "-"],
-                                   capture_output=True, check=True).stdout)
+        outs.append(
+            subprocess.run(
+                ["ffmpeg", "-v", "error", "-i", str(tmp_path / f"{name}.jpg"), "-f", "rawvideo", "-"],
+                capture_output=True,
+                check=True,
+            ).stdout
+        )
     assert outs[0] == outs[1] and len(outs[0]) == 37 * 53 + 2 * 27 * 37
 
 

@@ -19,8 +19,9 @@ from fdjpeg import samples, tables
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "fdjpeg", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "fdjpeg", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,9 @@ def test_distill_one_pass_writes_defended_pixels(tmp_path, photo_dir):
     out = tmp_path / "px"
     table_file = tmp_path / "t.json"
     tables.save(table_file, tables.preset("released"))
-    res = run("distill", photo_dir / "nested", photo_dir / "chelsea.png", "-o", out, "--one-pass", "--tables", table_file)
+    res = run(
+        "distill", photo_dir / "nested", photo_dir / "chelsea.png", "-o", out, "--one-pass", "--tables", table_file
+    )
     assert res.returncode == 0, res.stderr
     src = (photo_dir / "nested" / "rocket.jpg").read_bytes()
     assert np.array_equal(iio.imread(out / "rocket.png"), fdjpeg.decode(src, defense=tables.preset("released")))
@@ -109,8 +112,11 @@ def test_design_tables(tmp_path, photo_dir):
     assert res.returncode == 1  # the broken file is reported and skipped, the table still written
     assert "broken.png" in res.stderr
     designed = tables.load(out)
-    imgs = [iio.imread(photo_dir / "chelsea.png"), iio.imread(photo_dir / "coffee.png"),
-            fdjpeg.decode(photo_dir / "nested" / "rocket.jpg")]
+    imgs = [
+        iio.imread(photo_dir / "chelsea.png"),
+        iio.imread(photo_dir / "coffee.png"),
+        fdjpeg.decode(photo_dir / "nested" / "rocket.jpg"),
+    ]
     assert np.array_equal(designed, tables.design(imgs, n=10, eps=0.01))
     assert json.loads(out.read_text())["format"] == "fdjpeg-quantization-tables"
     assert "# all components" in res.stdout
@@ -119,9 +125,11 @@ def test_design_tables(tmp_path, photo_dir):
 # -- issue 11 item 6: CMYK and alpha ------------------------------------------------------------------
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance"
-CMYK_FILES = ["jpeg-decoder/tests/reftest/images/mozilla/jpg-cmyk-1.jpg",
-              "jpeg-decoder/tests/reftest/images/mozilla/jpg-cmyk-2.jpg",
-              "jpeg-decoder/tests/reftest/images/ycck.jpg"]
+CMYK_FILES = [
+    "jpeg-decoder/tests/reftest/images/mozilla/jpg-cmyk-1.jpg",
+    "jpeg-decoder/tests/reftest/images/mozilla/jpg-cmyk-2.jpg",
+    "jpeg-decoder/tests/reftest/images/ycck.jpg",
+]
 
 
 def _pillow_rgb(data: bytes) -> np.ndarray:
@@ -175,6 +183,7 @@ def test_alpha_is_refused_unless_opaque(tmp_path):
 
 # -- issue 11 item 7: behaving like a Unix tool ------------------------------------------------------------
 
+
 def _no_noise(res) -> None:
     assert "Traceback" not in res.stderr and ".tmp" not in res.stderr and "pip install" not in res.stderr
 
@@ -215,17 +224,23 @@ def test_decode_warnings_name_the_file(tmp_path):
 
 def test_stdin_stdout_and_closed_pipe(tmp_path, photo_dir):
     png = (photo_dir / "coffee.png").read_bytes()
-    enc = subprocess.run([sys.executable, "-m", "fdjpeg", "encode", "-", "-o", "-", "-q", "90"], input=png,
-                         capture_output=True, timeout=600)
+    enc = subprocess.run(
+        [sys.executable, "-m", "fdjpeg", "encode", "-", "-o", "-", "-q", "90"],
+        input=png,
+        capture_output=True,
+        timeout=600,
+    )
     assert enc.returncode == 0 and enc.stdout == fdjpeg.encode(iio.imread(png), quality=90)
     assert enc.stderr.decode().endswith("fdjpeg: stdout: " + str(len(enc.stdout)) + " bytes\n")
-    dec = subprocess.run([sys.executable, "-m", "fdjpeg", "decode", "-", "-o", "-"], input=enc.stdout,
-                         capture_output=True, timeout=600)
+    dec = subprocess.run(
+        [sys.executable, "-m", "fdjpeg", "decode", "-", "-o", "-"], input=enc.stdout, capture_output=True, timeout=600
+    )
     assert dec.returncode == 0 and np.array_equal(iio.imread(dec.stdout), fdjpeg.decode(enc.stdout))
     big = tmp_path / "big.jpg"
     big.write_bytes(fdjpeg.encode(samples.load("astronaut"), quality=95))  # decodes to a PNG larger than a pipe
-    proc = subprocess.Popen([sys.executable, "-m", "fdjpeg", "decode", big, "-o", "-"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fdjpeg", "decode", big, "-o", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdout.read(8) == b"\x89PNG\r\n\x1a\n"
     proc.stdout.close()  # like `| head -c 8`
     err = proc.stderr.read().decode()
@@ -237,8 +252,14 @@ def test_encode_keeps_jpeg_metadata(tmp_path):
     icc = bytearray(200)
     icc[16:20], icc[36:40] = b"RGB ", b"acsp"
     src = tmp_path / "meta.jpg"
-    src.write_bytes(fdjpeg.encode(samples.load("chelsea")[:40, :40], exif=b"Exif\0\0MM\0*fake", icc_profile=bytes(icc),
-                                  comment=b"shot on a test"))
+    src.write_bytes(
+        fdjpeg.encode(
+            samples.load("chelsea")[:40, :40],
+            exif=b"Exif\0\0MM\0*fake",
+            icc_profile=bytes(icc),
+            comment=b"shot on a test",
+        )
+    )
     res = run("encode", src, "-o", tmp_path / "kept.jpg", "--tables", "released")
     assert res.returncode == 0, res.stderr
     kept = fdjpeg.read_header((tmp_path / "kept.jpg").read_bytes())
@@ -263,7 +284,9 @@ def test_output_through_a_symlink_keeps_the_link(tmp_path):
     (tmp_path / "link.png").symlink_to("real.png")  # e.g. /dev/stdout -> /proc/self/fd/1 redirected to a file
     res = run("decode", src, "-o", tmp_path / "link.png")
     assert res.returncode == 0, res.stderr
-    assert (tmp_path / "link.png").is_symlink() and np.array_equal(iio.imread(tmp_path / "real.png"), fdjpeg.decode(src))
+    assert (tmp_path / "link.png").is_symlink() and np.array_equal(
+        iio.imread(tmp_path / "real.png"), fdjpeg.decode(src)
+    )
 
 
 def test_design_tables_skips_unusable_files(tmp_path, photo_dir):
@@ -310,14 +333,20 @@ def test_distill_does_not_write_through_symlinks(tmp_path, photo_dir):
 
 # -- issue 11 item 10: say that the first run compiles ---------------------------------------------------
 
+
 def test_first_run_says_it_compiles(tmp_path):
     """Slow (~30-60 s: compiles the encoder's kernels into an empty cache once; the second run loads them)."""
     iio.imwrite(tmp_path / "s.png", samples.load("coffee")[:16, :16])
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
     notices = []
     for name in ("a.jpg", "b.jpg"):
-        res = subprocess.run([sys.executable, "-m", "fdjpeg", "encode", tmp_path / "s.png", "-o", tmp_path / name],
-                             capture_output=True, text=True, env=env, timeout=900)
+        res = subprocess.run(
+            [sys.executable, "-m", "fdjpeg", "encode", tmp_path / "s.png", "-o", tmp_path / name],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
         assert res.returncode == 0, res.stderr
         notices.append([line for line in res.stderr.splitlines() if "compiling the Numba kernels" in line])
     assert len(notices[0]) == 1 and notices[0][0].startswith("fdjpeg: ")  # one line, before the wait

@@ -19,15 +19,20 @@ from helpers import CJPEG, CORPUS, needs_cjpeg, needs_corpus, pillow_decode
 pytestmark = pytest.mark.oracle
 
 
-
 def _pillow_file(img, **kw) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, "JPEG", **kw)
     return buf.getvalue()
 
 
-@given(images(max_side=48), st.sampled_from(["4:4:4", "4:2:2", "4:2:0"]), st.booleans(), st.booleans(),
-       st.integers(1, 100), st.integers(0, 3))
+@given(
+    images(max_side=48),
+    st.sampled_from(["4:4:4", "4:2:2", "4:2:0"]),
+    st.booleans(),
+    st.booleans(),
+    st.integers(1, 100),
+    st.integers(0, 3),
+)
 def test_round_trip_keeps_every_coefficient(img, subsampling, progressive, optimize, quality, restart):
     kw = {"quality": quality, "progressive": progressive}
     if img.ndim == 3:
@@ -58,8 +63,9 @@ def test_our_own_files_round_trip_byte_for_byte():
     for settings in ({}, {"optimize": True}, {"subsampling": "4:1:1", "restart_interval": 5}):
         data = fdjpeg.encode(img, quality=70, **settings)
         coefs = read_coefficients(data)
-        again = write_coefficients(coefs, optimize=settings.get("optimize", False),
-                                   restart_interval=settings.get("restart_interval", 0))
+        again = write_coefficients(
+            coefs, optimize=settings.get("optimize", False), restart_interval=settings.get("restart_interval", 0)
+        )
         assert again == data
 
 
@@ -98,7 +104,9 @@ def test_corpus_files_round_trip():
 
     done = 0
     with open(CORPUS / "MANIFEST.tsv", newline="") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["category"] in ("baseline", "extended", "progressive")]
+        rows = [
+            r for r in csv.DictReader(f, delimiter="\t") if r["category"] in ("baseline", "extended", "progressive")
+        ]
     for row in rows:
         data = (CORPUS / row["path"]).read_bytes()
         try:

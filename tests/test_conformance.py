@@ -25,7 +25,9 @@ pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 if not (cr.CORPUS / "MANIFEST.tsv").exists():
     pytest.skip(f"conformance corpus not found at {cr.CORPUS}", allow_module_level=True)
-pytest.importorskip("fdjpeg.decoder.reader", reason="fdjpeg.decoder.reader (parsing + entropy decoding) not in the tree yet")
+pytest.importorskip(
+    "fdjpeg.decoder.reader", reason="fdjpeg.decoder.reader (parsing + entropy decoding) not in the tree yet"
+)
 
 ROWS = cr.read_manifest()
 
@@ -53,8 +55,12 @@ def test_corpus_counts(corpus_results):
     crash = [r for r in results if r.row["category"] == "crash"]
     assert len(crash) == 111
     assert sum(r.verdict == "exact" for r in crash) == sum(r.libjpeg_decodes for r in crash)
-    lossy = [r for r in results if r.row["category"] in ("baseline", "progressive", "extended", "arithmetic")
-             and not cr.unsupported_feature(r.row)]
+    lossy = [
+        r
+        for r in results
+        if r.row["category"] in ("baseline", "progressive", "extended", "arithmetic")
+        and not cr.unsupported_feature(r.row)
+    ]
     assert any(r.row["category"] == "arithmetic" for r in lossy)
     assert all(r.verdict == "exact" for r in lossy)
     assert not any(r.verdict == "crash" for r in results)

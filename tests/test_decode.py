@@ -21,7 +21,9 @@ import fdjpeg
 from fdjpeg.base.limits import MAX_PIXELS
 from fdjpeg.decoder.decompress import coefficients_to_pixels
 
-pytest.importorskip("fdjpeg.decoder.reader", reason="fdjpeg.decoder.reader (parsing + entropy decoding) not in the tree yet")
+pytest.importorskip(
+    "fdjpeg.decoder.reader", reason="fdjpeg.decoder.reader (parsing + entropy decoding) not in the tree yet"
+)
 
 from jpeg_craft import craft_jpeg, progressive_view, random_coefficients
 
@@ -29,7 +31,8 @@ pytestmark = pytest.mark.oracle
 
 CJPEG = shutil.which("cjpeg")
 needs_cjpeg = pytest.mark.skipif(
-    CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs): needed for 4:4:0/4:1:1/4:1:0/odd sampling files"
+    CJPEG is None,
+    reason="cjpeg not installed (apt-get install libjpeg-turbo-progs): needed for 4:4:0/4:1:1/4:1:0/odd sampling files",
 )
 
 
@@ -77,7 +80,7 @@ def make_image(kind: str, width: int, height: int, seed: int, gray: bool) -> np.
         photo = _photo()
         y0 = int(rng.integers(0, photo.shape[0] - min(height, photo.shape[0]) + 1))
         x0 = int(rng.integers(0, photo.shape[1] - min(width, photo.shape[1]) + 1))
-        img = np.resize(photo[y0:y0 + height, x0:x0 + width], (height, width, 3))
+        img = np.resize(photo[y0 : y0 + height, x0 : x0 + width], (height, width, 3))
     img = np.ascontiguousarray(img, dtype=np.uint8)
     return np.ascontiguousarray(img[..., 1]) if gray else img
 
@@ -92,8 +95,13 @@ SIZES = st.one_of(
 def pillow_files(draw):
     width, height = draw(SIZES)
     gray = draw(st.booleans()) and draw(st.booleans())
-    img = make_image(draw(st.sampled_from(["noise", "gradient", "flat", "photo"])), width, height,
-                     draw(st.integers(0, 2**32 - 1)), gray)
+    img = make_image(
+        draw(st.sampled_from(["noise", "gradient", "flat", "photo"])),
+        width,
+        height,
+        draw(st.integers(0, 2**32 - 1)),
+        gray,
+    )
     kw = {"quality": draw(st.integers(1, 100)), "progressive": draw(st.booleans()), "optimize": draw(st.booleans())}
     if not gray:
         kw["subsampling"] = draw(st.sampled_from([0, 1, 2]))  # 4:4:4, 4:2:2, 4:2:0
@@ -122,8 +130,9 @@ def test_mode_conversion_matches_pillow_convert(data, mode):
 @pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
 def test_photos(name, subsampling, progressive):
     buf = io.BytesIO()
-    Image.fromarray(fdjpeg.samples.load(name)).save(buf, "JPEG", quality=85, subsampling=subsampling,
-                                                     progressive=progressive)
+    Image.fromarray(fdjpeg.samples.load(name)).save(
+        buf, "JPEG", quality=85, subsampling=subsampling, progressive=progressive
+    )
     assert np.array_equal(fdjpeg.decode(buf.getvalue()), pillow(buf.getvalue()))
 
 
@@ -140,9 +149,12 @@ def test_baseline_and_progressive_copies_decode_identically():
 
 
 @given(
-    width=st.integers(1, 80), height=st.integers(1, 80), seed=st.integers(0, 2**32 - 1),
+    width=st.integers(1, 80),
+    height=st.integers(1, 80),
+    seed=st.integers(0, 2**32 - 1),
     subsampling=st.sampled_from(["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"]),
-    quality=st.integers(1, 100), gray=st.booleans(),
+    quality=st.integers(1, 100),
+    gray=st.booleans(),
 )
 def test_fdjpeg_encoded_files(width, height, seed, subsampling, quality, gray):
     data = fdjpeg.encode(make_image("photo", width, height, seed, gray), quality=quality, subsampling=subsampling)
@@ -178,8 +190,14 @@ def cjpeg(img: np.ndarray, *args: str) -> bytes:
 
 @needs_cjpeg
 @pytest.mark.parametrize("sample", CJPEG_SAMPLINGS)
-@given(size=SIZES, seed=st.integers(0, 2**32 - 1), quality=st.integers(1, 100),
-       extra=st.sampled_from([(), ("-progressive",), ("-restart", "1B"), ("-optimize",), ("-progressive", "-restart", "2")]))
+@given(
+    size=SIZES,
+    seed=st.integers(0, 2**32 - 1),
+    quality=st.integers(1, 100),
+    extra=st.sampled_from(
+        [(), ("-progressive",), ("-restart", "1B"), ("-optimize",), ("-progressive", "-restart", "2")]
+    ),
+)
 def test_cjpeg_samplings(sample, size, seed, quality, extra):
     img = make_image(["photo", "noise", "gradient"][seed % 3], size[0], size[1], seed, False)
     data = cjpeg(img, "-quality", str(quality), "-sample", sample, *extra)
@@ -187,8 +205,17 @@ def test_cjpeg_samplings(sample, size, seed, quality, extra):
 
 
 @needs_cjpeg
-@pytest.mark.parametrize("args", [("-grayscale",), ("-grayscale", "-sample", "2x2"), ("-rgb",), ("-rgb", "-progressive"),
-                                  ("-grayscale", "-progressive"), ("-sample", "2x2,1x1,1x1", "-dct", "float")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-grayscale",),
+        ("-grayscale", "-sample", "2x2"),
+        ("-rgb",),
+        ("-rgb", "-progressive"),
+        ("-grayscale", "-progressive"),
+        ("-sample", "2x2,1x1,1x1", "-dct", "float"),
+    ],
+)
 def test_cjpeg_colour_spaces(args):
     for seed, (w, h) in enumerate([(1, 1), (31, 17), (64, 48)]):
         data = cjpeg(make_image("photo", w, h, seed, False), *args)
@@ -209,9 +236,20 @@ SMOOTHING_SCRIPTS = {
 
 @pytest.mark.parametrize("script", list(SMOOTHING_SCRIPTS))
 @given(
-    samp=st.sampled_from([[(1, 1)], [(2, 2)], [(2, 2), (1, 1), (1, 1)], [(1, 2), (1, 1), (1, 1)],
-                          [(1, 3), (1, 1), (1, 1)], [(4, 4), (2, 2), (1, 1)], [(1, 1), (1, 1), (1, 1)]]),
-    width=st.integers(1, 90), height=st.integers(1, 90), seed=st.integers(0, 2**32 - 1),
+    samp=st.sampled_from(
+        [
+            [(1, 1)],
+            [(2, 2)],
+            [(2, 2), (1, 1), (1, 1)],
+            [(1, 2), (1, 1), (1, 1)],
+            [(1, 3), (1, 1), (1, 1)],
+            [(4, 4), (2, 2), (1, 1)],
+            [(1, 1), (1, 1), (1, 1)],
+        ]
+    ),
+    width=st.integers(1, 90),
+    height=st.integers(1, 90),
+    seed=st.integers(0, 2**32 - 1),
 )
 def test_block_smoothing_of_incomplete_progressive_files(script, samp, width, height, seed):
     """Files whose scans stop short of full precision are smoothed (jdcoefct.c decompress_smooth_data)

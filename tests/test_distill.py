@@ -75,8 +75,12 @@ def test_distill_strips_of_one_image_equal_the_batch_kernel(shape):
     img = np.resize(img, shape[:2] + (3,))[..., : shape[2]] ^ rng.integers(0, 8, shape, dtype=np.uint8)
     img = np.ascontiguousarray(img)
     luma, chroma = tables.preset("paper"), np.flipud(tables.preset("paper")).copy()
-    args = (quant_divisors(luma), quant_divisors(chroma), luma.astype(np.int64).reshape(64),
-            chroma.astype(np.int64).reshape(64))
+    args = (
+        quant_divisors(luma),
+        quant_divisors(chroma),
+        luma.astype(np.int64).reshape(64),
+        chroma.astype(np.int64).reshape(64),
+    )
     by_batch = np.empty((1,) + shape, np.uint8)
     _distill_444_batch(img[None], *args, by_batch)
     by_strips = np.empty(shape, np.uint8)
@@ -149,7 +153,9 @@ def test_requantize_keeps_metadata_and_is_idempotent():
     once = fdjpeg.requantize(src, t)
     assert b"keep me" in once and b"Exif\x00\x00MM" in once
     assert fdjpeg.requantize(once, t) == once  # a second pass with the same table changes nothing
-    assert fdjpeg.read_coefficients(fdjpeg.requantize(src, t)) == requantize_coefficients(fdjpeg.read_coefficients(src), t)
+    assert fdjpeg.read_coefficients(fdjpeg.requantize(src, t)) == requantize_coefficients(
+        fdjpeg.read_coefficients(src), t
+    )
 
 
 def test_requantize_rounds_half_away_from_zero_and_clamps():
@@ -205,7 +211,9 @@ def _agreement(table, eps255: int, seed: int) -> tuple[float, float]:
     counts = np.zeros(4, np.int64)  # equal_md, total_md, equal_all, total_all
     for name in samples.NAMES:
         decoded = distill(samples.load(name), table)  # decode(encode(x, table)): the two-pass first half
-        attacked = np.clip(decoded.astype(np.int16) + rng.choice([-eps255, eps255], decoded.shape), 0, 255).astype(np.uint8)
+        attacked = np.clip(decoded.astype(np.int16) + rng.choice([-eps255, eps255], decoded.shape), 0, 255).astype(
+            np.uint8
+        )
         clean = requantize_coefficients(_coefficients(decoded), table)
         defended = requantize_coefficients(_coefficients(attacked), table)
         for a, b in zip(clean.components, defended.components):

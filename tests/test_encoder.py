@@ -29,7 +29,9 @@ def test_bytes_equal_cjpeg_every_subsampling(img, settings):
     assert ours == theirs, first_difference(ours, theirs)
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (1, 1, 3), (1, 57, 3), (57, 1, 3), (7, 13, 3), (13, 7), (3, 4097), (4097, 3, 3)])
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (1, 1, 3), (1, 57, 3), (57, 1, 3), (7, 13, 3), (13, 7), (3, 4097), (4097, 3, 3)]
+)
 @pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:2", "4:2:0"])
 def test_bytes_equal_pillow_edge_sizes(shape, subsampling):
     img = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
@@ -184,7 +186,11 @@ def test_marker_segments_are_well_formed(img, settings):
     assert names[0] == 0xE0 and segs[0][1][:5] == b"JFIF\x00" and segs[0][1][5:7] == b"\x01\x01"
     sof = next(p for m, p in segs if m == 0xC0)
     ncomp = 1 if img.ndim == 2 else 3
-    assert sof[0] == 8 and int.from_bytes(sof[1:3], "big") == img.shape[0] and int.from_bytes(sof[3:5], "big") == img.shape[1]
+    assert (
+        sof[0] == 8
+        and int.from_bytes(sof[1:3], "big") == img.shape[0]
+        and int.from_bytes(sof[3:5], "big") == img.shape[1]
+    )
     assert len(sof) == 6 + 3 * ncomp and sof[5] == ncomp
     for m, p in segs:
         if m == 0xDB:

@@ -83,8 +83,7 @@ def _stage_by_stage(image, qtables, subsampling):
     return out
 
 
-@given(image=images(max_side=48), subsampling=st.sampled_from(list(SUBSAMPLING)), q=quant_tables(),
-       two=st.booleans())
+@given(image=images(max_side=48), subsampling=st.sampled_from(list(SUBSAMPLING)), q=quant_tables(), two=st.booleans())
 def test_fused_front_end_equals_the_stage_kernels(image, subsampling, q, two):
     qtables = [q, np.flipud(q).copy()] if two else [q]
     coefs = image_to_coefficients(image, qtables, subsampling)  # the fused front end (prepare.py)

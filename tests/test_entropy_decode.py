@@ -63,7 +63,8 @@ def same_real_blocks(a, b) -> bool:
         if x.shape != y.shape or not np.array_equal(x[:rows, :cols], y[:rows, :cols]):
             return False
     return (a.width, a.height, a.sampling) == (b.width, b.height, b.sampling) and all(
-        np.array_equal(p, q) for p, q in zip(a.quant_tables, b.quant_tables))
+        np.array_equal(p, q) for p, q in zip(a.quant_tables, b.quant_tables)
+    )
 
 
 def warned(fn, *args, **kw):
@@ -110,7 +111,6 @@ def test_random_images_baseline_equals_progressive(height, width, subsampling, q
         assert comp.shape == (-(-real_y // v) * v, -(-real_x // h) * h, 8, 8) and comp.dtype == np.int16
 
 
-
 @pytest.mark.parametrize("quality", [30, 75, 95])
 @pytest.mark.parametrize("progressive", [False, True])
 def test_float_idct_of_coefficients_matches_pillow_pixels(quality, progressive):
@@ -135,7 +135,7 @@ def _cjpeg(img: np.ndarray, *args: str) -> bytes:
         resolved = []
         for a in args:
             if a.startswith("script:"):
-                (Path(d) / "scans.txt").write_text(a[len("script:"):])
+                (Path(d) / "scans.txt").write_text(a[len("script:") :])
                 resolved += [str(Path(d) / "scans.txt")]
             else:
                 resolved.append(a)
@@ -144,14 +144,17 @@ def _cjpeg(img: np.ndarray, *args: str) -> bytes:
 
 
 _NONINTERLEAVED = "script:0;1;2;"
-_SUCCESSIVE = ("script:0 1 2: 0 0 0 1; 0: 1 5 0 2; 2: 1 63 0 1; 1: 1 63 0 1; 0: 6 63 0 2; 0: 1 63 2 1;"
-               "0 1 2: 0 0 1 0; 1: 1 63 1 0; 2: 1 63 1 0; 0: 1 63 1 0;")
+_SUCCESSIVE = (
+    "script:0 1 2: 0 0 0 1; 0: 1 5 0 2; 2: 1 63 0 1; 1: 1 63 0 1; 0: 6 63 0 2; 0: 1 63 2 1;"
+    "0 1 2: 0 0 1 0; 1: 1 63 1 0; 2: 1 63 1 0; 0: 1 63 1 0;"
+)
 _SPECTRAL = "script:0: 0 0 0 0; 2: 0 0 0 0; 1: 0 0 0 0; 0: 1 9 0 0; 0: 10 63 0 0; 1: 1 63 0 0; 2: 1 63 0 0;"
 
 
 @needs_cjpeg
-@pytest.mark.parametrize("sample", ["1x1", "2x1", "1x2", "2x2", "4x1", "1x4", "3x1", "4x2", "2x1,1x2,1x1",
-                                    "1x1,2x2,1x1", "4x1,2x1,1x1"])
+@pytest.mark.parametrize(
+    "sample", ["1x1", "2x1", "1x2", "2x2", "4x1", "1x4", "3x1", "4x2", "2x1,1x2,1x1", "1x1,2x2,1x1", "4x1,2x1,1x1"]
+)
 @pytest.mark.parametrize("restart", ["", "2", "1B"])
 def test_cjpeg_scan_scripts_and_samplings(sample, restart):
     img = make_image(37, 45, seed=len(sample))
@@ -213,8 +216,14 @@ def _check_fast_lookup(spec: HuffmanSpec, is_dc: bool) -> None:
     assert table.shape == (1 << FAST_BITS,) and table.dtype == np.int32
     for index in range(1 << FAST_BITS):
         entry = int(table[index])
-        found = next(((n, by_code[(n, index >> (FAST_BITS - n))]) for n in range(1, FAST_BITS + 1)
-                      if (n, index >> (FAST_BITS - n)) in by_code), None)
+        found = next(
+            (
+                (n, by_code[(n, index >> (FAST_BITS - n))])
+                for n in range(1, FAST_BITS + 1)
+                if (n, index >> (FAST_BITS - n)) in by_code
+            ),
+            None,
+        )
         if found is None:  # the code is longer than FAST_BITS, or there is none: bit-serial path
             assert entry == 0
             continue
@@ -431,8 +440,9 @@ def reference_coefficients(data: bytes):
                 c = h.components[sc.index]
                 for dy in range(c.v):
                     for dx in range(c.h):
-                        out.append((sc.index, derived[(0, sc.td)], derived[(1, sc.ta)],
-                                    (row * c.v + dy, col * c.h + dx)))
+                        out.append(
+                            (sc.index, derived[(0, sc.td)], derived[(1, sc.ta)], (row * c.v + dy, col * c.h + dx))
+                        )
             return out
 
     ref.decode(layout, mcus_x, mcus_y, grids)
@@ -537,7 +547,7 @@ def test_lost_restart_marker_empties_the_next_interval():
 def test_far_off_restart_number_is_dropped_and_decoding_goes_on():
     data = _restart_file()
     rst0 = data.index(b"\xff\xd0")
-    damaged, msgs = warned(read_coefficients, data[:rst0 + 1] + b"\xd4" + data[rst0 + 2 :])
+    damaged, msgs = warned(read_coefficients, data[: rst0 + 1] + b"\xd4" + data[rst0 + 2 :])
     assert damaged == quiet_coefficients(data)
     assert any("found marker 0xD4 instead of RST0" in m for m in msgs)
 
@@ -545,7 +555,7 @@ def test_far_off_restart_number_is_dropped_and_decoding_goes_on():
 def test_earlier_restart_number_skips_to_the_next_marker():
     data = _restart_file()
     rst0 = data.index(b"\xff\xd0")
-    damaged = quiet_coefficients(data[:rst0 + 1] + b"\xd7" + data[rst0 + 2 :])  # RST7 = expected - 1
+    damaged = quiet_coefficients(data[: rst0 + 1] + b"\xd7" + data[rst0 + 2 :])  # RST7 = expected - 1
     lost = quiet_coefficients(data[:rst0] + data[rst0 + 2 :])
     assert damaged == lost
 

@@ -148,7 +148,9 @@ def test_torch_argument_errors():
 
 
 def _art():
-    return pytest.importorskip("art", reason="adversarial-robustness-toolbox not installed (optional extra: pip install '.[art]')")
+    return pytest.importorskip(
+        "art", reason="adversarial-robustness-toolbox not installed (optional extra: pip install '.[art]')"
+    )
 
 
 @pytest.mark.parametrize("channels_first", [True, False])

@@ -55,7 +55,9 @@ def test_band_statistics_stream_batches_arrays_and_paths(tmp_path):
         tables.band_std(batch.astype(np.float32))
 
 
-@pytest.mark.parametrize("eps, step", [(8 / 255, 129), (0.03, 123), (2 / 255, 33), (1 / 255, 17), (0.5, 255), (1e-6, 1)])
+@pytest.mark.parametrize(
+    "eps, step", [(8 / 255, 129), (0.03, 123), (2 / 255, 33), (1 / 255, 17), (0.5, 255), (1e-6, 1)]
+)
 def test_semi_analytic_step(eps, step):
     assert tables.semi_analytic_step(eps) == step
     assert tables.semi_analytic_step(eps) > 16 * eps * 255 or step == 255
@@ -93,8 +95,14 @@ def test_design_per_component_from_images():
 
 @pytest.mark.parametrize(
     "kwargs, fragment",
-    [({"n": 65}, "n must"), ({"s_as": 0}, "s_as"), ({"s_md": 256}, "s_md"), ({"s_md": 40, "eps": 0.01}, "not both"),
-     ({"eps": 0}, "eps"), ({"eps": 2.0}, "eps")],
+    [
+        ({"n": 65}, "n must"),
+        ({"s_as": 0}, "s_as"),
+        ({"s_md": 256}, "s_md"),
+        ({"s_md": 40, "eps": 0.01}, "not both"),
+        ({"eps": 0}, "eps"),
+        ({"eps": 2.0}, "eps"),
+    ],
 )
 def test_design_rejects_bad_arguments(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):

@@ -91,8 +91,11 @@ def mutated(draw):
     data = bytearray(draw(st.sampled_from(SEEDS)))
     segs = split_segments(bytes(data))
     for _ in range(draw(st.integers(1, 5))):
-        op = draw(st.sampled_from(["flip", "byte", "insert", "delete", "truncate", "swap", "length",
-                                   "dimensions", "sampling", "marker"]))
+        op = draw(
+            st.sampled_from(
+                ["flip", "byte", "insert", "delete", "truncate", "swap", "length", "dimensions", "sampling", "marker"]
+            )
+        )
         n = len(data)
         if n < 4:
             break

@@ -35,7 +35,6 @@ from jpeg_craft import craft_jpeg
 pytestmark = pytest.mark.oracle
 
 
-
 def test_float_reference_inverts_dct_matrix():
     c = naive.dct_matrix()
     x = np.random.default_rng(0).normal(size=(8, 8))
@@ -132,8 +131,13 @@ def _hostile_case(rng, kind: str, width=40, height=24) -> JPEGCoefficients:
     # DC differences must fit the 15-bit DC categories the entropy coder can carry.
     c[:, :, 0, 0] //= 2
     return JPEGCoefficients(
-        width=width, height=height, components=[c.astype(np.int16)], quant_tables=[q.astype(np.uint16)],
-        sampling=[(1, 1)], component_ids=[1], colorspace="L",
+        width=width,
+        height=height,
+        components=[c.astype(np.int16)],
+        quant_tables=[q.astype(np.uint16)],
+        sampling=[(1, 1)],
+        component_ids=[1],
+        colorspace="L",
     )
 
 
@@ -172,7 +176,8 @@ def test_other_libjpeg_turbo_paths(tmp_path, env, arithmetic):
         cases.append((path, coefs))
     subprocess.run(
         [sys.executable, "-c", _PILLOW_DECODE_SCRIPT, *map(str, (p for p, _ in cases))],
-        env={**os.environ, **env}, check=True,
+        env={**os.environ, **env},
+        check=True,
     )
     for path, coefs in cases:
         ref = np.load(str(path) + ".npy")
@@ -189,8 +194,13 @@ def _reference_idct(blocks, mult, simd):
     return out
 
 
-@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(_KINDS), rows=st.integers(1, 5),
-       cols=st.integers(1, 70), pad=st.integers(0, 2))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    kind=st.sampled_from(_KINDS),
+    rows=st.integers(1, 5),
+    cols=st.integers(1, 70),
+    pad=st.integers(0, 2),
+)
 def test_batched_idct_equals_reference_path(seed, kind, rows, cols, pad):
     """The batched IDCT (fast int32 path where the range test allows, the reference path for the rest,
     DC-only blocks apart) gives the reference path's samples in every arithmetic; padding blocks of the
@@ -216,8 +226,13 @@ def test_batched_idct_equals_reference_path(seed, kind, rows, cols, pad):
             assert np.array_equal(outs[0], ref) and np.array_equal(outs[1], ref), (fn.__name__, arithmetic)
 
 
-@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 6), cols=st.integers(1, 12),
-       qmax=st.sampled_from([1, 2, 30, 255, 12287, 65535]), kind=st.sampled_from(["noise", "binary", "smooth"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(1, 6),
+    cols=st.integers(1, 12),
+    qmax=st.sampled_from([1, 2, 30, 255, 12287, 65535]),
+    kind=st.sampled_from(["noise", "binary", "smooth"]),
+)
 def test_batched_fdct_equals_per_block(seed, rows, cols, qmax, kind):
     """The batched FDCT + quantization (32-bit quantization for small tables, 64-bit for large ones)
     equals jcdctmgr/jfdctint one block at a time."""
@@ -240,8 +255,14 @@ def test_batched_fdct_equals_per_block(seed, rows, cols, qmax, kind):
             assert np.array_equal(got[by, bx], ref)
 
 
-@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 6), cols=st.integers(1, 12), extra=st.sampled_from([0, 0, 3]),
-       qmax=st.sampled_from([1, 2, 30, 255, 12287, 65535]), kind=st.sampled_from(["noise", "binary", "smooth"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(1, 6),
+    cols=st.integers(1, 12),
+    extra=st.sampled_from([0, 0, 3]),
+    qmax=st.sampled_from([1, 2, 30, 255, 12287, 65535]),
+    kind=st.sampled_from(["noise", "binary", "smooth"]),
+)
 def test_distill_round_trip_equals_fdct_then_idct(seed, rows, cols, extra, qmax, kind):
     """distill's fused round trip (_fdct_idct_plane) equals the batched FDCT followed by the "simd" IDCT,
     including planes whose width is not a multiple of 8 (then it runs the two separately)."""

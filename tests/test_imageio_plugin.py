@@ -17,8 +17,10 @@ EXIF = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x00"
 
 
 def test_registered_on_import_without_importing_imageio():
-    code = ("import sys, fdjpeg; assert 'imageio' not in sys.modules; "
-            "import imageio.config as c; print(c.known_plugins['fdjpeg'].module_name)")
+    code = (
+        "import sys, fdjpeg; assert 'imageio' not in sys.modules; "
+        "import imageio.config as c; print(c.known_plugins['fdjpeg'].module_name)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "fdjpeg.imageio_plugin"
     import imageio.config
@@ -43,8 +45,17 @@ def test_imwrite_equals_encode_and_imread_equals_decode(tmp_path):
 
 def test_improps_and_immeta(tmp_path):
     path = tmp_path / "m.jpg"
-    iio.imwrite(path, IMG, plugin="fdjpeg", quality=80, subsampling="4:2:0", comment="hi", exif=EXIF,
-                icc_profile=ICC, restart_rows=1)
+    iio.imwrite(
+        path,
+        IMG,
+        plugin="fdjpeg",
+        quality=80,
+        subsampling="4:2:0",
+        comment="hi",
+        exif=EXIF,
+        icc_profile=ICC,
+        restart_rows=1,
+    )
     props = iio.improps(path, plugin="fdjpeg")
     assert props.shape == (29, 41, 3) and props.dtype == np.uint8 and not props.is_batch
     assert iio.improps(path, plugin="fdjpeg", index=...).shape == (1, 29, 41, 3)

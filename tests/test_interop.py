@@ -50,24 +50,39 @@ from interop_tools import (
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 SUBSAMPLINGS = ["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1", "gray"]
-VARIANTS = ["quality", "optimized", "custom tables", "FD paper", "FD released", "restart interval", "restart rows",
-            "metadata", "MJPEG (no DHT)"]
+VARIANTS = [
+    "quality",
+    "optimized",
+    "custom tables",
+    "FD paper",
+    "FD released",
+    "restart interval",
+    "restart rows",
+    "metadata",
+    "MJPEG (no DHT)",
+]
 FEATURES = SUBSAMPLINGS + VARIANTS + ["photo ≥ 128 px"]
 DECODERS = ["Pillow", "djpeg", "ImageMagick", "Chromium", "ffmpeg", "jpeg-js"]
 
 #: The bounds each decoder is held to (rendered into the matrix).
 EXACT = "0 (identical)"
 INDEPENDENT = "planes ≤ 1; RGB ≤ 4 without subsampling, mean ≤ 12 with"
-BOUND = {"Pillow": EXACT, "djpeg": EXACT, "ImageMagick": EXACT, "Chromium": EXACT, "ffmpeg": INDEPENDENT,
-         "jpeg-js": INDEPENDENT}
+BOUND = {
+    "Pillow": EXACT,
+    "djpeg": EXACT,
+    "ImageMagick": EXACT,
+    "Chromium": EXACT,
+    "ffmpeg": INDEPENDENT,
+    "jpeg-js": INDEPENDENT,
+}
 PLANES_MAX, RGB_MAX_FULL, RGB_MEAN_SUBSAMPLED = 1, 4, 12.0
 #: Features a decoder is known not to support, with the reason shown in the matrix.
 UNSUPPORTED = {("jpeg-js", "MJPEG (no DHT)"): "no DHT-less MJPEG support"}
 NOTES = {
     "Chromium": "Blink decodes with its own libjpeg-turbo; pixels read back with canvas getImageData "
-                "(--force-color-profile=srgb; the metadata files embed an sRGB ICC profile and still match exactly).",
+    "(--force-color-profile=srgb; the metadata files embed an sRGB ICC profile and still match exactly).",
     "ffmpeg": "ffmpeg's own mjpeg decoder and IDCT; RGB through swscale (its chroma interpolation is not "
-              "libjpeg's fancy upsampling, hence large differences at sharp chroma edges).",
+    "libjpeg's fancy upsampling, hence large differences at sharp chroma edges).",
     "jpeg-js": "pdf.js-derived integer IDCT, nearest-neighbour chroma upsampling, its own YCbCr->RGB.",
     "ImageMagick": "Decodes through the system libjpeg-turbo — a different build from Pillow's.",
 }
@@ -102,8 +117,14 @@ def _draw(strategy, n):
     """n deterministic examples of a hypothesis strategy (the corpus is drawn once, not per test)."""
     out = []
 
-    @settings(max_examples=n, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def collect(x):
         out.append(x)
@@ -132,8 +153,12 @@ def _planes(data: bytes) -> list:
 def corpus(tmp_path_factory):
     d = tmp_path_factory.mktemp("interop")
     n = len(SUBSAMPLINGS) * len(VARIANTS)
-    draws = _draw(st.tuples(images(max_side=64, channels=(3,)), quant_tables(), quant_tables(), st.integers(5, 100),
-                            st.integers(1, 6)), n)
+    draws = _draw(
+        st.tuples(
+            images(max_side=64, channels=(3,)), quant_tables(), quant_tables(), st.integers(5, 100), st.integers(1, 6)
+        ),
+        n,
+    )
     large = _draw(images(min_side=128, max_side=256, channels=(3,), kinds=("photo",)), N_LARGE)
     plan = []
     for k, (img, t1, t2, q, r) in enumerate(draws):
@@ -158,7 +183,9 @@ def corpus(tmp_path_factory):
         plan.append((img, ss, variant, kw))
     for k, img in enumerate(large):
         ss = ["4:2:0", "4:2:2", "4:4:4", "gray"][k % 4]
-        plan.append((img, ss, "photo ≥ 128 px", {"tables": fdjpeg.tables.preset("paper")} if k % 2 else {"quality": 85}))
+        plan.append(
+            (img, ss, "photo ≥ 128 px", {"tables": fdjpeg.tables.preset("paper")} if k % 2 else {"quality": 85})
+        )
     cases = []
     for k, (img, ss, variant, kw) in enumerate(plan):
         if ss == "gray":
@@ -218,11 +245,16 @@ def _evaluate(name: str, version: str, outputs: dict, cases: list[Case], *, nati
         dmax, dmean = int(diff.max()), float(diff.mean())
         dplanes = None
         planes = got.get("planes")
-        if planes is not None and len(planes) == len(case.planes) and all(
-                g.shape[0] >= p.shape[0] and g.shape[1] >= p.shape[1] for g, p in zip(planes, case.planes)):
+        if (
+            planes is not None
+            and len(planes) == len(case.planes)
+            and all(g.shape[0] >= p.shape[0] and g.shape[1] >= p.shape[1] for g, p in zip(planes, case.planes))
+        ):
             # jpeg-js keeps its MCU-padded planes: compare the part that holds image samples
-            dplanes = max(int(np.abs(g[: p.shape[0], : p.shape[1]].astype(np.int16) - p).max())
-                          for g, p in zip(planes, case.planes))
+            dplanes = max(
+                int(np.abs(g[: p.shape[0], : p.shape[1]].astype(np.int16) - p).max())
+                for g, p in zip(planes, case.planes)
+            )
         ok = True
         if exact:
             ok = dmax == 0 and (not native or np.array_equal(got["native"], case.expected))
@@ -234,8 +266,9 @@ def _evaluate(name: str, version: str, outputs: dict, cases: list[Case], *, nati
             else:
                 ok &= dmax <= RGB_MAX_FULL
         if not ok:
-            failures.append(f"{case.path} {case.features} {case.settings}: max |diff| {dmax}, mean {dmean:.2f}, "
-                            f"planes {dplanes}")
+            failures.append(
+                f"{case.path} {case.features} {case.settings}: max |diff| {dmax}, mean {dmean:.2f}, planes {dplanes}"
+            )
         for feat in case.features:
             cell = cells[feat]
             cell["n"] += 1
@@ -244,8 +277,14 @@ def _evaluate(name: str, version: str, outputs: dict, cases: list[Case], *, nati
             if dplanes is not None:
                 cell["max_planes"] = max(cell["max_planes"] or 0, dplanes)
             cell["ok"] &= ok
-    _RESULTS[name] = {"name": name, "version": version, "bound": BOUND[name], "cells": cells, "note": NOTES.get(name),
-                      "files": sum(1 for c in cases if not isinstance(outputs.get(c.path), str))}
+    _RESULTS[name] = {
+        "name": name,
+        "version": version,
+        "bound": BOUND[name],
+        "cells": cells,
+        "note": NOTES.get(name),
+        "files": sum(1 for c in cases if not isinstance(outputs.get(c.path), str)),
+    }
     _RESULTS["_cases"] = len(cases)
     return failures
 
@@ -311,7 +350,7 @@ def test_mjpeg_frames_are_the_standard_file_without_dht(corpus):
         std = fdjpeg.encode(img, **kw)
         frame = fdjpeg.encode(img, mjpeg=True, **kw)
         assert b"\xff\xc4" not in frame[: frame.index(b"\xff\xda")] and frame[6:10] == b"AVI1"
-        assert frame[frame.index(b"\xff\xda"):] == std[std.index(b"\xff\xda"):]
+        assert frame[frame.index(b"\xff\xda") :] == std[std.index(b"\xff\xda") :]
         np.testing.assert_array_equal(fdjpeg.decode(frame), fdjpeg.decode(std))
 
 

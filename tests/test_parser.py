@@ -33,8 +33,16 @@ def test_pillow_metadata_round_trip():
     icc = bytes(range(256)) * 300  # 76800 bytes: Pillow writes two APP2 chunks
     exif = Image.Exif()
     exif[0x010F] = "fdjpeg"
-    data = pillow_jpeg(make_image(), quality=50, icc_profile=icc, exif=exif.tobytes(), comment=b"hello",
-                       dpi=(300, 150), restart_marker_blocks=2, subsampling="4:2:0")
+    data = pillow_jpeg(
+        make_image(),
+        quality=50,
+        icc_profile=icc,
+        exif=exif.tobytes(),
+        comment=b"hello",
+        dpi=(300, 150),
+        restart_marker_blocks=2,
+        subsampling="4:2:0",
+    )
     info = Image.open(io.BytesIO(data)).info
     h = read_header(data)
     assert (h.width, h.height, h.precision) == (48, 40, 8)
@@ -133,6 +141,7 @@ def _adobe(transform: int) -> bytes:
 
 def _with_ids(data: bytes, ids: list[int]) -> bytes:
     """Rename the frame's component ids (SOF and the SOS selectors)."""
+
     def sof(s):
         s = bytearray(s)
         for i, cid in enumerate(ids):
@@ -207,8 +216,11 @@ def _decodable_corpus_files():
     if not CORPUS.is_dir():
         return []
     rows = [line.split("\t") for line in (CORPUS / "MANIFEST.tsv").read_text().splitlines()[1:]]
-    return [r[0] for r in rows if r[1] in ("baseline", "progressive", "extended") and r[19].startswith("decode")
-            and r[7] == "8"]
+    return [
+        r[0]
+        for r in rows
+        if r[1] in ("baseline", "progressive", "extended") and r[19].startswith("decode") and r[7] == "8"
+    ]
 
 
 @pytest.mark.corpus
@@ -417,10 +429,19 @@ def test_progressive_files_need_their_huffman_tables():
 
 @pytest.mark.parametrize(
     "marker, feature",
-    [(0xC3, "lossless"), (0xC5, "hierarchical"), (0xC6, "hierarchical"), (0xC7, "hierarchical"),
-     (0xCB, "arithmetic coding"),
-     (0xCD, "hierarchical"), (0xCE, "hierarchical"), (0xCF, "hierarchical"), (0xC8, "JPEG extensions"),
-     (0xDE, "hierarchical"), (0xDF, "hierarchical")],
+    [
+        (0xC3, "lossless"),
+        (0xC5, "hierarchical"),
+        (0xC6, "hierarchical"),
+        (0xC7, "hierarchical"),
+        (0xCB, "arithmetic coding"),
+        (0xCD, "hierarchical"),
+        (0xCE, "hierarchical"),
+        (0xCF, "hierarchical"),
+        (0xC8, "JPEG extensions"),
+        (0xDE, "hierarchical"),
+        (0xDF, "hierarchical"),
+    ],
 )
 def test_unsupported_processes(marker, feature):
     data = edit(_base(), 0xC0, lambda s: s[:1] + bytes([marker]) + s[2:])

@@ -28,8 +28,15 @@ def _write_cifar(root: Path, n_train=(7, 5), n_test=4, seed=0):
         data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
         labels = [int(v) for v in rng.integers(0, 10, n)]
         with open(d / f"data_batch_{i}", "wb") as f:
-            pickle.dump({b"batch_label": f"training batch {i} of 2".encode(), b"labels": labels, b"data": data,
-                         b"filenames": [b"x.png"] * n}, f)
+            pickle.dump(
+                {
+                    b"batch_label": f"training batch {i} of 2".encode(),
+                    b"labels": labels,
+                    b"data": data,
+                    b"filenames": [b"x.png"] * n,
+                },
+                f,
+            )
         batches.append((data, labels))
     test = rng.integers(0, 256, (n_test, 3072), dtype=np.uint8)
     with open(d / "test_batch", "wb") as f:
@@ -82,25 +89,58 @@ def test_offline_datasets_are_deterministic_and_disjoint(name):
 
 
 def test_robustness_pipeline_smoke(tmp_path):
-    for mod, why in (("torch", "torch"), ("art", "adversarial-robustness-toolbox"), ("sklearn", "scikit-learn"),
-                     ("skimage", "scikit-image"), ("matplotlib", "matplotlib")):
+    for mod, why in (
+        ("torch", "torch"),
+        ("art", "adversarial-robustness-toolbox"),
+        ("sklearn", "scikit-learn"),
+        ("skimage", "scikit-image"),
+        ("matplotlib", "matplotlib"),
+    ):
         pytest.importorskip(mod, reason=f"{why} not installed (optional extras: pip install '.[robustness]')")
     from bench import robustness
 
     out = tmp_path / "ROBUSTNESS.md"
     js = tmp_path / "r.json"
-    assert robustness.main(["--smoke", "--datasets", "digits", "--threads", "1", "-o", str(out), "--json", str(js)]) == 0
+    assert (
+        robustness.main(["--smoke", "--datasets", "digits", "--threads", "1", "-o", str(out), "--json", str(js)]) == 0
+    )
     text = out.read_text()
-    for needle in ("## `digits`", "FD one-pass, paper preset", "FD two-pass, search winner", "JPEG q90", "BPDA-PGD",
-                   "5-bit depth", "Median 2x2", "TV denoising", "benign-matched", "Robustness-aware table search",
-                   "Search cost", "ε sweep", "Malicious-defense step"):
+    for needle in (
+        "## `digits`",
+        "FD one-pass, paper preset",
+        "FD two-pass, search winner",
+        "JPEG q90",
+        "BPDA-PGD",
+        "5-bit depth",
+        "Median 2x2",
+        "TV denoising",
+        "benign-matched",
+        "Robustness-aware table search",
+        "Search cost",
+        "ε sweep",
+        "Malicious-defense step",
+    ):
         assert needle in text, needle
     png = tmp_path / "robustness_md_step.png"
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     res = json.loads(js.read_text())["results"][0]
     rows = {r["key"]: r for r in res["rows"]}
-    assert {"none", "jpeg", "jpeg_match", "bits", "median", "tv", "fd1_paper", "fd2_paper", "fd1_released", "fd2_released",
-            "fd1_designed", "fd2_designed", "fd1_searched", "fd2_searched"} <= set(rows)
+    assert {
+        "none",
+        "jpeg",
+        "jpeg_match",
+        "bits",
+        "median",
+        "tv",
+        "fd1_paper",
+        "fd2_paper",
+        "fd1_released",
+        "fd2_released",
+        "fd1_designed",
+        "fd2_designed",
+        "fd1_searched",
+        "fd2_searched",
+    } <= set(rows)
     for r in rows.values():
         assert set(r["acc"]) == {"FGSM", "BIM", "PGD", "DeepFool", "CW-L2", "CW-Linf"}
         assert all(0.0 <= v <= 100.0 for v in list(r["acc"].values()) + [r["bpda"], r["benign_test"]])

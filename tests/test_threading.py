@@ -55,8 +55,9 @@ def _run(body: str, timeout: float = 600, **env_extra) -> str:
     env.update(env_extra)
     code = _SETUP + textwrap.dedent(body)
     try:
-        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"scenario hung for {timeout} s; stderr: {(exc.stderr or b'')[-2000:]!r}")
     assert proc.returncode == 0, f"exit {proc.returncode}\nstdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-3000:]}"
@@ -149,10 +150,13 @@ def test_small_images_never_start_threads_and_the_layer_is_fork_safe():
 
 
 def test_an_explicit_user_choice_of_layer_is_kept():
-    out = _run("""
+    out = _run(
+        """
         work("large")
         print("layer", launched(), _jit.CHOSEN_LAYER)
-    """, NUMBA_THREADING_LAYER="omp")
+    """,
+        NUMBA_THREADING_LAYER="omp",
+    )
     assert "layer omp None" in out, out
 
 

@@ -69,8 +69,9 @@ def test_upsampling_matches_pillow(samp, width, height, seed):
 def test_upsampling_edges_every_method(samp, size):
     """Tiny and odd sizes: the fancy filters' first/last column and row, and the <= 2 wide fallback."""
     width, height = size
-    coefs = random_coefficients(np.random.default_rng(width * 100 + height), width, height, samp,
-                                "L" if len(samp) == 1 else "YCbCr")
+    coefs = random_coefficients(
+        np.random.default_rng(width * 100 + height), width, height, samp, "L" if len(samp) == 1 else "YCbCr"
+    )
     assert np.array_equal(coefficients_to_pixels(coefs), pillow(craft_jpeg(coefs)))
 
 
@@ -89,8 +90,16 @@ def test_fancy_h2v1_formula():
     src = np.array([[0, 100, 200, 40]], np.uint8)
     out = upsample(src, 2, 1, 8, 1, 4, 1)
     a, b, c, d = 0, 100, 200, 40
-    expect = [a, (3 * a + b + 2) >> 2, (3 * b + a + 1) >> 2, (3 * b + c + 2) >> 2,
-              (3 * c + b + 1) >> 2, (3 * c + d + 2) >> 2, (3 * d + c + 1) >> 2, d]
+    expect = [
+        a,
+        (3 * a + b + 2) >> 2,
+        (3 * b + a + 1) >> 2,
+        (3 * b + c + 2) >> 2,
+        (3 * c + b + 1) >> 2,
+        (3 * c + d + 2) >> 2,
+        (3 * d + c + 1) >> 2,
+        d,
+    ]
     assert out[0].tolist() == expect
 
 
@@ -121,7 +130,7 @@ def test_ycc_arithmetic_equals_tables_everywhere():
     c8 = cb.astype(np.uint8)[None].repeat(16, 0)
     r8 = cr.astype(np.uint8)[None].repeat(16, 0)
     for y0 in range(0, 256, 16):
-        y = (np.arange(y0, y0 + 16)[:, None] + np.zeros(cb.size, int))
+        y = np.arange(y0, y0 + 16)[:, None] + np.zeros(cb.size, int)
         expect = np.stack([np.clip(y + off, 0, 255) for off in (r_off, g_off, b_off)], axis=-1)
         assert np.array_equal(ycbcr_to_rgb(y.astype(np.uint8), c8, r8), expect)
 

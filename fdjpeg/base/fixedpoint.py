@@ -71,4 +71,3 @@ def _wrap32(x):
 @kernel
 def _sat16(x):
     return min(max(x, -32768), 32767)
-

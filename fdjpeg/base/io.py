@@ -22,8 +22,9 @@ def load_bytes(data) -> bytes:
         if not isinstance(out, (bytes, bytearray, memoryview)):
             raise TypeError(f"file object must be opened in binary mode (read() returned {type(out).__name__})")
         return bytes(out)
-    raise TypeError("data must be bytes, bytearray, memoryview, a path or a binary file object, "
-                    f"got {type(data).__name__}")
+    raise TypeError(
+        f"data must be bytes, bytearray, memoryview, a path or a binary file object, got {type(data).__name__}"
+    )
 
 
 def _current_umask() -> int:

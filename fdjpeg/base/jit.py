@@ -92,8 +92,11 @@ def _load_tbb() -> bool:
 
 def _configure_threading() -> str | None:
     """Choose the threading layer before Numba starts its threads; returns the choice (None: not ours)."""
-    if (os.environ.get("NUMBA_THREADING_LAYER") or os.environ.get("NUMBA_THREADING_LAYER_PRIORITY")
-            or str(numba.config.THREADING_LAYER).lower() != "default"):
+    if (
+        os.environ.get("NUMBA_THREADING_LAYER")
+        or os.environ.get("NUMBA_THREADING_LAYER_PRIORITY")
+        or str(numba.config.THREADING_LAYER).lower() != "default"
+    ):
         return None  # the user's explicit choice (environment or .numba_config.yaml) wins
     if _launched_layer() is not None:
         return None  # another library already started Numba's threads; too late to choose

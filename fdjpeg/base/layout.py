@@ -98,8 +98,9 @@ class FrameLayout:
         """Indices into the concatenated component grids (rows * cols, 64) in transmission order."""
         sizes = [r * c for r, c in (self.grid(i) for i in range(len(self.sampling)))]
         offsets = np.cumsum([0] + sizes[:-1])
-        return transmission_order(offsets, [self.grid(c)[1] for c in range(len(self.sampling))],
-                                  self.scan_sampling, self.mcus_x, self.mcus_y)
+        return transmission_order(
+            offsets, [self.grid(c)[1] for c in range(len(self.sampling))], self.scan_sampling, self.mcus_x, self.mcus_y
+        )
 
     def prepare_geometry(self) -> np.ndarray:
         """Per component (h, v, width_in_blocks, height_in_blocks, h_expand, v_expand, first block in

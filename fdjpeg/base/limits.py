@@ -22,5 +22,7 @@ MAX_SCANS = 1000
 def check_dimensions(width: int, height: int, name: str) -> None:
     """ValueError unless both sides are in 1..MAX_DIMENSION (libjpeg's limit, which every writer enforces)."""
     if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):
-        raise ValueError(f"{name} size {width}x{height} is outside 1..{MAX_DIMENSION} in width or height "
-                         f"({MAX_DIMENSION} is libjpeg's limit: larger files are refused by its decoders and fdjpeg's)")
+        raise ValueError(
+            f"{name} size {width}x{height} is outside 1..{MAX_DIMENSION} in width or height "
+            f"({MAX_DIMENSION} is libjpeg's limit: larger files are refused by its decoders and fdjpeg's)"
+        )

@@ -41,8 +41,21 @@ MAX_SEGMENT_PAYLOAD = 65533
 
 def marker_name(code: int) -> str:
     """A readable name for a marker code, e.g. 0xC4 -> 'DHT', 0xE1 -> 'APP1', 0xD3 -> 'RST3'."""
-    fixed = {SOI: "SOI", EOI: "EOI", SOS: "SOS", DQT: "DQT", DNL: "DNL", DRI: "DRI", DHP: "DHP", EXP: "EXP",
-             DHT: "DHT", DAC: "DAC", JPG: "JPG", COM: "COM", TEM: "TEM"}
+    fixed = {
+        SOI: "SOI",
+        EOI: "EOI",
+        SOS: "SOS",
+        DQT: "DQT",
+        DNL: "DNL",
+        DRI: "DRI",
+        DHP: "DHP",
+        EXP: "EXP",
+        DHT: "DHT",
+        DAC: "DAC",
+        JPG: "JPG",
+        COM: "COM",
+        TEM: "TEM",
+    }
     if code in fixed:
         return fixed[code]
     if code in SOF_PROCESS:

@@ -74,11 +74,17 @@ def validate_table(table, name: str) -> np.ndarray:
         except (TypeError, ValueError):
             raise ValueError(f"{name} must contain integers 1..255") from None
     arr = arr.reshape(8, 8)
-    bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 1) | (arr > 255) if arr.dtype.kind == "f" else (arr < 1) | (arr > 255)
+    bad = (
+        ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 1) | (arr > 255)
+        if arr.dtype.kind == "f"
+        else (arr < 1) | (arr > 255)
+    )
     if bad.any():
         r, c = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}[{r}][{c}] = {arr[r, c]!r}: baseline quantization entries must be integers 1..255 "
-                         "(16-bit tables of extended files are kept only by write_coefficients, which writes SOF1)")
+        raise ValueError(
+            f"{name}[{r}][{c}] = {arr[r, c]!r}: baseline quantization entries must be integers 1..255 "
+            "(16-bit tables of extended files are kept only by write_coefficients, which writes SOF1)"
+        )
     return arr.astype(np.uint16)
 
 
@@ -101,24 +107,32 @@ def validate_tables(tables, quality) -> list[np.ndarray]:
     if isinstance(tables, Mapping):  # DQT slot -> table, as JPEGHeader.quant_tables
         slots = sorted(tables)
         if slots not in ([0], [0, 1]):
-            raise ValueError(f"tables as a mapping of DQT slots (read_header(...).quant_tables) must hold slot 0, or "
-                             f"0 (luma) and 1 (chroma); got slots {slots}")
+            raise ValueError(
+                f"tables as a mapping of DQT slots (read_header(...).quant_tables) must hold slot 0, or "
+                f"0 (luma) and 1 (chroma); got slots {slots}"
+            )
         return [validate_table(tables[k], f"tables[{k}]") for k in slots]
     if isinstance(tables, np.ndarray) and tables.ndim in (1, 2) or _looks_like_single_table(tables):
         return [validate_table(tables, "tables")]
     try:
         seq = list(tables)
     except TypeError:
-        raise TypeError(f"tables must be an 8x8 table or a sequence of two (luma, chroma), got {type(tables).__name__}") from None
+        raise TypeError(
+            f"tables must be an 8x8 table or a sequence of two (luma, chroma), got {type(tables).__name__}"
+        ) from None
     if len(seq) == 3:  # one per component (Y, Cb, Cr), as JPEGCoefficients.quant_tables
         y, cb, cr = (validate_table(t, f"tables[{i}]") for i, t in enumerate(seq))
         if not np.array_equal(cb, cr):
-            raise ValueError("tables holds 3 tables (one per component) whose Cb and Cr tables differ; "
-                             "the encoder codes both chroma components with one table")
+            raise ValueError(
+                "tables holds 3 tables (one per component) whose Cb and Cr tables differ; "
+                "the encoder codes both chroma components with one table"
+            )
         return [y] if np.array_equal(y, cb) else [y, cb]
     if len(seq) not in (1, 2):
-        raise ValueError(f"tables must be one 8x8 table, a sequence of two (luma, chroma) or three per-component "
-                         f"tables (Y, Cb, Cr with Cb = Cr), got {len(seq)} tables")
+        raise ValueError(
+            f"tables must be one 8x8 table, a sequence of two (luma, chroma) or three per-component "
+            f"tables (Y, Cb, Cr with Cb = Cr), got {len(seq)} tables"
+        )
     return [validate_table(t, f"tables[{i}]") for i, t in enumerate(seq)]
 
 
@@ -136,4 +150,3 @@ def _looks_like_single_table(tables) -> bool:
     except (ValueError, TypeError):
         return False
     return arr.dtype != object and arr.shape in ((8, 8), (64,))
-

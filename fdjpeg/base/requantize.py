@@ -68,7 +68,8 @@ def requantize_coefficients(coefs: JPEGCoefficients, tables) -> JPEGCoefficients
     for blocks, q_file, q_new in zip(coefs.components, coefs.quant_tables, new_tables):
         flat = np.ascontiguousarray(blocks, dtype=np.int16).reshape(-1, 64)
         out = np.empty_like(flat)
-        _requantize_blocks_parallel(flat, np.asarray(q_file, np.int64).reshape(64),
-                                    np.asarray(q_new, np.int64).reshape(64), out)
+        _requantize_blocks_parallel(
+            flat, np.asarray(q_file, np.int64).reshape(64), np.asarray(q_new, np.int64).reshape(64), out
+        )
         comps.append(out.reshape(blocks.shape))
     return replace(coefs, components=comps, quant_tables=[t.copy() for t in new_tables], coef_bits=None)

@@ -283,8 +283,26 @@ def _ac_refine(data, reg, stats, coef, row, tbl, ss, se, al, natural, log, state
 
 
 @kernel
-def _decode_scan(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, mode, ss, se, al,
-                 dc_l, dc_u, ac_k, stats, natural, state, log):
+def _decode_scan(
+    data,
+    coef,
+    blocks,
+    mcus_x,
+    mcus_y,
+    imcu_div,
+    restart_interval,
+    mode,
+    ss,
+    se,
+    al,
+    dc_l,
+    dc_u,
+    ac_k,
+    stats,
+    natural,
+    state,
+    log,
+):
     """Decode one arithmetic-coded scan into ``coef`` (rows of 64, natural order).
 
     ``mode``: SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST or AC_REFINE; ``blocks`` describes the MCU
@@ -312,7 +330,8 @@ def _decode_scan(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval,
             if restart_interval != 0:
                 if restarts_to_go == 0:
                     pos, marker, next_restart, discarded, _unused = _process_restart(
-                        data, reg[_POS], np.int64(0), reg[_MARKER], next_restart, discarded, np.int64(0), log, state)
+                        data, reg[_POS], np.int64(0), reg[_MARKER], next_restart, discarded, np.int64(0), log, state
+                    )
                     reg[_POS] = pos
                     reg[_MARKER] = marker
                     # Reset the bins this scan uses, the DC predictions and the coder (libjpeg resets
@@ -331,16 +350,24 @@ def _decode_scan(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval,
                 # libjpeg's decode_mcu_DC_refine has no bad-code state: the next bit of each DC
                 # value, coded with the fixed 0.5 bin (T.81 G.1.3.1).
                 for b in range(nblocks):
-                    row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
-                           + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
+                    row = (
+                        blocks[b, B_BASE]
+                        + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                        + mcu_col * blocks[b, B_H]
+                        + blocks[b, B_DX]
+                    )
                     if _decode(data, reg, stats, FIXED_BIN, log, state) != 0:
                         coef[row, 0] = (((np.int64(coef[row, 0]) | p1) + 32768) & 0xFFFF) - 32768
                 continue
             if reg[_CT] == -1:
                 continue  # after a bad code, nothing until the next restart
             for b in range(nblocks):
-                row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
-                       + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
+                row = (
+                    blocks[b, B_BASE]
+                    + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                    + mcu_col * blocks[b, B_H]
+                    + blocks[b, B_DX]
+                )
                 if mode == SEQUENTIAL or mode == DC_FIRST:
                     ci = blocks[b, B_COMP]
                     ok, diff = _dc_diff(data, reg, stats, blocks[b, B_DCTBL], ctx, ci, dc_l, dc_u, log, state)
@@ -349,16 +376,26 @@ def _decode_scan(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval,
                     last_dc[ci] = (last_dc[ci] + diff) & 0xFFFF
                     coef[row, 0] = (((last_dc[ci] << al) + 32768) & 0xFFFF) - 32768
                     if mode == SEQUENTIAL:
-                        if _ac_first(data, reg, stats, coef, row, blocks[b, B_ACTBL] - 4, 1, 63, 0, ac_k, natural,
-                                     log, state) == 0:
+                        if (
+                            _ac_first(
+                                data, reg, stats, coef, row, blocks[b, B_ACTBL] - 4, 1, 63, 0, ac_k, natural, log, state
+                            )
+                            == 0
+                        ):
                             break
                 elif mode == AC_FIRST:
-                    if _ac_first(data, reg, stats, coef, row, blocks[b, B_ACTBL] - 4, ss, se, al, ac_k, natural,
-                                 log, state) == 0:
+                    if (
+                        _ac_first(
+                            data, reg, stats, coef, row, blocks[b, B_ACTBL] - 4, ss, se, al, ac_k, natural, log, state
+                        )
+                        == 0
+                    ):
                         break
                 else:
-                    if _ac_refine(data, reg, stats, coef, row, blocks[b, B_ACTBL] - 4, ss, se, al, natural,
-                                  log, state) == 0:
+                    if (
+                        _ac_refine(data, reg, stats, coef, row, blocks[b, B_ACTBL] - 4, ss, se, al, natural, log, state)
+                        == 0
+                    ):
                         break
     state[S_POS] = reg[_POS]
     state[S_MARKER] = reg[_MARKER]

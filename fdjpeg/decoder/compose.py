@@ -18,6 +18,7 @@ _COMPOSE = {"L": (0, 1), "YCbCr": (1, 3), "RGB": (2, 3), "CMYK": (3, 4), "YCCK":
 #: Output rows per parallel task of _compose_rows.
 _ROWS_PER_TASK = 16
 
+
 def _four(items: list) -> list:
     """Per-component items padded to 4 by repeating the first: one compiled signature of the pixel
     stage for 1-, 3- and 4-component files (the padding is never read)."""
@@ -97,8 +98,10 @@ def _compose_serial(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
 
 
 # Below 4096 blocks' worth of output pixels (base/jit.PARALLEL_MIN_BLOCKS) the rows are composed on the calling thread.
-@parallel_kernel(work=lambda planes, methods, hexp, vexp, dws, dhs, cspace, out, width: out.shape[0] * width // 64,
-                 serial=_compose_serial)
+@parallel_kernel(
+    work=lambda planes, methods, hexp, vexp, dws, dhs, cspace, out, width: out.shape[0] * width // 64,
+    serial=_compose_serial,
+)
 def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
     """_compose_range over all rows, _ROWS_PER_TASK rows per parallel task."""
     height = out.shape[0]

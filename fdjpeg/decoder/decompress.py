@@ -49,7 +49,9 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
     if coefs.colorspace not in _COMPONENTS:
         raise UnsupportedJPEG(f"unsupported colour space {coefs.colorspace!r} ({ncomp} components)")
     if _COMPONENTS[coefs.colorspace] != ncomp:
-        raise UnsupportedJPEG(f"colour space {coefs.colorspace} needs {_COMPONENTS[coefs.colorspace]} components, file has {ncomp}")
+        raise UnsupportedJPEG(
+            f"colour space {coefs.colorspace} needs {_COMPONENTS[coefs.colorspace]} components, file has {ncomp}"
+        )
     if width < 1 or height < 1:
         raise JPEGError(f"empty image ({width}x{height})")
     hmax, vmax = coefs.max_sampling
@@ -91,8 +93,14 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
     return compose(planes, coefs.sampling, width, height, coefs.colorspace)
 
 
-def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = MAX_SCANS,
-           defense=None) -> np.ndarray:
+def decode(
+    data,
+    *,
+    mode: str | None = None,
+    max_pixels: int | None = MAX_PIXELS,
+    max_scans: int | None = MAX_SCANS,
+    defense=None,
+) -> np.ndarray:
     """Decode a baseline or progressive Huffman JPEG to the pixels libjpeg-turbo (via Pillow) returns.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object.

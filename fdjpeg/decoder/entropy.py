@@ -166,8 +166,9 @@ def _decode_symbol(data, pos, buf, bits, marker, insufficient, t, lookup, maxcod
     if bits < 8:
         pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
         if bits < 8:  # a marker ended the segment: bit by bit, zeros once the data is gone
-            return _decode_slow(data, pos, buf, bits, marker, insufficient, t, 1, maxcode, valoffset, huffval,
-                                log, state)
+            return _decode_slow(
+                data, pos, buf, bits, marker, insufficient, t, 1, maxcode, valoffset, huffval, log, state
+            )
     if bits >= 9:
         look = (buf >> (bits - 9)) & 0x1FF
     else:
@@ -286,10 +287,16 @@ _FAST_MASK = (1 << FAST_BITS) - 1
 def _load8(data, pos):
     """The 8 bytes at pos as a big-endian int64, and whether none of them is 0xFF (no stuffing, no
     marker: the word can go into the bit buffer as it is)."""
-    w = ((np.int64(data[pos]) << 56) | (np.int64(data[pos + 1]) << 48)
-         | (np.int64(data[pos + 2]) << 40) | (np.int64(data[pos + 3]) << 32)
-         | (np.int64(data[pos + 4]) << 24) | (np.int64(data[pos + 5]) << 16)
-         | (np.int64(data[pos + 6]) << 8) | np.int64(data[pos + 7]))
+    w = (
+        (np.int64(data[pos]) << 56)
+        | (np.int64(data[pos + 1]) << 48)
+        | (np.int64(data[pos + 2]) << 40)
+        | (np.int64(data[pos + 3]) << 32)
+        | (np.int64(data[pos + 4]) << 24)
+        | (np.int64(data[pos + 5]) << 16)
+        | (np.int64(data[pos + 6]) << 8)
+        | np.int64(data[pos + 7])
+    )
     x = ~w
     return w, ((x - _ONES) & ~x & _HIGHS) == 0
 
@@ -324,8 +331,23 @@ def _refill_left(data, pos, lb, bits, marker, log, state):
 
 
 @kernel
-def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval,
-                       lookup, maxcode, valoffset, huffval, fast, natural, state, log):
+def _decode_sequential(
+    data,
+    coef,
+    blocks,
+    mcus_x,
+    mcus_y,
+    imcu_div,
+    restart_interval,
+    lookup,
+    maxcode,
+    valoffset,
+    huffval,
+    fast,
+    natural,
+    state,
+    log,
+):
     """Decode one sequential (baseline or extended Huffman) scan into ``coef`` (rows of 64, natural order).
 
     Like libjpeg, the DC coefficient is always stored and an AC coefficient only when it is nonzero,
@@ -371,7 +393,8 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
             if restart_interval != 0:
                 if restarts_to_go == 0:
                     pos, marker, next_restart, discarded, insufficient = _process_restart(
-                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state
+                    )
                     lb = np.int64(0)
                     bits = np.int64(0)
                     last_dc[:] = 0
@@ -380,8 +403,12 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
             if insufficient != 0:
                 continue  # out of data: the rest of the interval stays zero
             for b in range(nblocks):
-                row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
-                       + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
+                row = (
+                    blocks[b, B_BASE]
+                    + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                    + mcu_col * blocks[b, B_H]
+                    + blocks[b, B_DX]
+                )
                 # T.81 F.2.2.1: DC difference.
                 t = blocks[b, B_DCTBL]
                 if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
@@ -401,8 +428,20 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                     else:
                         buf = lb >> ((64 - bits) & 63)
                         s, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
-                            log, state)
+                            data,
+                            pos,
+                            buf,
+                            bits,
+                            marker,
+                            insufficient,
+                            t,
+                            lookup,
+                            maxcode,
+                            valoffset,
+                            huffval,
+                            log,
+                            state,
+                        )
                         lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                     diff = np.int64(0)
                     if s != 0:
@@ -413,7 +452,8 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                         else:
                             buf = lb >> ((64 - bits) & 63)
                             v, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, s, log, state)
+                                data, pos, buf, bits, marker, insufficient, s, log, state
+                            )
                             lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                         diff = v
                         if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
@@ -451,8 +491,20 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                     else:
                         buf = lb >> ((64 - bits) & 63)
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
-                            log, state)
+                            data,
+                            pos,
+                            buf,
+                            bits,
+                            marker,
+                            insufficient,
+                            t,
+                            lookup,
+                            maxcode,
+                            valoffset,
+                            huffval,
+                            log,
+                            state,
+                        )
                         lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                     r = rs >> 4
                     s = rs & 15
@@ -465,7 +517,8 @@ def _decode_sequential(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_int
                         else:
                             buf = lb >> ((64 - bits) & 63)
                             v, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, s, log, state)
+                                data, pos, buf, bits, marker, insufficient, s, log, state
+                            )
                             lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                         if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
                             v = v - (np.int64(1) << s) + 1

@@ -61,6 +61,7 @@ def idct_tasks(block_rows, rows_per_task: int = 4) -> np.ndarray:
     tasks = [(ci, r, min(r + rows_per_task, n)) for ci, n in enumerate(block_rows) for r in range(0, n, rows_per_task)]
     return np.array(tasks, np.int64).reshape(-1, 3)
 
+
 def _check_arithmetic(arithmetic: str) -> bool:
     if arithmetic not in IDCT_ARITHMETIC:
         raise ValueError(f"arithmetic must be one of {IDCT_ARITHMETIC}, got {arithmetic!r}")
@@ -93,4 +94,3 @@ def inverse_dct_dequantize(coefs, qtable, *, arithmetic: str = "simd") -> np.nda
     out = np.empty((c.shape[0] * 8, c.shape[1] * 8), np.uint8)
     _idct_islow_plane(np.ascontiguousarray(c, dtype=np.int16), q, out, simd)
     return out
-

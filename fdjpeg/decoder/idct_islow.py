@@ -51,6 +51,7 @@ from ..base.jit import kernel
 
 IDCT_ARITHMETIC = ("simd", "c", "c16")
 
+
 @kernel
 def _sat16(x):
     return min(max(x, -32768), 32767)
@@ -168,4 +169,3 @@ def _idct_rows_exact(cf, nbx_pad, q, out, by0, by1, out_by0, simd):
             for i in range(64):
                 blk[i] = cf[k, i]
             _idct_islow_block(blk, q, out, (by - out_by0) * 8, bx * 8, simd, scratch)
-

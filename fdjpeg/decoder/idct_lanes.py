@@ -128,8 +128,16 @@ def _idct_group(deq, ws, words, acc):
         x5 = u64(min(max(i32(i32(t12 - o1) + 131072) >> 18, -128), 127) + 128)
         x6 = u64(min(max(i32(i32(t11 - o2) + 131072) >> 18, -128), 127) + 128)
         x7 = u64(min(max(i32(i32(t10 - o3) + 131072) >> 18, -128), 127) + 128)
-        words[m] = (x0 | (x1 << u64(8)) | (x2 << u64(16)) | (x3 << u64(24)) | (x4 << u64(32)) | (x5 << u64(40))
-                    | (x6 << u64(48)) | (x7 << u64(56)))
+        words[m] = (
+            x0
+            | (x1 << u64(8))
+            | (x2 << u64(16))
+            | (x3 << u64(24))
+            | (x4 << u64(32))
+            | (x5 << u64(40))
+            | (x6 << u64(48))
+            | (x7 << u64(56))
+        )
 
 
 @kernel
@@ -222,4 +230,3 @@ def _idct_rows_lanes(cf, nbx_pad, q, out, by0, by1, out_by0):
                     for r in range(8):
                         out64[r0 + r, lane_bx[g]] = words[r * _GROUP + g]
             n = 0
-

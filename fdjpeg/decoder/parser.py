@@ -194,7 +194,8 @@ class MarkerParser:
         self.restart_interval = 0
         # DAC conditioning (T.81 B.2.4.3) per table 0..15: DC L, DC U, AC Kx, libjpeg's defaults (get_soi).
         self.arith_dc_l, self.arith_dc_u, self.arith_ac_k = (
-            [d] * AD.NUM_ARITH_TBLS for d in (AD.DEFAULT_DC_L, AD.DEFAULT_DC_U, AD.DEFAULT_AC_K))
+            [d] * AD.NUM_ARITH_TBLS for d in (AD.DEFAULT_DC_L, AD.DEFAULT_DC_U, AD.DEFAULT_AC_K)
+        )
         self.saw_sof = False
         self.saw_jfif = False
         self.saw_adobe = False
@@ -341,10 +342,15 @@ class MarkerParser:
         if height == 0 or width == 0 or nf == 0:
             raise JPEGError(
                 f"empty image in {M.marker_name(marker)}: Y={height} X={width} Nf={nf} "
-                "(a zero height defined later by DNL is not supported)", offset)
+                "(a zero height defined later by DNL is not supported)",
+                offset,
+            )
         if length - 8 != 3 * nf:
-            raise JPEGError(f"bad {M.marker_name(marker)} length Lf={length} for Nf={nf} components "
-                            f"(T.81 B.2.2: Lf = 8 + 3*Nf = {8 + 3 * nf})", offset)
+            raise JPEGError(
+                f"bad {M.marker_name(marker)} length Lf={length} for Nf={nf} components "
+                f"(T.81 B.2.2: Lf = 8 + 3*Nf = {8 + 3 * nf})",
+                offset,
+            )
         comps = []
         for _ in range(nf):
             cid = self._u8()
@@ -361,29 +367,39 @@ class MarkerParser:
         # The checks libjpeg makes at the first SOS (jdinput.c initial_setup), made here so that
         # nothing is allocated for a frame that cannot be decoded.
         if width > MAX_DIMENSION or height > MAX_DIMENSION:
-            raise JPEGError(f"image too large: {width}x{height} (libjpeg's maximum dimension is {MAX_DIMENSION})",
-                            offset)
+            raise JPEGError(
+                f"image too large: {width}x{height} (libjpeg's maximum dimension is {MAX_DIMENSION})", offset
+            )
         if precision == 12 or precision == 16:
             raise UnsupportedJPEG(f"unsupported JPEG feature: {precision}-bit samples (P={precision})", offset)
         if precision != 8:
-            raise JPEGError(f"invalid sample precision P={precision} (T.81 B.2.2: 8 for baseline, 8 or 12 for DCT)",
-                            offset)
+            raise JPEGError(
+                f"invalid sample precision P={precision} (T.81 B.2.2: 8 for baseline, 8 or 12 for DCT)", offset
+            )
         if self.max_pixels is not None and width * height > self.max_pixels:
-            raise JPEGError(f"image is {width}x{height} = {width * height} pixels, over the limit of "
-                            f"{self.max_pixels} (max_pixels, the decompression-bomb guard)", offset)
+            raise JPEGError(
+                f"image is {width}x{height} = {width * height} pixels, over the limit of "
+                f"{self.max_pixels} (max_pixels, the decompression-bomb guard)",
+                offset,
+            )
         if nf > MAX_COMPONENTS:
             raise JPEGError(f"too many components: Nf={nf} (at most {MAX_COMPONENTS})", offset)
         for i, c in enumerate(comps):
             if not (1 <= c.h <= 4 and 1 <= c.v <= 4):
-                raise JPEGError(f"bad sampling factors H={c.h} V={c.v} for component {i} (id {c.id}); "
-                                "T.81 B.2.2 allows 1..4", offset)
+                raise JPEGError(
+                    f"bad sampling factors H={c.h} V={c.v} for component {i} (id {c.id}); T.81 B.2.2 allows 1..4",
+                    offset,
+                )
         if self.max_pixels is not None:
             # Memory, not just pixels: up to 10 components are legal. Allow four full-size planes (CMYK).
             hmax, vmax = hdr.max_sampling
             samples = sum(-(-width * c.h // hmax) * -(-height * c.v // vmax) for c in comps)
             if samples > 4 * self.max_pixels:
-                raise JPEGError(f"{nf} components of {width}x{height} need {samples} samples, over 4 x max_pixels "
-                                f"= {4 * self.max_pixels}", offset)
+                raise JPEGError(
+                    f"{nf} components of {width}x{height} need {samples} samples, over 4 x max_pixels "
+                    f"= {4 * self.max_pixels}",
+                    offset,
+                )
 
     # --- tables (T.81 B.2.4) -------------------------------------------------------------------------
 
@@ -395,8 +411,11 @@ class MarkerParser:
             count = sum(bits)
             length -= 17
             if count > 256 or count > length:
-                raise JPEGError(f"bad Huffman table in DHT (Tc/Th=0x{index:02X}): {count} codes "
-                                f"but {max(length, 0)} bytes left in the segment (at most 256 codes)", offset)
+                raise JPEGError(
+                    f"bad Huffman table in DHT (Tc/Th=0x{index:02X}): {count} codes "
+                    f"but {max(length, 0)} bytes left in the segment (at most 256 codes)",
+                    offset,
+                )
             values = self._bytes(count)
             length -= count
             if index & 0x10:
@@ -425,8 +444,12 @@ class MarkerParser:
             self.qt[tq] = table.reshape(8, 8)
             length -= 65 + (64 if pq else 0)
         if length != 0:
-            raise JPEGError(f"bad DQT segment length (T.81 B.2.4.1): {-length} bytes short" if length < 0
-                            else f"bad DQT segment length: {length} bytes left over", offset)
+            raise JPEGError(
+                f"bad DQT segment length (T.81 B.2.4.1): {-length} bytes short"
+                if length < 0
+                else f"bad DQT segment length: {length} bytes left over",
+                offset,
+            )
 
     def _dri(self, offset: int) -> None:
         length = self._u16()
@@ -503,11 +526,15 @@ class MarkerParser:
             tables = self._u8()
             # libjpeg's matching: the first frame component among the first four whose id is cs and
             # whose index is not below any already-taken scan position (jdmarker.c get_sos).
-            index = next((ci for ci in range(min(len(frame), MAX_COMPS_IN_SCAN))
-                          if frame[ci].id == cs and ci >= len(taken)), None)
+            index = next(
+                (ci for ci in range(min(len(frame), MAX_COMPS_IN_SCAN)) if frame[ci].id == cs and ci >= len(taken)),
+                None,
+            )
             if index is None or index in taken:
-                raise JPEGError(f"invalid component id Cs={cs} in SOS (scan component {i}; frame ids "
-                                f"{[c.id for c in frame]})", offset)
+                raise JPEGError(
+                    f"invalid component id Cs={cs} in SOS (scan component {i}; frame ids {[c.id for c in frame]})",
+                    offset,
+                )
             taken.append(index)
             comps.append(ScanComponent(cs, index, tables >> 4, tables & 15))
         ss = self._u8()
@@ -519,8 +546,9 @@ class MarkerParser:
         if not self.first_scan_seen:
             self._first_scan_setup(scan)
         elif not self.has_multiple_scans:
-            raise JPEGError("a second scan in a single-scan sequential file (the first scan held every component)",
-                            offset)
+            raise JPEGError(
+                "a second scan in a single-scan sequential file (the first scan held every component)", offset
+            )
         self.on_scan(self, scan)
 
     def _first_scan_setup(self, scan: ScanHeader) -> None:

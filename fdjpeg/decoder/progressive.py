@@ -9,7 +9,7 @@ sequential scans write, in natural order; nothing is dequantized here.
 ``coef_bits`` follows libjpeg exactly: per component and zigzag position, -1 until a scan carries
 the coefficient, then the Al of the last scan that did. libjpeg also keeps a second copy, the state
 before the most recent scan that touched each component (used by block smoothing for rows the last
-scan never reached); ``ProgressionState`` keeps both. An illegal scan header (Ss/Se/Ah/Al out of
+scan never reached); ``ProgressionState`` (reader.py) keeps both. An illegal scan header (Ss/Se/Ah/Al out of
 range, an AC scan with several components) is an error; a scan that does not follow from the
 previous ones (refining a coefficient never sent, sending it twice) is only a warning, as in libjpeg.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from ..base.errors import JPEGError
 from ..base.huffman import FAST_BITS
 from ..base.jit import kernel
 from .entropy import (
@@ -52,57 +51,6 @@ _INT_MAX = 2147483647
 _INT_MIN = -2147483648
 
 
-class ProgressionState:
-    """libjpeg's ``coef_bits`` for a progressive frame: ``current[c]`` and ``previous[c]`` (lists of 64
-    ints each, zigzag-indexed; plain lists because a scan touches a few entries and NumPy's per-call
-    cost on them exceeded a small image's decoding) and the number of scans started."""
-
-    def __init__(self, ncomponents: int):
-        self.current = [[-1] * 64 for _ in range(ncomponents)]
-        # libjpeg leaves this half uninitialised until a scan sets it; every scan sets entries 1..9
-        # of its components, the only ones block smoothing reads.
-        self.previous = [[0] * 64 for _ in range(ncomponents)]
-        self.scans = 0
-
-    def start_scan(self, comps: list[int], ss: int, se: int, ah: int, al: int, offset: int, warn) -> None:
-        """Validate a progressive scan header and update the progression (jdphuff.c start_pass).
-
-        ``comps`` are frame component indices; ``warn(message, offset)`` reports inconsistencies.
-        Raises JPEGError for parameters T.81 G.1.1.1.1 forbids (as libjpeg's JERR_BAD_PROGRESSION).
-        """
-        self.scans += 1
-        dc_band = ss == 0
-        bad = False
-        if dc_band:
-            bad = se != 0  # T.81 G.1.1.1.1: a DC scan has Se = 0
-        else:
-            bad = ss > se or se > 63 or len(comps) != 1  # AC scans: one component, Ss <= Se <= 63
-        if ah != 0 and al != ah - 1:
-            bad = True  # a refinement scan adds exactly one bit
-        if al > 13:
-            bad = True  # libjpeg's limit for 8-bit data
-        if bad:
-            raise JPEGError(
-                f"invalid progressive scan parameters Ss={ss} Se={se} Ah={ah} Al={al} (T.81 G.1.1.1.1)", offset
-            )
-        for c in comps:
-            cur = self.current[c]
-            if not dc_band and cur[0] < 0:
-                warn(f"inconsistent progression sequence for component {c} coefficient 0 "
-                     "(AC scan before any DC scan)", offset)
-            lo, hi = min(ss, 1), max(se, 9)
-            self.previous[c][lo : hi + 1] = cur[lo : hi + 1] if self.scans > 1 else [0] * (hi + 1 - lo)
-            # libjpeg warns once per coefficient; one warning per scan and component says the same.
-            wrong = [k for k in range(ss, se + 1) if max(cur[k], 0) != ah]
-            if wrong:
-                which = f"coefficient {wrong[0]}" if len(wrong) == 1 else f"coefficients {wrong[0]}..{wrong[-1]}"
-                first = cur[wrong[0]]
-                warn(f"inconsistent progression sequence for component {c} {which} (scan refines from bit {ah}, "
-                     f"but {'nothing' if first < 0 else f'bit {first}'} was received before)", offset)
-            cur[ss : se + 1] = [al] * (se + 1 - ss)
-
-
-
 # The kernels below follow entropy._decode_sequential: refills at exactly the helpers' points
 # (7-8 bytes at once away from FF bytes), symbols through the combined table ``fast`` when the buffer
 # holds code and value bits, the bit-serial helpers otherwise, the restart bookkeeping of every MCU
@@ -111,8 +59,23 @@ class ProgressionState:
 
 
 @kernel
-def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_interval, al,
-                     lookup, maxcode, valoffset, huffval, fast, state, log):
+def _decode_dc_first(
+    data,
+    coef,
+    blocks,
+    mcus_x,
+    mcus_y,
+    imcu_div,
+    restart_interval,
+    al,
+    lookup,
+    maxcode,
+    valoffset,
+    huffval,
+    fast,
+    state,
+    log,
+):
     """DC first scan (T.81 G.1.2.1): DPCM differences as in sequential mode, stored shifted left by Al."""
     pos = state[S_POS]
     marker = state[S_MARKER]
@@ -133,7 +96,8 @@ def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
             if restart_interval != 0:
                 if restarts_to_go == 0:
                     pos, marker, next_restart, discarded, insufficient = _process_restart(
-                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state
+                    )
                     buf = np.int64(0)
                     bits = np.int64(0)
                     restarts_to_go = restart_interval
@@ -158,8 +122,20 @@ def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
                         rs = e & 0xFF
                     else:
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
-                            log, state)
+                            data,
+                            pos,
+                            buf,
+                            bits,
+                            marker,
+                            insufficient,
+                            t,
+                            lookup,
+                            maxcode,
+                            valoffset,
+                            huffval,
+                            log,
+                            state,
+                        )
                     s = rs
                     v = np.int64(0)
                     if s != 0:
@@ -168,7 +144,8 @@ def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
                             v = (buf >> bits) & ((np.int64(1) << s) - 1)
                         else:
                             v, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, s, log, state)
+                                data, pos, buf, bits, marker, insufficient, s, log, state
+                            )
                         if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
                             v = v - (np.int64(1) << s) + 1
                 ci = blocks[b, B_COMP]
@@ -178,8 +155,12 @@ def _decode_dc_first(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inter
                     return ERR_DC_RANGE
                 last += v
                 last_dc[ci] = last
-                row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
-                       + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
+                row = (
+                    blocks[b, B_BASE]
+                    + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                    + mcu_col * blocks[b, B_H]
+                    + blocks[b, B_DX]
+                )
                 coef[row, 0] = (((last << al) + 32768) & 0xFFFF) - 32768
     state[S_POS] = pos
     state[S_MARKER] = marker
@@ -213,7 +194,8 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
             if restart_interval != 0:
                 if restarts_to_go == 0:
                     pos, marker, next_restart, discarded, insufficient = _process_restart(
-                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state
+                    )
                     buf = np.int64(0)
                     bits = np.int64(0)
                     restarts_to_go = restart_interval
@@ -224,10 +206,15 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
                     bit = (buf >> bits) & 1
                 else:
                     bit, pos, buf, bits, marker, insufficient = _get_bits(
-                        data, pos, buf, bits, marker, insufficient, 1, log, state)
+                        data, pos, buf, bits, marker, insufficient, 1, log, state
+                    )
                 if bit != 0:
-                    row = (blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
-                           + mcu_col * blocks[b, B_H] + blocks[b, B_DX])
+                    row = (
+                        blocks[b, B_BASE]
+                        + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                        + mcu_col * blocks[b, B_H]
+                        + blocks[b, B_DX]
+                    )
                     coef[row, 0] = (((np.int64(coef[row, 0]) | p1) + 32768) & 0xFFFF) - 32768
     state[S_POS] = pos
     state[S_MARKER] = marker
@@ -237,8 +224,27 @@ def _decode_dc_refine(data, coef, blocks, mcus_x, mcus_y, imcu_div, restart_inte
 
 
 @kernel
-def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
-                     lookup, maxcode, valoffset, huffval, fast, natural, state, log):
+def _decode_ac_first(
+    data,
+    coef,
+    nzmap,
+    blocks,
+    mcus_x,
+    mcus_y,
+    imcu_div,
+    restart_interval,
+    ss,
+    se,
+    al,
+    lookup,
+    maxcode,
+    valoffset,
+    huffval,
+    fast,
+    natural,
+    state,
+    log,
+):
     """AC first scan of one component (T.81 G.1.2.2): run/size symbols over the band Ss..Se, values
     shifted left by Al, and EOBn symbols that end this band in the next 2**n + bits blocks too.
     ``natural``: the padded zigzag table as uint8, 128 entries (indexed with k & 127). ``nzmap``: see
@@ -262,7 +268,8 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
             if restart_interval != 0:
                 if restarts_to_go == 0:
                     pos, marker, next_restart, discarded, insufficient = _process_restart(
-                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state
+                    )
                     buf = np.int64(0)
                     bits = np.int64(0)
                     restarts_to_go = restart_interval
@@ -273,8 +280,12 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
             if eobrun > 0:
                 eobrun -= 1  # this block is inside an end-of-band run: nothing coded
                 continue
-            row = (blocks[0, B_BASE] + (mcu_row * blocks[0, B_V] + blocks[0, B_DY]) * blocks[0, B_STRIDE]
-                   + mcu_col * blocks[0, B_H] + blocks[0, B_DX])
+            row = (
+                blocks[0, B_BASE]
+                + (mcu_row * blocks[0, B_V] + blocks[0, B_DY]) * blocks[0, B_STRIDE]
+                + mcu_col * blocks[0, B_H]
+                + blocks[0, B_DX]
+            )
             k = ss
             mp = nzmap[row]
             while k <= se:
@@ -293,8 +304,20 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
                         rs = e & 0xFF
                     else:
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
-                            log, state)
+                            data,
+                            pos,
+                            buf,
+                            bits,
+                            marker,
+                            insufficient,
+                            t,
+                            lookup,
+                            maxcode,
+                            valoffset,
+                            huffval,
+                            log,
+                            state,
+                        )
                     s = rs & 15
                     v = np.int64(0)
                     if s != 0:
@@ -303,7 +326,8 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
                             v = (buf >> bits) & ((np.int64(1) << s) - 1)
                         else:
                             v, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, s, log, state)
+                                data, pos, buf, bits, marker, insufficient, s, log, state
+                            )
                         if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
                             v = v - (np.int64(1) << s) + 1
                 r = rs >> 4
@@ -323,7 +347,8 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
                             extra = (buf >> bits) & ((np.int64(1) << r) - 1)
                         else:
                             extra, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, r, log, state)
+                                data, pos, buf, bits, marker, insufficient, r, log, state
+                            )
                         eobrun += extra
                     eobrun -= 1  # this block is the first of the run
                     break
@@ -337,8 +362,27 @@ def _decode_ac_first(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restar
 
 
 @kernel
-def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, restart_interval, ss, se, al,
-                      lookup, maxcode, valoffset, huffval, fast, natural, state, log):
+def _decode_ac_refine(
+    data,
+    coef,
+    nzmap,
+    blocks,
+    mcus_x,
+    mcus_y,
+    imcu_div,
+    restart_interval,
+    ss,
+    se,
+    al,
+    lookup,
+    maxcode,
+    valoffset,
+    huffval,
+    fast,
+    natural,
+    state,
+    log,
+):
     """AC refinement scan of one component (T.81 G.1.2.3, jdphuff.c decode_mcu_AC_refine).
 
     Each symbol places one newly nonzero coefficient (+-2**Al) after skipping r still-zero ones;
@@ -374,7 +418,8 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
             if restart_interval != 0:
                 if restarts_to_go == 0:
                     pos, marker, next_restart, discarded, insufficient = _process_restart(
-                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state
+                    )
                     buf = np.int64(0)
                     bits = np.int64(0)
                     restarts_to_go = restart_interval
@@ -382,8 +427,12 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
                 restarts_to_go -= 1
             if insufficient != 0:
                 continue
-            row = (blocks[0, B_BASE] + (mcu_row * blocks[0, B_V] + blocks[0, B_DY]) * blocks[0, B_STRIDE]
-                   + mcu_col * blocks[0, B_H] + blocks[0, B_DX])
+            row = (
+                blocks[0, B_BASE]
+                + (mcu_row * blocks[0, B_V] + blocks[0, B_DY]) * blocks[0, B_STRIDE]
+                + mcu_col * blocks[0, B_H]
+                + blocks[0, B_DX]
+            )
             k = ss
             mp = nzmap[row]
             if eobrun == 0:
@@ -405,8 +454,20 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
                             rs = e & 0xFF
                         else:
                             rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                                data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval,
-                                log, state)
+                                data,
+                                pos,
+                                buf,
+                                bits,
+                                marker,
+                                insufficient,
+                                t,
+                                lookup,
+                                maxcode,
+                                valoffset,
+                                huffval,
+                                log,
+                                state,
+                            )
                         value = np.int64(0)
                         if (rs & 15) != 0:
                             if (rs & 15) != 1:  # a newly nonzero coefficient is always +-1 at this bit
@@ -416,7 +477,8 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
                                 sign = (buf >> bits) & 1
                             else:
                                 sign, pos, buf, bits, marker, insufficient = _get_bits(
-                                    data, pos, buf, bits, marker, insufficient, 1, log, state)
+                                    data, pos, buf, bits, marker, insufficient, 1, log, state
+                                )
                             value = p1 if sign != 0 else m1
                     r = rs >> 4
                     if (rs & 15) == 0 and r != 15:
@@ -427,7 +489,8 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
                                 extra = (buf >> bits) & ((np.int64(1) << r) - 1)
                             else:
                                 extra, pos, buf, bits, marker, insufficient = _get_bits(
-                                    data, pos, buf, bits, marker, insufficient, r, log, state)
+                                    data, pos, buf, bits, marker, insufficient, r, log, state
+                                )
                             eobrun += extra
                         break
                     # Skip r zero coefficients (16 for ZRL), refining the nonzero ones passed over.
@@ -448,7 +511,8 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
                             bit = (buf >> bits) & 1
                         else:
                             bit, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, 1, log, state)
+                                data, pos, buf, bits, marker, insufficient, 1, log, state
+                            )
                         # T.81 G.1.2.3: a 1 bit grows the magnitude by 2**Al, unless that bit is already set
                         # (libjpeg's guard against a repeated refinement). Branch-free: the bits are random.
                         z = natural[k & 127]
@@ -476,7 +540,8 @@ def _decode_ac_refine(data, coef, nzmap, blocks, mcus_x, mcus_y, imcu_div, resta
                             bit = (buf >> bits) & 1
                         else:
                             bit, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, 1, log, state)
+                                data, pos, buf, bits, marker, insufficient, 1, log, state
+                            )
                         z = natural[k & 127]  # correction, as above
                         cur = np.int64(coef[row, z])
                         inc = p1 if cur >= 0 else m1

@@ -29,7 +29,6 @@ from . import arithmetic as ad
 from . import entropy as ed
 from .parser import PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader
 from .progressive import (
-    ProgressionState,
     _decode_ac_first,
     _decode_ac_refine,
     _decode_dc_first,
@@ -47,6 +46,61 @@ _WARNING_TEXT = {
 #: entries need no negative-index handling.
 _NATURAL_U8 = np.concatenate([ZIGZAG_PADDED, np.full(128 - len(ZIGZAG_PADDED), 63)]).astype(np.uint8)
 _NATURAL_U8.setflags(write=False)
+
+
+class ProgressionState:
+    """libjpeg's ``coef_bits`` for a progressive frame: ``current[c]`` and ``previous[c]`` (lists of 64
+    ints each, zigzag-indexed; plain lists because a scan touches a few entries and NumPy's per-call
+    cost on them exceeded a small image's decoding) and the number of scans started."""
+
+    def __init__(self, ncomponents: int):
+        self.current = [[-1] * 64 for _ in range(ncomponents)]
+        # libjpeg leaves this half uninitialised until a scan sets it; every scan sets entries 1..9
+        # of its components, the only ones block smoothing reads.
+        self.previous = [[0] * 64 for _ in range(ncomponents)]
+        self.scans = 0
+
+    def start_scan(self, comps: list[int], ss: int, se: int, ah: int, al: int, offset: int, warn) -> None:
+        """Validate a progressive scan header and update the progression (jdphuff.c start_pass).
+
+        ``comps`` are frame component indices; ``warn(message, offset)`` reports inconsistencies.
+        Raises JPEGError for parameters T.81 G.1.1.1.1 forbids (as libjpeg's JERR_BAD_PROGRESSION).
+        """
+        self.scans += 1
+        dc_band = ss == 0
+        bad = False
+        if dc_band:
+            bad = se != 0  # T.81 G.1.1.1.1: a DC scan has Se = 0
+        else:
+            bad = ss > se or se > 63 or len(comps) != 1  # AC scans: one component, Ss <= Se <= 63
+        if ah != 0 and al != ah - 1:
+            bad = True  # a refinement scan adds exactly one bit
+        if al > 13:
+            bad = True  # libjpeg's limit for 8-bit data
+        if bad:
+            raise JPEGError(
+                f"invalid progressive scan parameters Ss={ss} Se={se} Ah={ah} Al={al} (T.81 G.1.1.1.1)", offset
+            )
+        for c in comps:
+            cur = self.current[c]
+            if not dc_band and cur[0] < 0:
+                warn(
+                    f"inconsistent progression sequence for component {c} coefficient 0 (AC scan before any DC scan)",
+                    offset,
+                )
+            lo, hi = min(ss, 1), max(se, 9)
+            self.previous[c][lo : hi + 1] = cur[lo : hi + 1] if self.scans > 1 else [0] * (hi + 1 - lo)
+            # libjpeg warns once per coefficient; one warning per scan and component says the same.
+            wrong = [k for k in range(ss, se + 1) if max(cur[k], 0) != ah]
+            if wrong:
+                which = f"coefficient {wrong[0]}" if len(wrong) == 1 else f"coefficients {wrong[0]}..{wrong[-1]}"
+                first = cur[wrong[0]]
+                warn(
+                    f"inconsistent progression sequence for component {c} {which} (scan refines from bit {ah}, "
+                    f"but {'nothing' if first < 0 else f'bit {first}'} was received before)",
+                    offset,
+                )
+            cur[ss : se + 1] = [al] * (se + 1 - ss)
 
 
 @functools.lru_cache(maxsize=64)
@@ -213,11 +267,15 @@ class _CoefficientReader:
             comp = hdr.components[sc.index]
             for dy in range(comp.v):
                 for dx in range(comp.h):
-                    rows.append((self.bases[sc.index], self.grids[sc.index][1], dy, dx, comp.h, comp.v, i,
-                                 sc.td, 4 + sc.ta))
+                    rows.append(
+                        (self.bases[sc.index], self.grids[sc.index][1], dy, dx, comp.h, comp.v, i, sc.td, 4 + sc.ta)
+                    )
         if len(rows) > MAX_BLOCKS_IN_MCU:
-            raise JPEGError(f"sampling factors too large for an interleaved scan: {len(rows)} blocks per MCU "
-                            f"(T.81 B.2.3: at most {MAX_BLOCKS_IN_MCU})", scan.offset)
+            raise JPEGError(
+                f"sampling factors too large for an interleaved scan: {len(rows)} blocks per MCU "
+                f"(T.81 B.2.3: at most {MAX_BLOCKS_IN_MCU})",
+                scan.offset,
+            )
         return (np.array(rows, dtype=np.int64), ceil_div(hdr.width, 8 * hmax), ceil_div(hdr.height, 8 * vmax), 1)
 
     def _latch_quant(self, hdr: JPEGHeader, scan: ScanHeader) -> None:
@@ -228,8 +286,11 @@ class _CoefficientReader:
             tq = hdr.components[sc.index].tq
             table = self.parser.qt[tq] if tq < 4 else None
             if table is None:
-                raise JPEGError(f"quantization table Tq={tq} of component {sc.index} (id {sc.id}) was not defined "
-                                "before its first scan", scan.offset)
+                raise JPEGError(
+                    f"quantization table Tq={tq} of component {sc.index} (id {sc.id}) was not defined "
+                    "before its first scan",
+                    scan.offset,
+                )
             self.latched[sc.index] = table.copy()
 
     def _tables(self, scan: ScanHeader, dc: bool, ac: bool) -> tuple[np.ndarray, ...]:
@@ -259,8 +320,11 @@ class _CoefficientReader:
         if self.max_scans is not None and self.scans > self.max_scans:
             # Each scan walks its whole block grid, so a small hostile file of many empty scans over a
             # large frame would take minutes: bound the work (TurboJPEG's scan limit, on by default here).
-            raise JPEGError(f"more than {self.max_scans} scans (max_scans guards decoding time; pass a larger "
-                            "value or None to allow more)", scan.offset)
+            raise JPEGError(
+                f"more than {self.max_scans} scans (max_scans guards decoding time; pass a larger "
+                "value or None to allow more)",
+                scan.offset,
+            )
         if self.store is None:
             self._allocate(hdr, scan.offset)
         blocks, mcus_x, mcus_y, imcu_div = self._geometry(hdr, scan)
@@ -277,59 +341,124 @@ class _CoefficientReader:
             status = self._decode_arithmetic(hdr, scan, blocks, mcus_x, mcus_y, imcu_div, interval)
         elif not hdr.progressive:
             if scan.ss != 0 or scan.se != 63 or scan.ah != 0 or scan.al != 0:
-                self._warn(f"invalid SOS parameters for sequential JPEG: Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
-                           f"Al={scan.al} (expected 0, 63, 0, 0; ignored)", scan.offset)
+                self._warn(
+                    f"invalid SOS parameters for sequential JPEG: Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
+                    f"Al={scan.al} (expected 0, 63, 0, 0; ignored)",
+                    scan.offset,
+                )
             tables = self._tables(scan, dc=True, ac=True)
-            status = ed._decode_sequential(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, *tables,
-                                           _NATURAL_U8, state, log)
+            status = ed._decode_sequential(
+                data, store, blocks, mcus_x, mcus_y, imcu_div, interval, *tables, _NATURAL_U8, state, log
+            )
         else:
-            self.progression.start_scan([sc.index for sc in scan.components], scan.ss, scan.se, scan.ah,
-                                        scan.al, scan.offset, self._warn)
+            self.progression.start_scan(
+                [sc.index for sc in scan.components], scan.ss, scan.se, scan.ah, scan.al, scan.offset, self._warn
+            )
             if scan.ss == 0 and scan.ah == 0:
                 tables = self._tables(scan, dc=True, ac=False)
-                status = _decode_dc_first(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al,
-                                          *tables, state, log)
+                status = _decode_dc_first(
+                    data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al, *tables, state, log
+                )
             elif scan.ss == 0:
-                status = _decode_dc_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al,
-                                           state, log)
+                status = _decode_dc_refine(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, scan.al, state, log)
             elif scan.ah == 0:
                 tables = self._tables(scan, dc=False, ac=True)
-                status = _decode_ac_first(data, store, self.nzmap, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
-                                          scan.se, scan.al, *tables, _NATURAL_U8, state, log)
+                status = _decode_ac_first(
+                    data,
+                    store,
+                    self.nzmap,
+                    blocks,
+                    mcus_x,
+                    mcus_y,
+                    imcu_div,
+                    interval,
+                    scan.ss,
+                    scan.se,
+                    scan.al,
+                    *tables,
+                    _NATURAL_U8,
+                    state,
+                    log,
+                )
             else:
                 tables = self._tables(scan, dc=False, ac=True)
-                status = _decode_ac_refine(data, store, self.nzmap, blocks, mcus_x, mcus_y, imcu_div, interval, scan.ss,
-                                           scan.se, scan.al, *tables, _NATURAL_U8, state, log)
+                status = _decode_ac_refine(
+                    data,
+                    store,
+                    self.nzmap,
+                    blocks,
+                    mcus_x,
+                    mcus_y,
+                    imcu_div,
+                    interval,
+                    scan.ss,
+                    scan.se,
+                    scan.al,
+                    *tables,
+                    _NATURAL_U8,
+                    state,
+                    log,
+                )
         self._collect_log()
         if status == ed.ERR_DC_RANGE:
-            raise JPEGError("DC coefficient out of range: the DC prediction of a progressive scan overflows "
-                            "32 bits", int(state[ed.S_ERROR_POS]))
+            raise JPEGError(
+                "DC coefficient out of range: the DC prediction of a progressive scan overflows 32 bits",
+                int(state[ed.S_ERROR_POS]),
+            )
         parser.pos = int(state[ed.S_POS])
         parser.unread = int(state[ed.S_MARKER])
         parser.discarded = int(state[ed.S_DISCARDED])
         self.last_good = int(state[ed.S_LAST_GOOD])
 
-    def _decode_arithmetic(self, hdr: JPEGHeader, scan: ScanHeader, blocks: np.ndarray, mcus_x: int, mcus_y: int,
-                           imcu_div: int, interval: int) -> int:
+    def _decode_arithmetic(
+        self,
+        hdr: JPEGHeader,
+        scan: ScanHeader,
+        blocks: np.ndarray,
+        mcus_x: int,
+        mcus_y: int,
+        imcu_div: int,
+        interval: int,
+    ) -> int:
         """One SOF9/SOF10 scan (arithmetic.py). Table selectors 0..15 all exist: the bins are
         the decoder's own and the DAC conditioning has defaults (jdarith.c start_pass)."""
         parser = self.parser
         if not hdr.progressive:
             if scan.ss != 0 or scan.se != 63 or scan.ah != 0 or scan.al != 0:
-                self._warn(f"invalid SOS parameters for sequential JPEG: Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
-                           f"Al={scan.al} (expected 0, 63, 0, 0; ignored)", scan.offset)
+                self._warn(
+                    f"invalid SOS parameters for sequential JPEG: Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
+                    f"Al={scan.al} (expected 0, 63, 0, 0; ignored)",
+                    scan.offset,
+                )
             mode, ss, se, al = ad.SEQUENTIAL, 1, 63, 0
         else:
-            self.progression.start_scan([sc.index for sc in scan.components], scan.ss, scan.se, scan.ah,
-                                        scan.al, scan.offset, self._warn)
+            self.progression.start_scan(
+                [sc.index for sc in scan.components], scan.ss, scan.se, scan.ah, scan.al, scan.offset, self._warn
+            )
             ss, se, al = scan.ss, scan.se, scan.al
             if scan.ss == 0:
                 mode = ad.DC_FIRST if scan.ah == 0 else ad.DC_REFINE
             else:
                 mode = ad.AC_FIRST if scan.ah == 0 else ad.AC_REFINE
         conditioning = [np.array(v, dtype=np.int64) for v in (parser.arith_dc_l, parser.arith_dc_u, parser.arith_ac_k)]
-        return ad._decode_scan(self.data, self.store, blocks, mcus_x, mcus_y, imcu_div, interval, mode, ss, se, al,
-                               *conditioning, new_stats(), _NATURAL_U8, self.state, self.log)
+        return ad._decode_scan(
+            self.data,
+            self.store,
+            blocks,
+            mcus_x,
+            mcus_y,
+            imcu_div,
+            interval,
+            mode,
+            ss,
+            se,
+            al,
+            *conditioning,
+            new_stats(),
+            _NATURAL_U8,
+            self.state,
+            self.log,
+        )
 
     def _collect_log(self) -> None:
         count = int(self.state[ed.S_NLOG])
@@ -378,13 +507,16 @@ class _CoefficientReader:
             coefs.coef_bits = [np.array(ps.current[c], dtype=np.int64) for c in range(len(components))]
             # libjpeg's second half of coef_bits, and the row where the last scan ran out of data:
             # what block smoothing needs (see smoothing.py). Single-scan files latch -1 (None here).
-            coefs.prev_coef_bits = [np.array(ps.previous[c], dtype=np.int64) if ps.scans > 1 else None
-                                    for c in range(len(components))]
+            coefs.prev_coef_bits = [
+                np.array(ps.previous[c], dtype=np.int64) if ps.scans > 1 else None for c in range(len(components))
+            ]
             coefs.last_good_imcu_row = self.last_good
         return coefs
 
 
-def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = MAX_SCANS) -> JPEGCoefficients:
+def read_coefficients(
+    data, *, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = MAX_SCANS
+) -> JPEGCoefficients:
     """Entropy-decode a baseline, extended (8-bit) or progressive JPEG, Huffman or arithmetic-coded, to its
     quantized DCT coefficients, exactly as libjpeg-turbo's ``jpeg_read_coefficients`` holds them.
 
@@ -403,5 +535,6 @@ def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS, max_scans: i
     if max_scans is not None and (isinstance(max_scans, bool) or not isinstance(max_scans, (int, np.integer))):
         raise TypeError(f"max_scans must be an int or None, got {max_scans!r}")
     raw = load_bytes(data)
-    return _CoefficientReader(raw, None if max_pixels is None else int(max_pixels),
-                              None if max_scans is None else int(max_scans)).run()
+    return _CoefficientReader(
+        raw, None if max_pixels is None else int(max_pixels), None if max_scans is None else int(max_scans)
+    ).run()

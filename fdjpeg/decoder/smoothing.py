@@ -61,8 +61,28 @@ def _smooth_block(blk, dc, q, bits, change_dc):
     al = bits[1]
     if al != 0 and blk[1] == 0:
         if change_dc:
-            s = (-d01 - d02 + d04 + d05 - 3 * d06 + 13 * d07 - 13 * d09 + 3 * d10 - 3 * d11 + 38 * d12
-                 - 38 * d14 + 3 * d15 - 3 * d16 + 13 * d17 - 13 * d19 + 3 * d20 - d21 - d22 + d24 + d25)
+            s = (
+                -d01
+                - d02
+                + d04
+                + d05
+                - 3 * d06
+                + 13 * d07
+                - 13 * d09
+                + 3 * d10
+                - 3 * d11
+                + 38 * d12
+                - 38 * d14
+                + 3 * d15
+                - 3 * d16
+                + 13 * d17
+                - 13 * d19
+                + 3 * d20
+                - d21
+                - d22
+                + d24
+                + d25
+            )
         else:
             s = -7 * d11 + 50 * d12 - 50 * d14 + 7 * d15
         blk[1] = _estimate(q00 * s, np.int64(q[1]), al)
@@ -70,8 +90,28 @@ def _smooth_block(blk, dc, q, bits, change_dc):
     al = bits[2]
     if al != 0 and blk[8] == 0:
         if change_dc:
-            s = (-d01 - 3 * d02 - 3 * d03 - 3 * d04 - d05 - d06 + 13 * d07 + 38 * d08 + 13 * d09 - d10 + d16
-                 - 13 * d17 - 38 * d18 - 13 * d19 + d20 + d21 + 3 * d22 + 3 * d23 + 3 * d24 + d25)
+            s = (
+                -d01
+                - 3 * d02
+                - 3 * d03
+                - 3 * d04
+                - d05
+                - d06
+                + 13 * d07
+                + 38 * d08
+                + 13 * d09
+                - d10
+                + d16
+                - 13 * d17
+                - 38 * d18
+                - 13 * d19
+                + d20
+                + d21
+                + 3 * d22
+                + 3 * d23
+                + 3 * d24
+                + d25
+            )
         else:
             s = -7 * d03 + 50 * d08 - 50 * d18 + 7 * d23
         blk[8] = _estimate(q00 * s, np.int64(q[8]), al)
@@ -79,8 +119,7 @@ def _smooth_block(blk, dc, q, bits, change_dc):
     al = bits[3]
     if al != 0 and blk[16] == 0:
         if change_dc:
-            s = (d03 + 2 * d07 + 7 * d08 + 2 * d09 - 5 * d12 - 14 * d13 - 5 * d14 + 2 * d17 + 7 * d18
-                 + 2 * d19 + d23)
+            s = d03 + 2 * d07 + 7 * d08 + 2 * d09 - 5 * d12 - 14 * d13 - 5 * d14 + 2 * d17 + 7 * d18 + 2 * d19 + d23
         else:
             s = -d03 + 13 * d08 - 24 * d13 + 13 * d18 - d23
         blk[16] = _estimate(q00 * s, np.int64(q[16]), al)
@@ -90,15 +129,13 @@ def _smooth_block(blk, dc, q, bits, change_dc):
         if change_dc:
             s = -d01 + d05 + 9 * d07 - 9 * d09 - 9 * d17 + 9 * d19 + d21 - d25
         else:
-            s = (d10 + d16 - 10 * d17 + 10 * d19 - d02 - d20 + d22 - d24 + d04 - d06 + 10 * d07
-                 - 10 * d09)
+            s = d10 + d16 - 10 * d17 + 10 * d19 - d02 - d20 + d22 - d24 + d04 - d06 + 10 * d07 - 10 * d09
         blk[9] = _estimate(q00 * s, np.int64(q[9]), al)
     # AC02
     al = bits[5]
     if al != 0 and blk[2] == 0:
         if change_dc:
-            s = (2 * d07 - 5 * d08 + 2 * d09 + d11 + 7 * d12 - 14 * d13 + 7 * d14 + d15 + 2 * d17
-                 - 5 * d18 + 2 * d19)
+            s = 2 * d07 - 5 * d08 + 2 * d09 + d11 + 7 * d12 - 14 * d13 + 7 * d14 + d15 + 2 * d17 - 5 * d18 + 2 * d19
         else:
             s = -d11 + 13 * d12 - 24 * d13 + 13 * d14 - d15
         blk[2] = _estimate(q00 * s, np.int64(q[2]), al)
@@ -117,9 +154,33 @@ def _smooth_block(blk, dc, q, bits, change_dc):
         if al != 0 and blk[24] == 0:
             blk[24] = _estimate(q00 * (d07 + 2 * d08 + d09 - d17 - 2 * d18 - d19), np.int64(q[24]), al)
         # The DC itself, re-estimated with a Gaussian-like kernel (never capped: bits[0] >= 0 here).
-        s = (-2 * d01 - 6 * d02 - 8 * d03 - 6 * d04 - 2 * d05 - 6 * d06 + 6 * d07 + 42 * d08 + 6 * d09
-             - 6 * d10 - 8 * d11 + 42 * d12 + 152 * d13 + 42 * d14 - 8 * d15 - 6 * d16 + 6 * d17
-             + 42 * d18 + 6 * d19 - 6 * d20 - 2 * d21 - 6 * d22 - 8 * d23 - 6 * d24 - 2 * d25)
+        s = (
+            -2 * d01
+            - 6 * d02
+            - 8 * d03
+            - 6 * d04
+            - 2 * d05
+            - 6 * d06
+            + 6 * d07
+            + 42 * d08
+            + 6 * d09
+            - 6 * d10
+            - 8 * d11
+            + 42 * d12
+            + 152 * d13
+            + 42 * d14
+            - 8 * d15
+            - 6 * d16
+            + 6 * d17
+            + 42 * d18
+            + 6 * d19
+            - 6 * d20
+            - 2 * d21
+            - 6 * d22
+            - 8 * d23
+            - 6 * d24
+            - 2 * d25
+        )
         blk[0] = _estimate(q00 * s, q00, -1)
 
 

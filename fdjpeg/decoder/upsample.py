@@ -83,7 +83,9 @@ def _upsample_row(src, method, h_expand, v_expand, dw, dh, y, width, cs, out):
         near = src[i]
         b16 = np.int16(bias)
         for x in range(width):
-            out[x] = np.uint8(np.int16(np.int16(np.int16(np.int16(near[x]) * np.int16(3)) + np.int16(far[x])) + b16) >> 2)
+            out[x] = np.uint8(
+                np.int16(np.int16(np.int16(np.int16(near[x]) * np.int16(3)) + np.int16(far[x])) + b16) >> 2
+            )
     elif method == 3:  # h2v2 fancy: column sums 3 s[i] + s[i-+1], then the h2v1 filter with +8 / +7
         i = y >> 1
         near = src[i]

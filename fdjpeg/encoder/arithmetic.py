@@ -187,8 +187,7 @@ def _reset(e, stats):
 
 
 @kernel
-def _encode_sequential(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_l, dc_u, ac_k, restart_interval, natural, stats,
-                       out):
+def _encode_sequential(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_l, dc_u, ac_k, restart_interval, natural, stats, out):
     """Code every MCU of a sequential scan (jcarith.c encode_mcu, with emit_restart and finish_pass);
     returns the number of bytes the scan needs (written to ``out`` as far as it has room)."""
     e = np.zeros(_STATE_SIZE, dtype=np.int64)
@@ -341,8 +340,11 @@ def encode_scan_arithmetic(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_l, dc_u, ac_k
     capacity = 1024 + blocks.shape[0] * 16
     while True:
         out = np.empty(capacity, np.uint8)
-        size = int(_encode_sequential(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_l, dc_u, ac_k, int(restart_interval),
-                                      _NATURAL, new_stats(), out))
+        size = int(
+            _encode_sequential(
+                blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_l, dc_u, ac_k, int(restart_interval), _NATURAL, new_stats(), out
+            )
+        )
         if size <= capacity:
             return out[:size].tobytes()
         capacity = size

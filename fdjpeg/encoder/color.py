@@ -33,8 +33,12 @@ def _rgb_ycc_row(src, yr, cbr, crr, width):
         g = np.int32(src[3 * x + 1])
         b = np.int32(src[3 * x + 2])
         yr[x] = np.uint8((FIX_0_29900 * r + FIX_0_58700 * g + FIX_0_11400 * b + ONE_HALF) >> SCALEBITS)
-        cbr[x] = np.uint8((-FIX_0_16874 * r - FIX_0_33126 * g + FIX_0_50000 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS)
-        crr[x] = np.uint8((FIX_0_50000 * r - FIX_0_41869 * g - FIX_0_08131 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS)
+        cbr[x] = np.uint8(
+            (-FIX_0_16874 * r - FIX_0_33126 * g + FIX_0_50000 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS
+        )
+        crr[x] = np.uint8(
+            (FIX_0_50000 * r - FIX_0_41869 * g - FIX_0_08131 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS
+        )
 
 
 @kernel

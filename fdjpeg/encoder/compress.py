@@ -63,8 +63,19 @@ def image_to_mcu_blocks(image: np.ndarray, qtables: list[np.ndarray], subsamplin
     # Strips are iMCU rows; a single-component scan has one-block MCUs, so its strips are 8 rows.
     max_v = layout.max_v if layout.interleaved else 1
     padded_width = int(max(geom[:, 2] * 8 * geom[:, 4]))
-    _prepare_strips(np.ascontiguousarray(pixels), height, width, geom, divisors, layout.mcus_x, layout.mcus_y,
-                    layout.blocks_per_mcu, max_v, padded_width, out)
+    _prepare_strips(
+        np.ascontiguousarray(pixels),
+        height,
+        width,
+        geom,
+        divisors,
+        layout.mcus_x,
+        layout.mcus_y,
+        layout.blocks_per_mcu,
+        max_v,
+        padded_width,
+        out,
+    )
     return layout, out, tq
 
 
@@ -83,15 +94,32 @@ def image_to_coefficients(image: np.ndarray, qtables: list[np.ndarray], subsampl
         offset += n
     gray = image.ndim == 2
     return JPEGCoefficients(
-        layout.width, layout.height, [g.reshape(g.shape[0], g.shape[1], 8, 8) for g in grids],
-        [np.asarray(qtables[t], np.uint16).reshape(8, 8) for t in tq], list(layout.sampling),
-        [1] if gray else [1, 2, 3], "L" if gray else "YCbCr",
+        layout.width,
+        layout.height,
+        [g.reshape(g.shape[0], g.shape[1], 8, 8) for g in grids],
+        [np.asarray(qtables[t], np.uint16).reshape(8, 8) for t in tq],
+        list(layout.sampling),
+        [1] if gray else [1, 2, 3],
+        "L" if gray else "YCbCr",
     )
 
 
-def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False, restart_interval=0,
-           restart_rows=0, comment=None, exif=None, icc_profile=None, profile=None, mjpeg=False,
-           arithmetic=False) -> bytes:
+def encode(
+    image,
+    tables=None,
+    *,
+    quality=None,
+    subsampling=None,
+    optimize=False,
+    restart_interval=0,
+    restart_rows=0,
+    comment=None,
+    exif=None,
+    icc_profile=None,
+    profile=None,
+    mjpeg=False,
+    arithmetic=False,
+) -> bytes:
     """Encode a uint8 image as a baseline JPEG, byte-identical to libjpeg-turbo for the same settings.
 
     image: (H, W) or (H, W, 1) grayscale, or (H, W, 3) RGB, uint8, 1..65500 on each side (libjpeg's limit).
@@ -132,11 +160,14 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
         raise ValueError("mjpeg=True frames carry no DHT, so they must use the standard tables: drop optimize=True")
     _check_arithmetic_coding(arithmetic, optimize)
     if arithmetic and mjpeg:
-        raise ValueError("arithmetic=True cannot be combined with mjpeg=True: Motion-JPEG decoders read Huffman "
-                         "coding only")
+        raise ValueError(
+            "arithmetic=True cannot be combined with mjpeg=True: Motion-JPEG decoders read Huffman coding only"
+        )
     if arithmetic and profile is not None:
-        raise ValueError(f"arithmetic=True cannot be combined with profile={profile!r}: hardware decoders read "
-                         "baseline Huffman coding only (spec/hardware-profile.md)")
+        raise ValueError(
+            f"arithmetic=True cannot be combined with profile={profile!r}: hardware decoders read "
+            "baseline Huffman coding only (spec/hardware-profile.md)"
+        )
     apps, coms = metadata_segments(comment, exif, icc_profile)
     colour = write_avi1() if mjpeg else write_jfif()
     if profile is not None:
@@ -147,9 +178,21 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
             raise ValueError(problem)
     layout, blocks, tq = image_to_mcu_blocks(image, qtables, subsampling)
     ids = [1] if image.ndim == 2 else [1, 2, 3]
-    return write_baseline(layout, ids, blocks, qtables, tq, optimize=bool(optimize), restart_interval=restart_interval,
-                          restart_rows=restart_rows, app_segments=apps, com_segments=coms, colour_segment=colour,
-                          with_dht=not mjpeg, arithmetic=bool(arithmetic))
+    return write_baseline(
+        layout,
+        ids,
+        blocks,
+        qtables,
+        tq,
+        optimize=bool(optimize),
+        restart_interval=restart_interval,
+        restart_rows=restart_rows,
+        app_segments=apps,
+        com_segments=coms,
+        colour_segment=colour,
+        with_dht=not mjpeg,
+        arithmetic=bool(arithmetic),
+    )
 
 
 def encode_to(path_or_file, image, tables=None, **options) -> int:

@@ -117,8 +117,9 @@ def _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, m0, m1,
 def _gather_chunks(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, bounds, dc_freq, ac_freq, status):
     """``_gather_range`` for every chunk [bounds[i], bounds[i+1]) in parallel, counts per chunk."""
     for i in prange(bounds.shape[0] - 1):
-        status[i] = _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, bounds[i], bounds[i + 1],
-                                  dc_freq[i], ac_freq[i])
+        status[i] = _gather_range(
+            blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, bounds[i], bounds[i + 1], dc_freq[i], ac_freq[i]
+        )
 
 
 @kernel
@@ -148,8 +149,9 @@ def _pad_to_byte(buf, nbits, out, pos):
 
 
 @kernel
-def _encode_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, m_end, stuff, finish,
-                  out, pos, state):
+def _encode_range(
+    blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, m_end, stuff, finish, out, pos, state
+):
     """Huffman-code MCUs ``state[S_NEXT]`` .. ``m_end``-1 into ``out[pos:]`` (T.81 F.1.2).
 
     ``ehufco``/``ehufsi`` are (4, 256) code/length tables: rows 0-1 DC tables, rows 2-3 AC tables.
@@ -270,15 +272,29 @@ def _encode_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_i
 
 
 @parallel_kernel(work=lambda blocks, *args: blocks.shape[0] if args[6].shape[0] > 2 else 0)  # args[6]: bounds
-def _encode_chunks(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, bounds, raw,
-                   outs, lengths, tails, status):
+def _encode_chunks(
+    blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, bounds, raw, outs, lengths, tails, status
+):
     """Code chunk i = MCUs [bounds[i], bounds[i+1]) into outs[i] in parallel. ``raw``: no stuffing and
     leave the chunk's last bits in tails[i] = (bits, count); otherwise finished, padded segments."""
     for i in prange(bounds.shape[0] - 1):
         state = np.zeros(STATE_SIZE, np.int64)
         _start_state(blocks, comp_in_mcu, restart_interval, bounds[i], state)
-        st, pos = _encode_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, bounds[i + 1],
-                                not raw, not raw, outs[i], 0, state)
+        st, pos = _encode_range(
+            blocks,
+            comp_in_mcu,
+            dc_tbl,
+            ac_tbl,
+            ehufco,
+            ehufsi,
+            restart_interval,
+            bounds[i + 1],
+            not raw,
+            not raw,
+            outs[i],
+            0,
+            state,
+        )
         status[i] = st
         lengths[i] = pos
         tails[i, 0] = state[S_BUF]
@@ -366,8 +382,17 @@ def gather_frequencies(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval):
     dc_freq = np.zeros((n, 2, 256), dtype=np.int64)
     ac_freq = np.zeros((n, 2, 256), dtype=np.int64)
     status = np.zeros(n, np.int64)
-    _gather_chunks(blocks, comp_in_mcu, np.asarray(dc_tbl, np.int64), np.asarray(ac_tbl, np.int64), restart_interval,
-                   bounds, dc_freq, ac_freq, status)
+    _gather_chunks(
+        blocks,
+        comp_in_mcu,
+        np.asarray(dc_tbl, np.int64),
+        np.asarray(ac_tbl, np.int64),
+        restart_interval,
+        bounds,
+        dc_freq,
+        ac_freq,
+        status,
+    )
     for st in status:
         _check_status(st)
     return dc_freq.sum(axis=0), ac_freq.sum(axis=0)
@@ -394,8 +419,21 @@ def encode_scan(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_specs, ac_specs, restart
         lengths = np.zeros(nchunks, np.int64)
         tails = np.zeros((nchunks, 2), np.int64)
         status = np.zeros(nchunks, np.int64)
-        _encode_chunks(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, bounds, raw,
-                       outs, lengths, tails, status)
+        _encode_chunks(
+            blocks,
+            comp_in_mcu,
+            dc_tbl,
+            ac_tbl,
+            ehufco,
+            ehufsi,
+            restart_interval,
+            bounds,
+            raw,
+            outs,
+            lengths,
+            tails,
+            status,
+        )
         if not (status == STATUS_NEED_SPACE).any():
             break
         capacity = 4096 + per_chunk_blocks * MAX_BLOCK_BYTES + 4 * (per_chunk_blocks + 1)  # the worst case

@@ -197,7 +197,6 @@ def _fdct_quantize_plane(plane, divisors, out):
 # arithmetic is exact. (fd/roundtrip.py continues from here to the IDCT for distill.)
 
 
-
 @kernel
 def _fdct_butterfly(d0, d1, d2, d3, d4, d5, d6, d7):
     """One 1-D pass of jfdctint.c's islow FDCT on int32 lanes, before descaling: outputs 0..7 in
@@ -276,8 +275,15 @@ def _fdct_lanes(pixw, ws, co):
         for g in range(G):
             p = u * G + g
             y0, y1, y2, y3, y4, y5, y6, y7 = _fdct_butterfly(
-                ws[p], ws[p + 8 * G], ws[p + 16 * G], ws[p + 24 * G],
-                ws[p + 32 * G], ws[p + 40 * G], ws[p + 48 * G], ws[p + 56 * G])
+                ws[p],
+                ws[p + 8 * G],
+                ws[p + 16 * G],
+                ws[p + 24 * G],
+                ws[p + 32 * G],
+                ws[p + 40 * G],
+                ws[p + 48 * G],
+                ws[p + 56 * G],
+            )
             co[p] = i32(i32(y0 + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
             co[p + 32 * G] = i32(i32(y4 + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
             co[p + 16 * G] = i32(i32(y2 + rnd2) >> (CONST_BITS + PASS1_BITS))

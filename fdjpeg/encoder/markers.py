@@ -26,7 +26,6 @@ EXIF_HEADER = b"Exif\x00\x00"
 # Marker segments. Each function returns one complete segment as bytes.
 
 
-
 def _segment(code: int, payload: bytes) -> bytes:
     if len(payload) > MAX_SEGMENT_PAYLOAD:
         raise ValueError(f"{marker_name(code)} payload of {len(payload)} bytes exceeds {MAX_SEGMENT_PAYLOAD}")
@@ -135,8 +134,10 @@ def _check_arithmetic_coding(arithmetic, optimize) -> None:
     if not isinstance(arithmetic, (bool, np.bool_)):
         raise TypeError(f"arithmetic must be a bool, got {arithmetic!r}")
     if arithmetic and optimize:
-        raise ValueError("arithmetic=True adapts its own statistics; optimize=True (optimal Huffman tables) does "
-                         "not apply to it: drop one of them")
+        raise ValueError(
+            "arithmetic=True adapts its own statistics; optimize=True (optimal Huffman tables) does "
+            "not apply to it: drop one of them"
+        )
 
 
 def metadata_segments(comment=None, exif=None, icc_profile=None) -> tuple[list[bytes], list[bytes]]:
@@ -176,9 +177,22 @@ def metadata_segments(comment=None, exif=None, icc_profile=None) -> tuple[list[b
 # File assembly
 
 
-def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, optimize=False, restart_interval=0,
-                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None, with_dht=True,
-                   arithmetic=False) -> bytes:
+def write_baseline(
+    layout: FrameLayout,
+    component_ids,
+    blocks,
+    qtables,
+    tq,
+    *,
+    optimize=False,
+    restart_interval=0,
+    restart_rows=0,
+    app_segments=(),
+    com_segments=(),
+    colour_segment=None,
+    with_dht=True,
+    arithmetic=False,
+) -> bytes:
     """Assemble a sequential file with one scan (interleaved when there are several components) from
     quantized blocks (n, 64) int16 in transmission order (see ``FrameLayout.transmission_order``).
 
@@ -221,8 +235,11 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     sof = SOF0 if all(int(np.max(qtables[t])) <= 255 for t in set(tq)) else SOF1
     if arithmetic:
         sof = SOF9
-    out.append(write_sof(sof, layout.width, layout.height,
-                                 [(component_ids[c], *layout.sampling[c], tq[c]) for c in range(ncomp)]))
+    out.append(
+        write_sof(
+            sof, layout.width, layout.height, [(component_ids[c], *layout.sampling[c], tq[c]) for c in range(ncomp)]
+        )
+    )
     sent = set() if with_dht and not arithmetic else {(a, t) for a in (False, True) for t in (0, 1)}
     if arithmetic:
         out.append(write_dac(dac))
@@ -265,8 +282,15 @@ def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
         raise ValueError(f"component ids must be distinct bytes, got {coefs.component_ids}")
 
 
-def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, restart_interval: int = 0,
-                       restart_rows: int = 0, keep_metadata: bool = True, arithmetic: bool = False) -> bytes:
+def write_coefficients(
+    coefs: JPEGCoefficients,
+    *,
+    optimize: bool = False,
+    restart_interval: int = 0,
+    restart_rows: int = 0,
+    keep_metadata: bool = True,
+    arithmetic: bool = False,
+) -> bytes:
     """Write quantized coefficients as a sequential JPEG without changing any coefficient.
 
     The frame keeps its size, sampling factors, component ids and quantization tables; the result is
@@ -293,14 +317,26 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
             match = len(slots) - 1
         tq.append(match)
     header = coefs.header if keep_metadata else None
-    apps, _ = metadata_segments(exif=getattr(header, "exif", None) or None,
-                                icc_profile=getattr(header, "icc_profile", None) or None)
+    apps, _ = metadata_segments(
+        exif=getattr(header, "exif", None) or None, icc_profile=getattr(header, "icc_profile", None) or None
+    )
     coms = [write_com(c) for c in getattr(header, "comments", ()) if c]  # every COM, in order
     colour = None
     if coefs.colorspace in _ADOBE_TRANSFORM:
         colour = write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
     flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
     blocks = flat[layout.transmission_order()]
-    return write_baseline(layout, list(coefs.component_ids), blocks, slots, tq, optimize=bool(optimize),
-                          restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,
-                          com_segments=coms, colour_segment=colour, arithmetic=bool(arithmetic))
+    return write_baseline(
+        layout,
+        list(coefs.component_ids),
+        blocks,
+        slots,
+        tq,
+        optimize=bool(optimize),
+        restart_interval=restart_interval,
+        restart_rows=restart_rows,
+        app_segments=apps,
+        com_segments=coms,
+        colour_segment=colour,
+        arithmetic=bool(arithmetic),
+    )

@@ -52,7 +52,15 @@ def _prepare_strips(img, height, width, geom, divisors, mcus_x, mcus_y, blocks_p
         for i in range(rows):
             _convert_row(img, min(y0 + i, height - 1), full, i, width, padded_width)
         for c in range(ncomp):
-            h, v, bx, by, hexp, vexp, off = geom[c, 0], geom[c, 1], geom[c, 2], geom[c, 3], geom[c, 4], geom[c, 5], geom[c, 6]
+            h, v, bx, by, hexp, vexp, off = (
+                geom[c, 0],
+                geom[c, 1],
+                geom[c, 2],
+                geom[c, 3],
+                geom[c, 4],
+                geom[c, 5],
+                geom[c, 6],
+            )
             down = np.empty((8 * v, bx * 8), np.uint8)
             valid = group_rows // vexp  # downsampled rows made from real row groups
             for dr in range(8 * v):

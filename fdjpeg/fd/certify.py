@@ -93,8 +93,7 @@ def _noise_range(noise, const):
 
 
 def _collect(forms):
-    return (np.array([f.vec for f in forms]), np.array([f.const for f in forms]),
-            np.array([f.noise for f in forms]))
+    return (np.array([f.vec for f in forms]), np.array([f.const for f in forms]), np.array([f.noise for f in forms]))
 
 
 @cache
@@ -208,6 +207,7 @@ def _unclipped(y, cb, cr):
 # ---------------------------------------------------------------------------------------------------
 # Certificates.
 
+
 @cache
 def _residual_terms(colour_lo: int, colour_hi: int):
     """Per frequency, for the image-independent certificate (4:4:4, nothing clipped): the range
@@ -235,7 +235,9 @@ def _largest_e(gain, lo_room, hi_room, cap=255):
     lo_room/hi_room: room minus the e-independent slack (floats); gain > 0."""
     best = -1
     for e in range(cap + 1):  # tiny (<= 256 vectorised steps); monotone, so stop at the first failure
-        if np.all(np.floor(gain * e + hi_room[1]) <= hi_room[0]) and np.all(np.floor(gain * e + lo_room[1]) <= lo_room[0]):
+        if np.all(np.floor(gain * e + hi_room[1]) <= hi_room[0]) and np.all(
+            np.floor(gain * e + lo_room[1]) <= lo_room[0]
+        ):
             best = e
         else:
             break
@@ -267,7 +269,9 @@ def _check_tables(tables):
     if isinstance(tables, (list, tuple)) and len(tables) in (1, 2):
         tabs = [_check_table(t, f"tables[{i}]") for i, t in enumerate(tables)]
         return tabs[0], tabs[-1]
-    raise ValueError(f"tables must be one 8x8 table or (luma, chroma), got {type(tables).__name__} of shape {np.shape(tables)}")
+    raise ValueError(
+        f"tables must be one 8x8 table or (luma, chroma), got {type(tables).__name__} of shape {np.shape(tables)}"
+    )
 
 
 def certified_pixels(tables, subsampling: str = "4:4:4", *, image=None, grayscale: bool = False) -> int:

@@ -175,8 +175,15 @@ def _design_one(delta, n: int, s_as: int, s_md: int) -> np.ndarray:
     return table.reshape(8, 8)
 
 
-def design(images_or_stats, n: int = 15, s_as: int = 1, s_md: int | None = None, eps: float | None = None, *,
-           per_component: bool = False):
+def design(
+    images_or_stats,
+    n: int = 15,
+    s_as: int = 1,
+    s_md: int | None = None,
+    eps: float | None = None,
+    *,
+    per_component: bool = False,
+):
     """Feature-distillation quantization tables (legal baseline tables, values 1..255).
 
     The n frequencies with the largest delta (the accuracy-sensitive band) get step ``s_as``; the other
@@ -196,7 +203,11 @@ def design(images_or_stats, n: int = 15, s_as: int = 1, s_md: int | None = None,
     for name, value in (("s_as", s_as), ("s_md", s_md)):
         if isinstance(value, bool) or not isinstance(value, Integral) or not 1 <= value <= 255:
             raise ValueError(f"{name} must be an int in 1..255, got {value!r}")
-    if isinstance(images_or_stats, np.ndarray) and images_or_stats.shape in ((8, 8), (64,)) and images_or_stats.dtype.kind == "f":
+    if (
+        isinstance(images_or_stats, np.ndarray)
+        and images_or_stats.shape in ((8, 8), (64,))
+        and images_or_stats.dtype.kind == "f"
+    ):
         if per_component:
             raise ValueError("per_component needs images or BandStats, not a single delta array")
         return _design_one(images_or_stats, n, s_as, s_md)
@@ -213,7 +224,7 @@ def _bundled_stats() -> BandStats:
 
 PRESETS = {
     "paper": "Liu et al. (CVPR 2019) configuration: n=15 accuracy-sensitive frequencies at step 1, the other 49 "
-             "at step 40, ranked by delta of the four natural photos bundled with fdjpeg (all channels pooled)",
+    "at step 40, ranked by delta of the four natural photos bundled with fdjpeg (all channels pooled)",
     "released": "the authors' released code: 25 on the top-left 4x4 frequencies, 30 elsewhere",
 }
 
@@ -268,6 +279,8 @@ def resolve_tables(tables) -> list[np.ndarray]:
     elif isinstance(tables, os.PathLike) or isinstance(tables, str) and os.path.exists(tables):
         tables = load(tables)
     elif isinstance(tables, str):
-        raise ValueError(f"unknown tables {tables!r}: give a preset name ({', '.join(PRESETS)}), q<N> for the "
-                         "standard quality-N tables, or a JSON file written by fdjpeg.tables.save")
+        raise ValueError(
+            f"unknown tables {tables!r}: give a preset name ({', '.join(PRESETS)}), q<N> for the "
+            "standard quality-N tables, or a JSON file written by fdjpeg.tables.save"
+        )
     return validate_fd_tables(tables)

@@ -42,8 +42,9 @@ def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = Tru
     ``optimize=False``) whose DQT is ``tables``; any decoder reconstructs the defended image from it.
     Sampling, size, component ids and (with ``keep_metadata``) EXIF/ICC/comment are kept.
     """
-    return write_coefficients(requantize_coefficients(read_coefficients(data), tables), optimize=optimize,
-                              keep_metadata=keep_metadata)
+    return write_coefficients(
+        requantize_coefficients(read_coefficients(data), tables), optimize=optimize, keep_metadata=keep_metadata
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -136,7 +137,9 @@ def _to_uint8_batch(images, channels_first: bool):
         if arr.ndim == 3:
             arr = arr[None]
         if arr.ndim != 4 or arr.shape[1] not in (1, 3):
-            raise ValueError(f"channels_first images must be (C, H, W) or (N, C, H, W) with C in (1, 3), got {np.shape(images)}")
+            raise ValueError(
+                f"channels_first images must be (C, H, W) or (N, C, H, W) with C in (1, 3), got {np.shape(images)}"
+            )
         arr = arr.transpose(0, 2, 3, 1)
     else:
         if arr.ndim == 2:
@@ -144,9 +147,13 @@ def _to_uint8_batch(images, channels_first: bool):
         elif arr.ndim == 3 and arr.shape[2] in (1, 3):
             arr = arr[None]
         elif arr.ndim == 3:
-            raise ValueError(f"ambiguous shape {arr.shape}: pass one image as (H, W) / (H, W, 3) or a batch as (N, H, W, C)")
+            raise ValueError(
+                f"ambiguous shape {arr.shape}: pass one image as (H, W) / (H, W, 3) or a batch as (N, H, W, C)"
+            )
         if arr.ndim != 4 or arr.shape[3] not in (1, 3):
-            raise ValueError(f"images must be (H, W), (H, W, 3) or (N, H, W, C) with C in (1, 3), got {np.shape(images)}")
+            raise ValueError(
+                f"images must be (H, W), (H, W, 3) or (N, H, W, C) with C in (1, 3), got {np.shape(images)}"
+            )
     if 0 in arr.shape:
         raise ValueError(f"empty images: shape {np.shape(images)}")
     check_dimensions(arr.shape[2], arr.shape[1], "image")  # as encode: distill is decode(encode(x))
@@ -156,8 +163,10 @@ def _to_uint8_batch(images, channels_first: bool):
         scaled = np.rint(arr * 255.0)
         lo, hi = float(scaled.min()), float(scaled.max())
         if lo < 0 or hi > 255:  # never clip silently: 0..255 floats or normalized input are caller errors
-            raise ValueError(f"float images must be in [0, 1], got values in [{arr.min():g}, {arr.max():g}]; "
-                             "pass uint8 for 0..255 data (or divide by 255) and undo any mean/std normalization")
+            raise ValueError(
+                f"float images must be in [0, 1], got values in [{arr.min():g}, {arr.max():g}]; "
+                "pass uint8 for 0..255 data (or divide by 255) and undo any mean/std normalization"
+            )
         u8 = scaled.astype(np.uint8)
     else:
         u8 = arr
@@ -185,8 +194,12 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
     nch = batch.shape[3]
     if nch == 1 or subsampling == "4:4:4":
         luma, chroma = tabs[0], tabs[-1]
-        args = (quant_divisors(luma), quant_divisors(chroma), np.asarray(luma, np.int64).reshape(64),
-                np.asarray(chroma, np.int64).reshape(64))
+        args = (
+            quant_divisors(luma),
+            quant_divisors(chroma),
+            np.asarray(luma, np.int64).reshape(64),
+            np.asarray(chroma, np.int64).reshape(64),
+        )
         out = np.empty_like(batch)
         n, h, w = batch.shape[:3]
         if h * w >= _STRIP_MIN_PIXELS and n < numba.get_num_threads():  # (no thread pool start for small images)

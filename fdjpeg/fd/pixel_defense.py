@@ -77,8 +77,14 @@ def one_pass(images, tables, *, channels_first: bool = False):
     out = np.empty_like(batch)
     luma, chroma = tabs[0], tabs[-1]
     ones = np.ones(64, np.int64)
-    _one_pass_444_batch(batch, quant_divisors(ones), ones, np.asarray(luma, np.int64).reshape(64),
-                        np.asarray(chroma, np.int64).reshape(64), out)
+    _one_pass_444_batch(
+        batch,
+        quant_divisors(ones),
+        ones,
+        np.asarray(luma, np.int64).reshape(64),
+        np.asarray(chroma, np.int64).reshape(64),
+        out,
+    )
     if channels_first:
         out = out.transpose(0, 3, 1, 2)
     result = np.ascontiguousarray(out.reshape(src.shape))

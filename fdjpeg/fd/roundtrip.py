@@ -111,8 +111,16 @@ def _roundtrip_group(pixw, ws, co, deq, words, acc, divisors, q, narrow):
             x5 = u64(min(max(i32(i32(t12 - o1) + 131072) >> 18, -128), 127) + 128)
             x6 = u64(min(max(i32(i32(t11 - o2) + 131072) >> 18, -128), 127) + 128)
             x7 = u64(min(max(i32(i32(t10 - o3) + 131072) >> 18, -128), 127) + 128)
-            words[r * G + g] = (x0 | (x1 << u64(8)) | (x2 << u64(16)) | (x3 << u64(24)) | (x4 << u64(32))
-                                | (x5 << u64(40)) | (x6 << u64(48)) | (x7 << u64(56)))
+            words[r * G + g] = (
+                x0
+                | (x1 << u64(8))
+                | (x2 << u64(16))
+                | (x3 << u64(24))
+                | (x4 << u64(32))
+                | (x5 << u64(40))
+                | (x6 << u64(48))
+                | (x7 << u64(56))
+            )
 
 
 @kernel
@@ -176,4 +184,3 @@ def _fdct_idct_plane(plane, divisors, q):
             else:
                 for r in range(8):
                     plane64[lane_r[g] + r, lane_c[g]] = words[r * G + g]
-

@@ -50,8 +50,12 @@ def register(sub) -> None:
     """Add the ``check`` and ``info`` subcommands to the CLI's subparsers."""
     p = sub.add_parser("check", help="validate JPEG files: one line per problem, FILE:OFFSET: severity: message")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--profile", choices=[HARDWARE_PROFILE], default=None,
-                   help="treat departures from the hardware-safe profile as errors")
+    p.add_argument(
+        "--profile",
+        choices=[HARDWARE_PROFILE],
+        default=None,
+        help="treat departures from the hardware-safe profile as errors",
+    )
     p.add_argument("--strict", action="store_true", help="exit non-zero on warnings too")
     p.add_argument("-q", "--quiet", action="store_true", help="omit info lines")
     p.set_defaults(func=cmd_check)

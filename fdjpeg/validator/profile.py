@@ -30,7 +30,10 @@ def profile_problems(s: Structure, profile: str = HARDWARE_PROFILE) -> list[Prob
         bad(0, "no frame header")
         return out
     if s.sof != M.SOF0:
-        bad(s.sof_offset, f"{M.marker_name(s.sof)} ({M.SOF_PROCESS.get(s.sof)}); hardware decoders take baseline SOF0 only")
+        bad(
+            s.sof_offset,
+            f"{M.marker_name(s.sof)} ({M.SOF_PROCESS.get(s.sof)}); hardware decoders take baseline SOF0 only",
+        )
     if s.precision != 8:
         bad(s.sof_offset, f"{s.precision}-bit samples; 8-bit only")
     sixteen = sorted({tq for tq, defs in s.qtables_ever.items() if any(pq for pq, _ in defs)})
@@ -42,7 +45,10 @@ def profile_problems(s: Structure, profile: str = HARDWARE_PROFILE) -> list[Prob
     for tc in (0, 1):
         slots = sorted(th for (c, th) in s.htables_ever if c == tc)
         if any(th > 1 for th in slots):
-            bad(s.htables_ever[(tc, slots[-1])][0], f"{'AC' if tc else 'DC'} Huffman tables {slots}; at most two (0 and 1)")
+            bad(
+                s.htables_ever[(tc, slots[-1])][0],
+                f"{'AC' if tc else 'DC'} Huffman tables {slots}; at most two (0 and 1)",
+            )
     nf = len(s.components)
     if nf not in (1, 3):
         bad(s.sof_offset, f"{nf} components; 1 (grayscale) or 3 (YCbCr) only")
@@ -58,7 +64,10 @@ def profile_problems(s: Structure, profile: str = HARDWARE_PROFILE) -> list[Prob
     if len(s.scans) != 1:
         bad(s.scans[1].offset if len(s.scans) > 1 else s.sof_offset, f"{len(s.scans)} scans; exactly one")
     elif len(s.scans[0].components) != nf:
-        bad(s.scans[0].offset, f"the scan codes {len(s.scans[0].components)} of {nf} components; one interleaved scan of all")
+        bad(
+            s.scans[0].offset,
+            f"the scan codes {len(s.scans[0].components)} of {nf} components; one interleaved scan of all",
+        )
     app_bytes = sum(len(p) for _, _, p in s.app)
     if app_bytes > HW_MAX_APP_BYTES:
         bad(s.app[0][0], f"{app_bytes} bytes of APPn payload in {len(s.app)} segments; at most {HW_MAX_APP_BYTES}")

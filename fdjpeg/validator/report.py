@@ -34,8 +34,9 @@ def check(data, *, profile: str | None = None) -> list[Problem]:
             problems += hw
         elif hw:
             reasons = "; ".join(p.message.split(": ", 1)[1] for p in hw)
-            problems.append(Problem("info", hw[0].offset, f"outside the {HARDWARE_PROFILE} hardware profile: {reasons}",
-                                    "profile"))
+            problems.append(
+                Problem("info", hw[0].offset, f"outside the {HARDWARE_PROFILE} hardware profile: {reasons}", "profile")
+            )
         else:
             problems.append(Problem("info", 0, f"fits the {HARDWARE_PROFILE} hardware profile", "profile"))
     return sorted(problems, key=lambda p: (p.offset, SEVERITY_ORDER.get(p.severity, 3)))
@@ -55,8 +56,13 @@ def _natural(zigzag_values) -> list[list[int]]:
 def _app_summary(n: int, p: bytes) -> dict:
     if n == 0 and p[:5] == b"JFIF\x00" and len(p) >= 14:
         units = {0: "none (aspect ratio)", 1: "dots per inch", 2: "dots per cm"}.get(p[7], f"unit {p[7]}")
-        return {"type": "JFIF", "version": f"{p[5]}.{p[6]:02d}", "density": [_u16(p, 8), _u16(p, 10)],
-                "density_unit": units, "thumbnail": [p[12], p[13]]}
+        return {
+            "type": "JFIF",
+            "version": f"{p[5]}.{p[6]:02d}",
+            "density": [_u16(p, 8), _u16(p, 10)],
+            "density_unit": units,
+            "thumbnail": [p[12], p[13]],
+        }
     if n == 0 and p[:4] == b"AVI1":
         return {"type": "AVI1", "polarity": p[4] if len(p) > 4 else None}
     if n == 1 and p[:6] == b"Exif\x00\x00":
@@ -96,16 +102,37 @@ def info(data) -> dict:
         "size": s.size,
         "markers": [{"offset": g.offset, "marker": g.name, "length": g.length} for g in s.segments],
         "frame": frame,
-        "quantization_tables": {str(tq): {"precision_bits": 16 if pq else 8, "offset": off, "table": _natural(vals)}
-                                for tq, (pq, vals, off) in sorted(s.qtables.items())},
-        "huffman_tables": [{"class": "AC" if tc else "DC", "index": th, "offset": off, "codes": sum(bits),
-                            "counts_by_length": list(bits), "max_length": max((k + 1 for k, b in enumerate(bits) if b), default=0)}
-                           for (tc, th), (bits, _, off) in sorted(s.htables.items())],
+        "quantization_tables": {
+            str(tq): {"precision_bits": 16 if pq else 8, "offset": off, "table": _natural(vals)}
+            for tq, (pq, vals, off) in sorted(s.qtables.items())
+        },
+        "huffman_tables": [
+            {
+                "class": "AC" if tc else "DC",
+                "index": th,
+                "offset": off,
+                "codes": sum(bits),
+                "counts_by_length": list(bits),
+                "max_length": max((k + 1 for k, b in enumerate(bits) if b), default=0),
+            }
+            for (tc, th), (bits, _, off) in sorted(s.htables.items())
+        ],
         "restart_interval": s.restart_interval,
-        "scans": [{"offset": sc.offset, "components": [{"id": c, "dc_table": td, "ac_table": ta} for c, td, ta in sc.components],
-                   "Ss": sc.ss, "Se": sc.se, "Ah": sc.ah, "Al": sc.al, "restart_interval": sc.restart_interval,
-                   "mcus": sc.mcus, "entropy_bytes": sc.data_bytes, "restart_markers": len(sc.restarts)}
-                  for sc in s.scans],
+        "scans": [
+            {
+                "offset": sc.offset,
+                "components": [{"id": c, "dc_table": td, "ac_table": ta} for c, td, ta in sc.components],
+                "Ss": sc.ss,
+                "Se": sc.se,
+                "Ah": sc.ah,
+                "Al": sc.al,
+                "restart_interval": sc.restart_interval,
+                "mcus": sc.mcus,
+                "entropy_bytes": sc.data_bytes,
+                "restart_markers": len(sc.restarts),
+            }
+            for sc in s.scans
+        ],
         "metadata": {
             "app_segments": [{"offset": off, "marker": f"APP{n}", **_app_summary(n, p)} for off, n, p in s.app],
             "comments": [p.decode("utf-8", "replace") for _, p in s.comments],
@@ -113,8 +140,11 @@ def info(data) -> dict:
             "icc_profile_bytes": sum(max(len(p) - 14, 0) for _, _, p in icc),
         },
         "trailing_bytes": s.trailing,
-        "hardware_profile": {"name": HARDWARE_PROFILE, "fits": bool(hw) and hw[0].message.startswith("fits"),
-                             "detail": hw[0].message if hw else "not checked (unreadable file)"},
+        "hardware_profile": {
+            "name": HARDWARE_PROFILE,
+            "fits": bool(hw) and hw[0].message.startswith("fits"),
+            "detail": hw[0].message if hw else "not checked (unreadable file)",
+        },
         "problems": [asdict(p) for p in problems],
     }
 
@@ -125,23 +155,33 @@ def format_info(d: dict, name: str = "") -> str:
     f = d["frame"]
     if f:
         comps = ", ".join(f"id {c['id']} {c['h']}x{c['v']} q{c['tq']}" for c in f["components"])
-        lines.append(f"frame: {f['marker']} {f['process']}, {f['precision']}-bit, {f['width']}x{f['height']}, "
-                     f"{len(f['components'])} components ({comps})" + (f", {f['subsampling']}" if f["subsampling"] else ""))
+        lines.append(
+            f"frame: {f['marker']} {f['process']}, {f['precision']}-bit, {f['width']}x{f['height']}, "
+            f"{len(f['components'])} components ({comps})" + (f", {f['subsampling']}" if f["subsampling"] else "")
+        )
     lines.append("markers:")
     for m in d["markers"]:
-        lines.append((f"  {m['offset']:>10}  {m['marker']:<5}" + (f" length {m['length']}" if m["length"] is not None else "")).rstrip())
+        lines.append(
+            (
+                f"  {m['offset']:>10}  {m['marker']:<5}" + (f" length {m['length']}" if m["length"] is not None else "")
+            ).rstrip()
+        )
     for tq, q in d["quantization_tables"].items():
         lines.append(f"quantization table {tq} ({q['precision_bits']}-bit, natural order):")
         lines += ["  " + " ".join(f"{v:>3}" for v in row) for row in q["table"]]
     for h in d["huffman_tables"]:
-        lines.append(f"Huffman table {h['class']}{h['index']}: {h['codes']} codes, lengths up to {h['max_length']} "
-                     f"(counts {' '.join(map(str, h['counts_by_length']))})")
+        lines.append(
+            f"Huffman table {h['class']}{h['index']}: {h['codes']} codes, lengths up to {h['max_length']} "
+            f"(counts {' '.join(map(str, h['counts_by_length']))})"
+        )
     if d["restart_interval"]:
         lines.append(f"restart interval: {d['restart_interval']} MCUs")
     for k, sc in enumerate(d["scans"]):
         comps = ", ".join(f"{c['id']} (DC{c['dc_table']} AC{c['ac_table']})" for c in sc["components"])
-        lines.append(f"scan {k + 1} at {sc['offset']}: components {comps}; Ss={sc['Ss']} Se={sc['Se']} Ah={sc['Ah']} "
-                     f"Al={sc['Al']}; {sc['mcus']} MCUs, {sc['entropy_bytes']} bytes, {sc['restart_markers']} RST markers")
+        lines.append(
+            f"scan {k + 1} at {sc['offset']}: components {comps}; Ss={sc['Ss']} Se={sc['Se']} Ah={sc['Ah']} "
+            f"Al={sc['Al']}; {sc['mcus']} MCUs, {sc['entropy_bytes']} bytes, {sc['restart_markers']} RST markers"
+        )
     md = d["metadata"]
     for a in md["app_segments"]:
         extra = ", ".join(f"{k}={v}" for k, v in a.items() if k not in ("offset", "marker", "type"))

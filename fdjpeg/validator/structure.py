@@ -98,7 +98,7 @@ class Structure:
         return bx, by
 
     def subsampling(self) -> str | None:
-        """"gray", "4:2:0"... for 1- and 3-component frames with 1x1 chroma; None otherwise."""
+        """ "gray", "4:2:0"... for 1- and 3-component frames with 1x1 chroma; None otherwise."""
         if len(self.components) == 1:
             return "gray"
         if len(self.components) == 3 and all(c[1:3] == (1, 1) for c in self.components[1:]):

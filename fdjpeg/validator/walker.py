@@ -1,8 +1,7 @@
 """The validator's marker walker: ``walk(data)`` records a file's structure and every problem it sees
 (report.py turns that into ``check`` and ``info``; profile.py judges the hardware profile).
 
-The walker is independent of the decoder's parser, independent of the decoder's parser, so it keeps going where
-a decoder stops: it reports *all* problems it can see, each with a severity and a byte offset, and it
+The walker is independent of the decoder's parser, so it keeps going where a decoder stops: it reports *all* problems it can see, each with a severity and a byte offset, and it
 never raises on malformed input (only an unreadable path raises ``OSError``). Every loop advances
 through the data, so the walk is linear in the file size and cannot hang.
 
@@ -12,21 +11,17 @@ marker order (SOI first, one frame, tables before the scans that use them, EOI l
 definitions (Tq/Th ranges, Huffman codes that fit their lengths via ``huffman.canonical_codes``),
 references from the frame and scans to defined tables, SOF fields, scan parameters Ss/Se/Ah/Al and
 the progression, the restart marker sequence and count, a missing EOI, bytes after EOI and junk
-between segments. """
+between segments."""
 
 from __future__ import annotations
 
 from ..base import markers as M
-from ..base.huffman import HuffmanSpec, HuffmanTableError, canonical_codes
 from ..base.io import load_bytes
+from .segments import _SegmentChecks, _u16
 from .structure import ScanInfo, SegmentInfo, Structure
 
 
-def _u16(data: bytes, i: int) -> int:
-    return (data[i] << 8) | data[i + 1]
-
-
-class _Walker:
+class _Walker(_SegmentChecks):
     """Walk the markers of one file, recording the structure and the problems (T.81 B.1.1)."""
 
     def __init__(self, data: bytes):
@@ -61,8 +56,12 @@ class _Walker:
                     s.add("error", pos, f"{n - pos} bytes of garbage and no EOI at the end of the file", "no-eoi")
                     break
                 where = M.marker_name(data[nxt + 1])
-                s.add("warning", pos, f"{nxt - pos} extraneous bytes before marker {where} "
-                      "(libjpeg-turbo skips them with a warning)", "junk")
+                s.add(
+                    "warning",
+                    pos,
+                    f"{nxt - pos} extraneous bytes before marker {where} (libjpeg-turbo skips them with a warning)",
+                    "junk",
+                )
                 pos = nxt
                 continue
             while pos + 1 < n and data[pos + 1] == 0xFF:  # fill bytes (T.81 B.1.1.2)
@@ -85,8 +84,12 @@ class _Walker:
                 pos += 2
                 continue
             if M.RST0 <= code <= M.RST0 + 7 or code == M.TEM:
-                s.add("error" if code != M.TEM else "warning", pos,
-                      f"{M.marker_name(code)} marker outside entropy-coded data", "rst-misplaced")
+                s.add(
+                    "error" if code != M.TEM else "warning",
+                    pos,
+                    f"{M.marker_name(code)} marker outside entropy-coded data",
+                    "rst-misplaced",
+                )
                 s.segments.append(SegmentInfo(pos, code, None))
                 pos += 2
                 continue
@@ -133,11 +136,29 @@ class _Walker:
             return None
         end = pos + 2 + length
         if end > n:
-            s.add("error", pos, f"{name} segment length {length} runs {end - n} bytes past the end of the file", "truncated")
+            s.add(
+                "error",
+                pos,
+                f"{name} segment length {length} runs {end - n} bytes past the end of the file",
+                "truncated",
+            )
             return None
         payload = data[pos + 4 : end]
-        if code in (M.SOF0, M.SOF1, M.SOF2, M.SOF3, M.SOF5, M.SOF6, M.SOF7, M.SOF9, M.SOF10, M.SOF11,
-                    M.SOF13, M.SOF14, M.SOF15):
+        if code in (
+            M.SOF0,
+            M.SOF1,
+            M.SOF2,
+            M.SOF3,
+            M.SOF5,
+            M.SOF6,
+            M.SOF7,
+            M.SOF9,
+            M.SOF10,
+            M.SOF11,
+            M.SOF13,
+            M.SOF14,
+            M.SOF15,
+        ):
             self._sof(pos, code, payload)
         elif code == M.DHT:
             self._dht(pos, payload)
@@ -173,151 +194,6 @@ class _Walker:
             s.add("error", pos, f"invalid marker 0x{code:02X}", "bad-marker")
         return end
 
-    def _sof(self, pos: int, code: int, p: bytes) -> None:
-        s = self.s
-        name = M.marker_name(code)
-        if self.frame_seen:
-            s.add("error", pos, f"second frame header {name} (only hierarchical files have several)", "order")
-            return
-        self.frame_seen = True
-        s.sof, s.sof_offset = code, pos
-        if len(p) < 6:
-            s.add("error", pos, f"{name} segment too short ({len(p) + 2} bytes, at least 8 needed)", "length")
-            return
-        s.precision, s.height, s.width, nf = p[0], _u16(p, 1), _u16(p, 3), p[5]
-        if len(p) != 6 + 3 * nf:
-            s.add("error", pos, f"{name} length {len(p) + 2} does not match {nf} components "
-                  f"(needs {8 + 3 * nf}, T.81 B.2.2)", "length")
-        if code in (M.SOF3, M.SOF7, M.SOF11, M.SOF15):
-            ok_p = 2 <= s.precision <= 16
-        elif code == M.SOF0:
-            ok_p = s.precision == 8
-        else:
-            ok_p = s.precision in (8, 12)
-        if not ok_p:
-            s.add("error", pos + 4, f"{name}: sample precision {s.precision} is not allowed for this process "
-                  "(T.81 Table B.2)", "sof")
-        if s.width == 0:
-            s.add("error", pos + 7, f"{name}: image width 0", "sof")
-        if max(s.width, s.height) > 65500:
-            s.add("warning", pos + 5, f"{name}: {s.width}x{s.height} exceeds 65500 pixels on a side, libjpeg-turbo's "
-                  "JPEG_MAX_DIMENSION (it refuses the file)", "sof")
-        if nf == 0 or (nf > 4 and code not in (M.SOF0, M.SOF1, M.SOF3)):
-            s.add("error", pos + 9, f"{name}: {nf} components ({'none' if nf == 0 else 'more than 4 in a progressive frame'})", "sof")
-        elif nf > 4:
-            s.add("warning", pos + 9, f"{name}: {nf} components (most decoders handle at most 4)", "sof")
-        if code not in (M.SOF0, M.SOF1, M.SOF2):
-            s.add("info", pos, f"{name}: {M.SOF_PROCESS[code]} process", "process")
-        ids = set()
-        for k in range(min(nf, (len(p) - 6) // 3)):
-            o = 6 + 3 * k
-            cid, hv, tq = p[o], p[o + 1], p[o + 2]
-            h, v = hv >> 4, hv & 15
-            at = pos + 4 + o
-            if cid in ids:
-                s.add("error", at, f"{name}: duplicate component id {cid}", "sof")
-            ids.add(cid)
-            if not (1 <= h <= 4 and 1 <= v <= 4):
-                s.add("error", at + 1, f"{name}: component {cid} sampling factors {h}x{v} outside 1..4", "sof")
-            if tq > 3:
-                s.add("error", at + 2, f"{name}: component {cid} uses quantization table {tq} (Tq must be 0..3)", "sof")
-            s.components.append((cid, max(h, 1), max(v, 1), tq))
-        if s.components:
-            hmax, vmax = s.max_hv
-            for cid, h, v, _ in s.components:
-                if hmax % h or vmax % v:
-                    s.add("warning", pos, f"{name}: component {cid} sampling {h}x{v} does not divide the maximum "
-                          f"{hmax}x{vmax} (fractional upsampling: libjpeg-turbo refuses it)", "sampling")
-
-    def _dqt(self, pos: int, p: bytes) -> None:
-        s = self.s
-        i = 0
-        if not p:
-            s.add("error", pos, "empty DQT segment", "length")
-        while i < len(p):
-            pq, tq = p[i] >> 4, p[i] & 15
-            at = pos + 4 + i
-            size = 64 * (2 if pq else 1)
-            if pq > 1:
-                s.add("error", at, f"DQT: element precision Pq={pq} (must be 0 or 1)", "dqt")
-                return
-            if tq > 3:
-                s.add("error", at, f"DQT: table index Tq={tq} (must be 0..3, T.81 B.2.4.1)", "dqt")
-            if i + 1 + size > len(p):
-                s.add("error", at, f"DQT segment length does not hold table {tq}: "
-                      f"{len(p) - i - 1} of {size} bytes present", "length")
-                return
-            raw = p[i + 1 : i + 1 + size]
-            vals = list(raw) if pq == 0 else [_u16(raw, 2 * k) for k in range(64)]
-            if 0 in vals:
-                s.add("warning", at, f"DQT: table {tq} has a zero entry (its coefficients decode as 0)", "dqt")
-            if tq <= 3:
-                s.qtables[tq] = (pq, vals, at)
-                s.qtables_ever.setdefault(tq, []).append((pq, at))
-            i += 1 + size
-
-    def _dht(self, pos: int, p: bytes) -> None:
-        s = self.s
-        i = 0
-        if not p:
-            s.add("error", pos, "empty DHT segment", "length")
-        while i < len(p):
-            at = pos + 4 + i
-            if i + 17 > len(p):
-                s.add("error", at, f"DHT segment length does not hold a table header: {len(p) - i} of 17 bytes", "length")
-                return
-            tc, th = p[i] >> 4, p[i] & 15
-            bits = tuple(p[i + 1 : i + 17])
-            count = sum(bits)
-            if tc > 1 or th > 3:
-                s.add("error", at, f"DHT: table class/index Tc={tc} Th={th} (Tc 0..1, Th 0..3, T.81 B.2.4.2)", "dht")
-            if count > 256:
-                s.add("error", at, f"DHT: table {'AC' if tc else 'DC'}{th} declares {count} codes (at most 256)", "dht")
-                return
-            if i + 17 + count > len(p):
-                s.add("error", at, f"DHT segment length does not hold the {count} symbols of table "
-                      f"{'AC' if tc else 'DC'}{th}", "length")
-                return
-            values = bytes(p[i + 17 : i + 17 + count])
-            label = f"{'AC' if tc else 'DC'}{th}"
-            try:
-                canonical_codes(HuffmanSpec(bits, values))
-            except (HuffmanTableError, ValueError) as exc:
-                s.add("error", at, f"DHT: table {label} is not a valid Huffman code: {exc}", "huffman")
-            if count == 0:
-                s.add("warning", at, f"DHT: table {label} has no codes", "huffman")
-            if tc == 0 and values:
-                self.dc_symbols.append((at, th, max(values)))  # judged once the process is known
-            if len(set(values)) != len(values):
-                s.add("warning", at, f"DHT: table {label} lists a symbol twice", "huffman")
-            if tc <= 1 and th <= 3:
-                s.htables[(tc, th)] = (bits, values, at)
-                s.htables_ever.setdefault((tc, th), []).append(at)
-            i += 17 + count
-
-    def _app(self, pos: int, n: int, p: bytes) -> None:
-        s = self.s
-        if n == 0 and p[:5] == b"JFIF\x00":
-            if len(p) < 14:
-                s.add("warning", pos, f"JFIF APP0 too short ({len(p) + 2} bytes, 16 needed)", "jfif")
-            else:
-                if p[5] != 1:
-                    s.add("warning", pos, f"JFIF version {p[5]}.{p[6]:02d} (readers expect 1.xx)", "jfif")
-                thumb = 3 * p[12] * p[13]
-                if len(p) != 14 + thumb:
-                    s.add("warning", pos, f"JFIF APP0 length {len(p) + 2} does not match its "
-                          f"{p[12]}x{p[13]} thumbnail (expected {16 + thumb})", "jfif")
-            if len(s.segments) != 2:
-                s.add("warning", pos, "JFIF APP0 is not the first segment after SOI (T.871 requires it there)", "order")
-        elif n == 1 and p[:6] == b"Exif\x00\x00":
-            if p[6:10] not in (b"II*\x00", b"MM\x00*"):
-                s.add("warning", pos, "EXIF APP1 without a valid TIFF header after 'Exif\\0\\0'", "exif")
-        elif n == 2 and p[:12] == b"ICC_PROFILE\x00":
-            if len(p) < 14:
-                s.add("warning", pos, "ICC_PROFILE APP2 chunk without sequence number and count", "icc")
-        elif n == 14 and p[:5] == b"Adobe" and len(p) < 12:
-            s.add("warning", pos, "Adobe APP14 too short (12 payload bytes expected)", "adobe")
-
     def _sos(self, pos: int, p: bytes, end: int) -> int | None:
         s = self.s
         if not self.frame_seen:
@@ -327,7 +203,12 @@ class _Walker:
             return self._skip_entropy(pos, end, None)
         ns = p[0]
         if len(p) != 4 + 2 * ns:
-            s.add("error", pos, f"SOS length {len(p) + 2} does not match Ns={ns} (needs {6 + 2 * ns}, T.81 B.2.3)", "length")
+            s.add(
+                "error",
+                pos,
+                f"SOS length {len(p) + 2} does not match Ns={ns} (needs {6 + 2 * ns}, T.81 B.2.3)",
+                "length",
+            )
         if not 1 <= ns <= 4:
             s.add("error", pos + 4, f"SOS: Ns={ns} components (must be 1..4)", "sos")
         comps = []
@@ -359,8 +240,13 @@ class _Walker:
         if s.sof in (M.SOF0, M.SOF1, M.SOF5, M.SOF9, M.SOF13):  # sequential: each component in one scan
             again = [s.components[i][0] for i in idx if i in self.coded]
             if again:
-                s.add("warning", pos, f"component(s) {again} already coded by an earlier scan of this sequential "
-                      "frame (a sequential frame codes each component in exactly one scan)", "scan")
+                s.add(
+                    "warning",
+                    pos,
+                    f"component(s) {again} already coded by an earlier scan of this sequential "
+                    "frame (a sequential frame codes each component in exactly one scan)",
+                    "scan",
+                )
             self.coded.update(idx)
         if len(idx) > 1 and sum(s.components[i][1] * s.components[i][2] for i in idx) > 10:
             s.add("error", pos, "SOS: interleaved MCU of more than 10 blocks (T.81 B.2.3)", "sos")
@@ -369,21 +255,40 @@ class _Walker:
         label = f"Ss={scan.ss} Se={scan.se} Ah={scan.ah} Al={scan.al}"
         if lossless:  # Ss: predictor, Al: point transform (T.81 H.1.2.1, Table H.1)
             hierarchical = s.sof in (M.SOF7, M.SOF15)
-            if not ((1 if not hierarchical else 0) <= scan.ss <= 7 and scan.se == 0 and scan.ah == 0
-                    and scan.al < (s.precision or 16)):
-                s.add("error", pos, f"SOS: invalid lossless scan parameters {label} (predictor Ss 1..7, Se=0, "
-                      f"Ah=0, point transform Al below the precision {s.precision})", "scan-params")
+            if not (
+                (1 if not hierarchical else 0) <= scan.ss <= 7
+                and scan.se == 0
+                and scan.ah == 0
+                and scan.al < (s.precision or 16)
+            ):
+                s.add(
+                    "error",
+                    pos,
+                    f"SOS: invalid lossless scan parameters {label} (predictor Ss 1..7, Se=0, "
+                    f"Ah=0, point transform Al below the precision {s.precision})",
+                    "scan-params",
+                )
         elif not progressive:
             if (scan.ss, scan.se, scan.ah, scan.al) != (0, 63, 0, 0):
-                s.add("error", pos, f"SOS: {label} in a sequential scan (must be Ss=0 Se=63 Ah=0 Al=0; "
-                      "libjpeg-turbo warns and decodes all 64)", "scan-params")
+                s.add(
+                    "error",
+                    pos,
+                    f"SOS: {label} in a sequential scan (must be Ss=0 Se=63 Ah=0 Al=0; "
+                    "libjpeg-turbo warns and decodes all 64)",
+                    "scan-params",
+                )
         else:
             ok = scan.ss <= scan.se <= 63 and scan.ah <= 13 and scan.al <= 13
             if scan.ss == 0 and scan.se != 0:
                 ok = False
             if scan.ss > 0 and len(scan.components) != 1:
-                s.add("error", pos, f"SOS: progressive AC scan ({label}) with {len(scan.components)} components "
-                      "(AC scans hold one, T.81 G.1.1.1.1)", "scan-params")
+                s.add(
+                    "error",
+                    pos,
+                    f"SOS: progressive AC scan ({label}) with {len(scan.components)} components "
+                    "(AC scans hold one, T.81 G.1.1.1.1)",
+                    "scan-params",
+                )
             if scan.ah and scan.al != scan.ah - 1:
                 ok = False
             if not ok:
@@ -396,13 +301,22 @@ class _Walker:
             if i is not None and not lossless:  # lossless frames have no quantization
                 tq = s.components[i][3]
                 if tq not in s.qtables:
-                    s.add("error", pos, f"component {cid} uses quantization table {tq}, which no DQT before "
-                          "this scan defines", "undefined-dqt")
+                    s.add(
+                        "error",
+                        pos,
+                        f"component {cid} uses quantization table {tq}, which no DQT before this scan defines",
+                        "undefined-dqt",
+                    )
             if not huffman:
                 continue
             if s.sof in (M.SOF0,) and (td > 1 or ta > 1):
-                s.add("error", pos, f"SOS: component {cid} uses Huffman table DC{td}/AC{ta} "
-                      "(baseline allows tables 0 and 1, T.81 B.2.3)", "sos")
+                s.add(
+                    "error",
+                    pos,
+                    f"SOS: component {cid} uses Huffman table DC{td}/AC{ta} "
+                    "(baseline allows tables 0 and 1, T.81 B.2.3)",
+                    "sos",
+                )
             needs = []
             if scan.ss == 0 and scan.ah == 0 or lossless or not progressive:
                 needs.append((0, td))
@@ -416,13 +330,22 @@ class _Walker:
                     if not s.htables_ever and th <= 1:
                         continue  # reported once, below, as the MJPEG convention
                     sev = "warning" if th <= 1 else "error"
-                    s.add(sev, pos, f"scan uses Huffman table {label}, which no DHT before this scan defines"
-                          + (" (libjpeg-turbo and ffmpeg substitute the Annex K table)" if th <= 1 else ""),
-                          "undefined-dht")
+                    s.add(
+                        sev,
+                        pos,
+                        f"scan uses Huffman table {label}, which no DHT before this scan defines"
+                        + (" (libjpeg-turbo and ffmpeg substitute the Annex K table)" if th <= 1 else ""),
+                        "undefined-dht",
+                    )
         if huffman and not s.htables_ever and not self.no_dht_reported:
             self.no_dht_reported = True  # a flag, not a search of the problems: files may hold many scans
-            s.add("warning", pos, "no DHT segment: relies on the Motion-JPEG convention that the T.81 K.3 tables "
-                  "apply (libjpeg-turbo, ffmpeg and fdjpeg do this; strict decoders reject the file)", "no-dht")
+            s.add(
+                "warning",
+                pos,
+                "no DHT segment: relies on the Motion-JPEG convention that the T.81 K.3 tables "
+                "apply (libjpeg-turbo, ffmpeg and fdjpeg do this; strict decoders reject the file)",
+                "no-dht",
+            )
 
     def _progression(self, scan: ScanInfo, idx: list) -> None:
         """libjpeg's coef_bits bookkeeping (jdphuff.c start_pass): spectral bands sent once, refinements in order."""
@@ -433,14 +356,24 @@ class _Walker:
             bits = self._coef_bits.setdefault(i, [-1] * 64)
             cid = s.components[i][0]
             if scan.ss > 0 and bits[0] < 0:
-                s.add("warning", scan.offset, f"progressive AC scan of component {cid} before its DC scan "
-                      "(libjpeg-turbo: 'Inconsistent progression sequence')", "progression")
+                s.add(
+                    "warning",
+                    scan.offset,
+                    f"progressive AC scan of component {cid} before its DC scan "
+                    "(libjpeg-turbo: 'Inconsistent progression sequence')",
+                    "progression",
+                )
             for k in range(scan.ss, scan.se + 1):
                 expected = -1 if scan.ah == 0 else scan.ah
                 if bits[k] != expected and not (scan.ah == 0 and bits[k] < 0):
-                    s.add("warning", scan.offset, f"progressive scan Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
-                          f"Al={scan.al} of component {cid} out of sequence at coefficient {k} "
-                          "(libjpeg-turbo: 'Inconsistent progression sequence')", "progression")
+                    s.add(
+                        "warning",
+                        scan.offset,
+                        f"progressive scan Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
+                        f"Al={scan.al} of component {cid} out of sequence at coefficient {k} "
+                        "(libjpeg-turbo: 'Inconsistent progression sequence')",
+                        "progression",
+                    )
                     break
             for k in range(scan.ss, scan.se + 1):
                 bits[k] = scan.al
@@ -492,15 +425,24 @@ class _Walker:
                 s.add("error", 0, "no frame header (SOFn) in the file", "no-sof")
         if s.precision == 8 and any(pq for defs in s.qtables_ever.values() for pq, _ in defs):
             at = min(off for defs in s.qtables_ever.values() for pq, off in defs if pq)
-            s.add("warning", at, "16-bit quantization table (Pq=1) in an 8-bit frame: T.81 B.2.4.1 requires Pq=0 "
-                  "(libjpeg-turbo accepts it)", "dqt")
+            s.add(
+                "warning",
+                at,
+                "16-bit quantization table (Pq=1) in an 8-bit frame: T.81 B.2.4.1 requires Pq=0 "
+                "(libjpeg-turbo accepts it)",
+                "dqt",
+            )
         if s.height == 0 and s.sof is not None and not self.dnl_seen:
             s.add("error", (s.sof_offset or 0) + 5, "image height 0 and no DNL segment defines it", "sof")
         if s.sof is not None and s.components:
             for cid, _, _, tq in s.components:
                 if tq not in s.qtables_ever and not lossless and not any(p.code == "undefined-dqt" for p in s.problems):
-                    s.add("error", s.sof_offset, f"component {cid} uses quantization table {tq}, which is never defined",
-                          "undefined-dqt")
+                    s.add(
+                        "error",
+                        s.sof_offset,
+                        f"component {cid} uses quantization table {tq}, which is never defined",
+                        "undefined-dqt",
+                    )
             covered = set()
             for scan in s.scans:
                 covered.update(c[0] for c in scan.components)
@@ -527,21 +469,34 @@ class _Walker:
         ri = scan.restart_interval
         if not ri:
             if scan.restarts:
-                s.add("error", scan.restarts[0][0], f"RST{scan.restarts[0][1]} marker in a scan without a restart "
-                      "interval (no DRI before the scan)", "rst-unexpected")
+                s.add(
+                    "error",
+                    scan.restarts[0][0],
+                    f"RST{scan.restarts[0][1]} marker in a scan without a restart interval (no DRI before the scan)",
+                    "rst-unexpected",
+                )
             return
         for k, (off, num) in enumerate(scan.restarts):
             if num != k % 8:
-                s.add("error", off, f"restart marker RST{num} out of sequence: expected RST{k % 8} "
-                      f"(restart {k + 1} of the scan)", "rst-sequence")
+                s.add(
+                    "error",
+                    off,
+                    f"restart marker RST{num} out of sequence: expected RST{k % 8} (restart {k + 1} of the scan)",
+                    "rst-sequence",
+                )
                 break
         if scan.mcus:
             expected = -(-scan.mcus // ri) - 1
             got = len(scan.restarts)
             if got != expected:
                 sev = "error" if got > expected else "warning"
-                s.add(sev, scan.offset, f"scan has {got} restart markers; {scan.mcus} MCUs with restart interval "
-                      f"{ri} need {expected}" + (" (data truncated?)" if got < expected else ""), "rst-count")
+                s.add(
+                    sev,
+                    scan.offset,
+                    f"scan has {got} restart markers; {scan.mcus} MCUs with restart interval "
+                    f"{ri} need {expected}" + (" (data truncated?)" if got < expected else ""),
+                    "rst-count",
+                )
 
 
 def walk(data) -> Structure:
