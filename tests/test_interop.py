@@ -117,17 +117,15 @@ def _draw(strategy, n):
     """n deterministic examples of a hypothesis strategy (the corpus is drawn once, not per test)."""
     out = []
 
-    @settings(
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    # Hypothesis seeds a derandomized run from this function's source text: reformatting it redraws the corpus.
+    # fmt: off
+    @settings(max_examples=n, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck))
     @given(strategy)
     def collect(x):
         out.append(x)
+
+    # fmt: on
 
     collect()
     return out
