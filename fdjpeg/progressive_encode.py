@@ -379,17 +379,24 @@ def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=
     return pieces
 
 
-def write_progressive(layout, component_ids, flat, qtables, tq, *, ycbcr=True, restart_interval=0, restart_rows=0,
-                      app_segments=(), com_segments=(), colour_segment=None) -> bytes:
+#: Huffman table slot of each component for the colour spaces where libjpeg does not give chroma
+#: tables 1 (jcparam.c jpeg_set_colorspace, which jpegtran applies to the colour space it copies).
+HUFFMAN_SLOTS = {"RGB": (0, 0, 0), "CMYK": (0, 0, 0, 0), "YCCK": (0, 1, 1, 0)}
+
+
+def write_progressive(layout, component_ids, flat, qtables, tq, *, ycbcr=True, htbl=None, restart_interval=0,
+                      restart_rows=0, app_segments=(), com_segments=(), colour_segment=None) -> bytes:
     """Assemble a progressive file (SOF2) with libjpeg's simple progression from quantized blocks.
 
     Marker order is libjpeg's: SOI, APP0 JFIF (or ``colour_segment``), APPn, COM, DQT per table, SOF2,
     then per scan its DHT/DRI segments and SOS with the entropy-coded data (``encode_scans``), EOI.
     ``flat``: (blocks, 64) int16 in natural order, the MCU-padded component grids concatenated;
-    ``ycbcr``: a three-component frame holds YCbCr (selects the 10-scan script).
+    ``ycbcr``: a three-component frame holds YCbCr (selects the 10-scan script); ``htbl``: Huffman
+    table slot per component, default luma 0 and chroma 1 (``HUFFMAN_SLOTS`` for other colour spaces).
     """
     ncomp = len(layout.sampling)
-    htbl = [0] + [1] * (ncomp - 1)  # luma tables 0, chroma tables 1, like jpeg_set_colorspace
+    if htbl is None:
+        htbl = [0] + [1] * (ncomp - 1)  # luma tables 0, chroma tables 1, like jpeg_set_colorspace
     script = simple_progression(ncomp, ycbcr)
     scans = encode_scans(layout, component_ids, flat, htbl, script, restart_interval=restart_interval,
                          restart_rows=restart_rows)
