@@ -18,12 +18,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from . import markers
 from ._jit import kernel
 from .entropy_encode import (STATUS_BAD_COEF, STATUS_NEED_SPACE, STATUS_NO_CODE, STATUS_OK, _category, _flush_bytes,
                              _pad_to_byte, transmission_order)
-from .huffman import encoder_lookup, optimal_spec
+from .huffman import HuffmanSpec, _gen_optimal_table
 from .zigzag import ZIGZAG
 
 #: Correction bits an AC refinement scan may hold back while an EOB run grows (jcphuff.c MAX_CORR_BITS).
@@ -33,15 +34,6 @@ MAX_EOBRUN = 0x7FFF
 #: Bytes one block can need in the worst case: a flushed EOB run with its MAX_CORR_BITS correction
 #: bits, then 63 coefficients of a 16-bit code and 10 bits plus four ZRLs, every byte stuffed.
 MAX_BLOCK_BYTES = 2 * ((16 + 14 + MAX_CORR_BITS + 63 * (16 + 10) + 4 * 16) // 8 + 1)
-
-# Coder state slots (int64), shared by the helpers below.
-_BUF = 0  # bit accumulator, right-aligned
-_NBITS = 1  # valid bits in the accumulator
-_POS = 2  # next free byte of the output
-_EOBRUN = 3  # blocks in the pending EOB run (T.81 G.1.2.2)
-_BE = 4  # correction bits buffered with that run (T.81 G.1.2.3, libjpeg's BE)
-_STATUS = 5
-_STATE_SIZE = 6
 
 
 class Scan(NamedTuple):
@@ -80,97 +72,90 @@ def simple_progression(ncomp: int, ycbcr: bool) -> list[Scan]:
 
 
 # --------------------------------------------------------------------------------------------------
-# Kernels
+# Kernels. The bit writer's state (accumulator, bit count, output position) lives in local scalars of
+# ``_code_scan``: helpers that take arrays are called only for rare events (a coded EOB run, a
+# restart), since each such call costs Numba reference counting on every array argument.
 
 
 @kernel
-def _put(st, code, size, out):
-    """Append the low ``size`` (<= 16) bits of ``code`` to the output, stuffing 0x00 after 0xFF (F.1.2.3)."""
-    mask = (np.int64(1) << size) - 1
-    buf = (np.uint64(st[_BUF]) << np.uint64(size)) | np.uint64(code & mask)
-    nbits = st[_NBITS] + size
-    if nbits >= 32:
-        nbits, pos = _flush_bytes(buf, nbits, out, st[_POS], True)
-        st[_POS] = pos
-    st[_BUF] = np.int64(buf & ((np.uint64(1) << np.uint64(nbits)) - np.uint64(1)))
-    st[_NBITS] = nbits
+def _acc(buf, nbits, code, size):
+    """Append the low ``size`` (<= 16) bits of ``code`` to the right-aligned accumulator."""
+    return (buf << np.uint64(size)) | np.uint64(code & ((np.int64(1) << size) - 1)), nbits + size
 
 
 @kernel
-def _symbol(st, t, sym, gather, freq, ehufco, ehufsi, out):
-    """Count (gather pass) or write (output pass) Huffman symbol ``sym`` of table ``t``."""
+def _emit_eobrun(buf, nbits, pos, run, be, t, corr, gather, freq, ehufco, ehufsi, out):
+    """Code a pending EOB run as EOBn (n = floor(log2 run)) and its n low bits, then the ``be``
+    correction bits buffered with it (T.81 G.1.2.2, G.1.2.3; jcphuff.c emit_eobrun).
+    Returns (buf, nbits, pos, status)."""
+    nb = _category(run) - 1
+    sym = nb << 4
     if gather:
         freq[t, sym] += 1
-        return
+        return buf, nbits, pos, STATUS_OK
     size = np.int64(ehufsi[t, sym])
     if size == 0:
-        st[_STATUS] = STATUS_NO_CODE
-        return
-    _put(st, np.int64(ehufco[t, sym]), size, out)
-
-
-@kernel
-def _emit_eobrun(st, t, corr, gather, freq, ehufco, ehufsi, out):
-    """Code the pending EOB run as EOBn (n = floor(log2 run)) and its n low bits, then the correction
-    bits buffered with it (T.81 G.1.2.2, G.1.2.3; jcphuff.c emit_eobrun)."""
-    run = st[_EOBRUN]
-    if run == 0:
-        return
-    nb = _category(run) - 1
-    _symbol(st, t, nb << 4, gather, freq, ehufco, ehufsi, out)
-    if not gather:
-        if nb > 0:
-            _put(st, run, nb, out)
-        for i in range(st[_BE]):
-            _put(st, np.int64(corr[i]), 1, out)
-    st[_EOBRUN] = 0
-    st[_BE] = 0
-
-
-@kernel
-def _flush_to_byte(st, out):
-    """Pad the last partial byte with 1-bits (jcphuff.c flush_bits)."""
-    st[_POS] = _pad_to_byte(np.uint64(st[_BUF]), st[_NBITS], out, st[_POS])
-    st[_BUF] = 0
-    st[_NBITS] = 0
+        return buf, nbits, pos, STATUS_NO_CODE
+    buf, nbits = _acc(buf, nbits, np.int64(ehufco[t, sym]), size)
+    buf, nbits = _acc(buf, nbits, run, nb)
+    nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
+    for i in range(be):
+        buf, nbits = _acc(buf, nbits, np.int64(corr[i]), 1)
+        if nbits >= 32:
+            nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
+    return buf, nbits, pos, STATUS_OK
 
 
 @kernel
 def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, gather, freq, ehufco, ehufsi,
-               out, corr, st):
+               out, corr, result):
     """Gather the symbol counts of one scan into ``freq[table, symbol]`` (``gather``) or write its
     entropy-coded segment, RSTn markers included, into ``out`` (T.81 G.1.2; jcphuff.c).
 
     ``flat`` (blocks, 64) int16 in natural order; ``order`` the blocks of the scan in transmission
     order, ``comp_in_mcu[i]`` the scan component of the i-th block of each MCU and ``tbl[c]`` its
     Huffman table (DC tables in a DC scan, AC tables otherwise). ``corr``: MAX_CORR_BITS bytes.
-    Returns a status; the output length is ``st[_POS]``. STATUS_NEED_SPACE: ``out`` was too small
-    for the worst case of the next MCU; the caller starts over with a larger one.
+    Returns a status and sets ``result[0]`` to the output length. STATUS_NEED_SPACE: ``out`` was too
+    small for the worst case of the next MCU; the caller starts over with a larger one.
+
+    Bits collect right-aligned in a 64-bit accumulator, flushed (with 0xFF stuffing, F.1.2.3) once it
+    holds 32 bits or more, so that one more code of at most 16 bits always fits.
     """
     bpm = comp_in_mcu.shape[0]
     nmcu = order.shape[0] // bpm
     margin = bpm * MAX_BLOCK_BYTES + 16
-    st[:] = 0
+    buf = np.uint64(0)
+    nbits = 0
+    pos = 0
+    eobrun = 0  # blocks in the pending EOB run (G.1.2.2)
+    be = 0  # correction bits buffered with that run (G.1.2.3, libjpeg's BE)
     last_dc = np.zeros(4, np.int64)
     absv = np.zeros(64, np.int64)
+    one = np.uint64(1)
     sl = se - ss + 1
     restarts_to_go = restart_interval
     next_restart = 0
-    t_ac = tbl[0]
+    t = tbl[0]  # the AC table (AC scans hold one component)
     for m in range(nmcu):
-        if not gather and st[_POS] + margin > out.shape[0]:
+        if not gather and pos + margin > out.shape[0]:
             return STATUS_NEED_SPACE
         if restart_interval > 0 and restarts_to_go == 0:
-            # jcphuff.c emit_restart: end the pending run, pad, RSTn, reset the predictions / run.
-            _emit_eobrun(st, t_ac, corr, gather, freq, ehufco, ehufsi, out)
+            # jcphuff.c emit_restart: code the pending run, pad, RSTn, reset the predictions and run.
+            if eobrun > 0:
+                buf, nbits, pos, status = _emit_eobrun(buf, nbits, pos, eobrun, be, t, corr, gather, freq, ehufco,
+                                                       ehufsi, out)
+                if status != STATUS_OK:
+                    return status
             if not gather:
-                _flush_to_byte(st, out)
-                out[st[_POS]] = 0xFF
-                out[st[_POS] + 1] = 0xD0 + next_restart
-                st[_POS] += 2
+                pos = _pad_to_byte(buf, nbits, out, pos)
+                buf = np.uint64(0)
+                nbits = 0
+                out[pos] = 0xFF
+                out[pos + 1] = 0xD0 + next_restart
+                pos += 2
             last_dc[:] = 0
-            st[_EOBRUN] = 0
-            st[_BE] = 0
+            eobrun = 0
+            be = 0
         if ss == 0 and ah == 0:
             # DC first scan (G.1.2.1): difference of the point-transformed DCs, coded as in F.1.2.1.
             for kk in range(bpm):
@@ -181,47 +166,82 @@ def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, 
                 nb = _category(abs(diff))
                 if nb > 11:
                     return STATUS_BAD_COEF
-                _symbol(st, tbl[c], nb, gather, freq, ehufco, ehufsi, out)
-                if nb > 0 and not gather:
-                    _put(st, diff - 1 if diff < 0 else diff, nb, out)
+                if gather:
+                    freq[tbl[c], nb] += 1
+                    continue
+                size = np.int64(ehufsi[tbl[c], nb])
+                if size == 0:
+                    return STATUS_NO_CODE
+                buf, nbits = _acc(buf, nbits, np.int64(ehufco[tbl[c], nb]), size)
+                buf, nbits = _acc(buf, nbits, diff - 1 if diff < 0 else diff, nb)
+                if nbits >= 32:
+                    nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
         elif ss == 0:
             # DC refinement (G.1.2.1): bit Al of each DC, uncoded; no Huffman table.
             if not gather:
                 for kk in range(bpm):
-                    _put(st, (np.int64(flat[order[m * bpm + kk], 0]) >> al) & 1, 1, out)
+                    buf, nbits = _acc(buf, nbits, (np.int64(flat[order[m * bpm + kk], 0]) >> al) & 1, 1)
+                    if nbits >= 32:
+                        nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
         elif ah == 0:
             # AC first scan (G.1.2.2, Figure G.3): run/size symbols of the point-transformed band,
-            # |x| >> Al (rounding towards zero); blocks that end in zeros join an EOB run.
+            # sign(x) * (|x| >> Al); blocks that end in zeros join an EOB run. A 64-bit map of the
+            # nonzero positions lets the coder visit only those (as jcphuff.c does).
             b = order[m]
-            any_nz = False
+            nz = np.uint64(0)
             for k in range(sl):
                 v = np.int64(flat[b, ZIGZAG[ss + k]])
-                a = (v if v >= 0 else -v) >> al
-                absv[k] = a if v >= 0 else -a
-                if a != 0:
-                    any_nz = True
-            if any_nz:
-                _emit_eobrun(st, t_ac, corr, gather, freq, ehufco, ehufsi, out)
-            r = 0
-            for k in range(sl):
+                if v != 0:
+                    a = (v if v > 0 else -v) >> al
+                    if a != 0:
+                        absv[k] = a if v > 0 else -a
+                        nz |= one << np.uint64(k)
+            if nz != 0 and eobrun > 0:
+                buf, nbits, pos, status = _emit_eobrun(buf, nbits, pos, eobrun, be, t, corr, gather, freq, ehufco,
+                                                       ehufsi, out)
+                if status != STATUS_OK:
+                    return status
+                eobrun = 0
+                be = 0
+            last = -1
+            while nz != 0:
+                k = np.int64(trailing_zeros(nz))
+                nz &= nz - one
+                r = k - last - 1
+                last = k
                 v = absv[k]
-                if v == 0:
-                    r += 1
-                    continue
-                while r > 15:
-                    _symbol(st, t_ac, 0xF0, gather, freq, ehufco, ehufsi, out)
-                    r -= 16
-                nb = _category(abs(v))
+                nb = _category(v if v > 0 else -v)
                 if nb > 10:
                     return STATUS_BAD_COEF
-                _symbol(st, t_ac, (r << 4) + nb, gather, freq, ehufco, ehufsi, out)
-                if not gather:
-                    _put(st, v - 1 if v < 0 else v, nb, out)
-                r = 0
-            if r > 0:
-                st[_EOBRUN] += 1
-                if st[_EOBRUN] == MAX_EOBRUN:
-                    _emit_eobrun(st, t_ac, corr, gather, freq, ehufco, ehufsi, out)
+                if gather:
+                    freq[t, 0xF0] += r >> 4
+                    freq[t, ((r & 15) << 4) + nb] += 1
+                    continue
+                while r > 15:  # ZRL: sixteen zeros
+                    size = np.int64(ehufsi[t, 0xF0])
+                    if size == 0:
+                        return STATUS_NO_CODE
+                    buf, nbits = _acc(buf, nbits, np.int64(ehufco[t, 0xF0]), size)
+                    if nbits >= 32:
+                        nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
+                    r -= 16
+                sym = (r << 4) + nb
+                size = np.int64(ehufsi[t, sym])
+                if size == 0:
+                    return STATUS_NO_CODE
+                buf, nbits = _acc(buf, nbits, np.int64(ehufco[t, sym]), size)
+                buf, nbits = _acc(buf, nbits, v - 1 if v < 0 else v, nb)
+                if nbits >= 32:
+                    nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
+            if last < sl - 1:
+                eobrun += 1
+                if eobrun == MAX_EOBRUN:
+                    buf, nbits, pos, status = _emit_eobrun(buf, nbits, pos, eobrun, be, t, corr, gather, freq,
+                                                           ehufco, ehufsi, out)
+                    if status != STATUS_OK:
+                        return status
+                    eobrun = 0
+                    be = 0
         else:
             # AC refinement scan (G.1.2.3, Figure G.7). Coefficients that were already nonzero get
             # one correction bit, buffered until the next symbol is coded (or the EOB run that
@@ -230,60 +250,166 @@ def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, 
             # nonzero coefficient are folded into the EOB (jcphuff.c encode_mcu_AC_refine).
             b = order[m]
             eob = 0
+            nz = np.uint64(0)
             for k in range(sl):
                 v = np.int64(flat[b, ZIGZAG[ss + k]])
-                a = (v if v >= 0 else -v) >> al
-                absv[k] = a if v >= 0 else -a
-                if a == 1:
-                    eob = k
+                if v != 0:
+                    a = (v if v > 0 else -v) >> al
+                    if a != 0:
+                        absv[k] = a if v > 0 else -a
+                        nz |= one << np.uint64(k)
+                        if a == 1:
+                            eob = k
             r = 0
-            br_start = st[_BE]  # this block's correction bits follow those of the pending run
+            prev = -1
+            br_start = be  # this block's correction bits follow those of the pending run
             br = 0
-            for k in range(sl):
+            while nz != 0:
+                k = np.int64(trailing_zeros(nz))
+                nz &= nz - one
+                r += k - prev - 1
+                prev = k
                 v = absv[k]
-                a = v if v >= 0 else -v
-                if a == 0:
-                    r += 1
-                    continue
-                while r > 15 and k <= eob:
-                    _emit_eobrun(st, t_ac, corr, gather, freq, ehufco, ehufsi, out)
-                    _symbol(st, t_ac, 0xF0, gather, freq, ehufco, ehufsi, out)
-                    r -= 16
-                    if not gather:
-                        for i in range(br):
-                            _put(st, np.int64(corr[br_start + i]), 1, out)
-                    br_start = 0
-                    br = 0
+                a = v if v > 0 else -v
+                # r > 15 only before the last newly nonzero coefficient or on an already nonzero one.
+                if r > 15 and k <= eob or a == 1:
+                    if eobrun > 0:  # the pending run and its correction bits go first
+                        buf, nbits, pos, status = _emit_eobrun(buf, nbits, pos, eobrun, be, t, corr, gather, freq,
+                                                               ehufco, ehufsi, out)
+                        if status != STATUS_OK:
+                            return status
+                        eobrun = 0
+                        be = 0
+                    while r > 15 and k <= eob:  # ZRLs, each followed by the bits buffered so far
+                        if gather:
+                            freq[t, 0xF0] += 1
+                        else:
+                            size = np.int64(ehufsi[t, 0xF0])
+                            if size == 0:
+                                return STATUS_NO_CODE
+                            buf, nbits = _acc(buf, nbits, np.int64(ehufco[t, 0xF0]), size)
+                            for i in range(br):
+                                if nbits >= 32:
+                                    nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
+                                buf, nbits = _acc(buf, nbits, np.int64(corr[br_start + i]), 1)
+                            if nbits >= 32:
+                                nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
+                        r -= 16
+                        br_start = 0
+                        br = 0
                 if a > 1:
                     corr[br_start + br] = a & 1
                     br += 1
                     continue
-                _emit_eobrun(st, t_ac, corr, gather, freq, ehufco, ehufsi, out)
-                _symbol(st, t_ac, (r << 4) + 1, gather, freq, ehufco, ehufsi, out)
-                if not gather:
-                    _put(st, 1 if v > 0 else 0, 1, out)
+                sym = (r << 4) + 1
+                if gather:
+                    freq[t, sym] += 1
+                else:
+                    size = np.int64(ehufsi[t, sym])
+                    if size == 0:
+                        return STATUS_NO_CODE
+                    buf, nbits = _acc(buf, nbits, np.int64(ehufco[t, sym]), size)
+                    buf, nbits = _acc(buf, nbits, 1 if v > 0 else 0, 1)
                     for i in range(br):
-                        _put(st, np.int64(corr[br_start + i]), 1, out)
+                        if nbits >= 32:
+                            nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
+                        buf, nbits = _acc(buf, nbits, np.int64(corr[br_start + i]), 1)
+                    if nbits >= 32:
+                        nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
                 br_start = 0
                 br = 0
                 r = 0
-            if r > 0 or br > 0:
-                st[_EOBRUN] += 1
-                st[_BE] += br
+            if r > 0 or prev < sl - 1 or br > 0:
+                eobrun += 1
+                be += br
                 # Code the run before its counter or the next block's correction bits could overflow.
-                if st[_EOBRUN] == MAX_EOBRUN or st[_BE] > MAX_CORR_BITS - 64 + 1:
-                    _emit_eobrun(st, t_ac, corr, gather, freq, ehufco, ehufsi, out)
-        if st[_STATUS] != STATUS_OK:
-            return st[_STATUS]
+                if eobrun == MAX_EOBRUN or be > MAX_CORR_BITS - 64 + 1:
+                    buf, nbits, pos, status = _emit_eobrun(buf, nbits, pos, eobrun, be, t, corr, gather, freq,
+                                                           ehufco, ehufsi, out)
+                    if status != STATUS_OK:
+                        return status
+                    eobrun = 0
+                    be = 0
         if restart_interval > 0:
             if restarts_to_go == 0:
                 restarts_to_go = restart_interval
                 next_restart = (next_restart + 1) & 7
             restarts_to_go -= 1
-    _emit_eobrun(st, t_ac, corr, gather, freq, ehufco, ehufsi, out)
+    if eobrun > 0:
+        buf, nbits, pos, status = _emit_eobrun(buf, nbits, pos, eobrun, be, t, corr, gather, freq, ehufco, ehufsi,
+                                               out)
+        if status != STATUS_OK:
+            return status
     if not gather:
-        _flush_to_byte(st, out)
-    return st[_STATUS]
+        pos = _pad_to_byte(buf, nbits, out, pos)
+    result[0] = pos
+    return STATUS_OK
+
+
+@kernel
+def _huffman_codes(bits, values, nvalues, ehufco, ehufsi):
+    """Code and length of each symbol of an optimal table (T.81 Annex C, Figures C.1-C.3: canonical
+    codes, consecutive within a length, shifted left by one between lengths)."""
+    ehufco[:] = 0
+    ehufsi[:] = 0
+    code = 0
+    k = 0
+    for length in range(1, 17):
+        for _ in range(bits[length]):
+            if k < nvalues:
+                ehufco[values[k]] = code
+                ehufsi[values[k]] = length
+            code += 1
+            k += 1
+        code <<= 1
+
+
+@kernel
+def _encode_scans(flat, orders, order_start, comp_in_mcu, bpm, tbl, params, first, out, pos, scan_end, bits_out,
+                  values_out, nvalues_out):
+    """Code scans ``first``.. of a script into ``out[pos:]``: for each, a gather pass, optimal tables
+    (``_gen_optimal_table``, T.81 K.2) for the slots it uses, then the output pass.
+
+    Scan s: blocks ``orders[order_start[s]:order_start[s + 1]]``, ``bpm[s]`` blocks per MCU whose scan
+    components are ``comp_in_mcu[s, :bpm[s]]``, table slot ``tbl[s, i]`` of scan component i, and
+    ``params[s]`` = (Ss, Se, Ah, Al, restart interval). Returns (status, scan, pos): on
+    STATUS_NEED_SPACE, ``scan`` is the one to start again from ``pos`` with a larger ``out``.
+    ``scan_end[s]``: where its data ends in ``out``; ``bits_out``/``values_out``/``nvalues_out``
+    [s, slot]: its tables as DHT carries them (bits[1..16]).
+    """
+    corr = np.zeros(MAX_CORR_BITS, np.uint8)
+    result = np.zeros(1, np.int64)
+    freq = np.zeros((2, 256), np.int64)
+    ehufco = np.zeros((2, 256), np.uint32)
+    ehufsi = np.zeros((2, 256), np.uint8)
+    for s in range(first, order_start.shape[0] - 1):
+        order = orders[order_start[s] : order_start[s + 1]]
+        cim = comp_in_mcu[s, : bpm[s]]
+        ss, se, ah, al, interval = params[s, 0], params[s, 1], params[s, 2], params[s, 3], params[s, 4]
+        if not (ss == 0 and ah != 0):  # DC refinement scans carry raw bits: no table, no gather pass
+            freq[:] = 0
+            status = _code_scan(flat, order, cim, tbl[s], ss, se, ah, al, interval, True, freq, ehufco, ehufsi,
+                                out, corr, result)
+            if status != STATUS_OK:
+                return status, s, pos
+            for slot in range(2):
+                used = False
+                for i in range(cim.shape[0]):
+                    if tbl[s, cim[i]] == slot:
+                        used = True
+                if used:
+                    bits, values, n = _gen_optimal_table(freq[slot])
+                    bits_out[s, slot, :] = bits
+                    values_out[s, slot, :] = values
+                    nvalues_out[s, slot] = n
+                    _huffman_codes(bits, values, n, ehufco[slot], ehufsi[slot])
+        status = _code_scan(flat, order, cim, tbl[s], ss, se, ah, al, interval, False, freq, ehufco, ehufsi,
+                            out[pos:], corr, result)
+        if status != STATUS_OK:
+            return status, s, pos
+        pos += result[0]
+        scan_end[s] = pos
+    return STATUS_OK, order_start.shape[0] - 1, pos
 
 
 # --------------------------------------------------------------------------------------------------
@@ -317,24 +443,6 @@ def _check_status(status: int) -> None:
         raise ValueError("the Huffman table has no code for a symbol this scan needs")
 
 
-def _run_scan(flat, order, comp_in_mcu, tbl, scan: Scan, restart_interval: int, gather: bool, freq, ehufco, ehufsi):
-    corr = np.zeros(MAX_CORR_BITS, np.uint8)
-    st = np.zeros(_STATE_SIZE, np.int64)
-    bpm = comp_in_mcu.shape[0]
-    nblocks = order.shape[0]
-    # Most scans need a few bytes per block; one that runs out is redone with its worst case.
-    capacity = 0 if gather else 4096 + nblocks * 24
-    while True:
-        out = np.empty(capacity, np.uint8)
-        status = _code_scan(flat, order, comp_in_mcu, tbl, scan.ss, scan.se, scan.ah, scan.al, restart_interval,
-                            gather, freq, ehufco, ehufsi, out, corr, st)
-        if status != STATUS_NEED_SPACE:
-            break
-        capacity = 4096 + (nblocks // bpm + 1) * (bpm * MAX_BLOCK_BYTES + 16 + 4)
-    _check_status(int(status))
-    return out[: st[_POS]].tobytes()
-
-
 def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=0, restart_rows=0) -> list[bytes]:
     """Every scan of ``script`` as its table and restart segments (DHT, DRI) plus SOS and entropy-coded
     data, in libjpeg's order (jcmarker.c write_scan_header): for each scan component its DC table
@@ -343,30 +451,58 @@ def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=
     written (with ``restart_rows`` it is rows x MCUs per row of each scan, jcmaster.c per_scan_setup).
 
     ``flat``: (blocks, 64) int16, natural order, the component grids of ``layout`` concatenated;
-    ``htbl[c]``: Huffman table slot (DC and AC) of component c.
+    ``htbl[c]``: Huffman table slot (DC and AC) of component c. One kernel call codes every scan.
     """
     flat = np.ascontiguousarray(flat, dtype=np.int16)
     sizes = [r * c for r, c in (layout.grid(i) for i in range(len(layout.sampling)))]
     offsets = np.cumsum([0] + sizes[:-1]).astype(np.int64)
     mcus_x = -(-layout.width // (8 * layout.max_h))
     mcus_y = -(-layout.height // (8 * layout.max_v))
-    last_interval = 0
-    pieces = []
-    for scan in script:
-        order, comp_in_mcu, per_row = scan_order(layout, scan, offsets, mcus_x, mcus_y)
+    nscans = len(script)
+    orders = []
+    comp_in_mcu = np.zeros((nscans, 10), np.int64)
+    bpm = np.zeros(nscans, np.int64)
+    tbl = np.zeros((nscans, 4), np.int64)
+    params = np.zeros((nscans, 5), np.int64)
+    for s, scan in enumerate(script):
+        order, cim, per_row = scan_order(layout, scan, offsets, mcus_x, mcus_y)
+        orders.append(order)
+        comp_in_mcu[s, : cim.shape[0]] = cim
+        bpm[s] = cim.shape[0]
+        tbl[s, : len(scan.components)] = [htbl[c] for c in scan.components]
         interval = min(restart_rows * per_row, 65535) if restart_rows else restart_interval
-        tbl = np.array([htbl[c] for c in scan.components], np.int64)
-        freq = np.zeros((2, 256), np.int64)
-        ehufco = np.zeros((2, 256), np.uint32)
-        ehufsi = np.zeros((2, 256), np.uint8)
+        params[s] = (scan.ss, scan.se, scan.ah, scan.al, interval)
+    order_start = np.cumsum([0] + [o.shape[0] for o in orders]).astype(np.int64)
+    orders = np.concatenate(orders)
+    scan_end = np.zeros(nscans, np.int64)
+    bits = np.zeros((nscans, 2, 17), np.int64)
+    values = np.zeros((nscans, 2, 256), np.uint8)
+    nvalues = np.zeros((nscans, 2), np.int64)
+    # A few bytes per block are typical; when the buffer runs short it doubles and the scan that did
+    # not fit is coded again (every MCU needs at most bpm * MAX_BLOCK_BYTES + 16 bytes).
+    out = np.empty(16384 + orders.shape[0] * 6, np.uint8)
+    first, pos = 0, 0
+    while True:
+        status, first, pos = _encode_scans(flat, orders, order_start, comp_in_mcu, bpm, tbl, params, first, out, pos,
+                                           scan_end, bits, values, nvalues)
+        if status != STATUS_NEED_SPACE:
+            break
+        grown = np.empty(2 * out.shape[0], np.uint8)
+        grown[:pos] = out[:pos]
+        out = grown
+    _check_status(int(status))
+    pieces = []
+    last_interval = 0
+    start = 0
+    for s, scan in enumerate(script):
         segments = []
         is_dc = scan.ss == 0
-        if not (is_dc and scan.ah):  # DC refinement scans carry raw bits: no table, no gather pass
-            _run_scan(flat, order, comp_in_mcu, tbl, scan, interval, True, freq, ehufco, ehufsi)
-            for slot in dict.fromkeys(int(t) for t in tbl):  # each table once, in component order
-                spec = optimal_spec(freq[slot])
-                ehufco[slot], ehufsi[slot] = encoder_lookup(spec, is_dc=is_dc)
+        if not (is_dc and scan.ah):
+            for slot in dict.fromkeys(int(t) for t in tbl[s, : len(scan.components)]):  # once each, component order
+                spec = HuffmanSpec(tuple(int(b) for b in bits[s, slot, 1:17]),
+                                   values[s, slot, : nvalues[s, slot]].tobytes())
                 segments.append(markers.write_dht(not is_dc, slot, spec))
+        interval = int(params[s, 4])
         if interval != last_interval:
             segments.append(markers.write_dri(interval))
             last_interval = interval
@@ -374,7 +510,8 @@ def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=
         sos = [(component_ids[c], htbl[c] if is_dc and not scan.ah else 0, htbl[c] if scan.se else 0)
                for c in scan.components]
         segments.append(markers.write_sos(sos, scan.ss, scan.se, scan.ah, scan.al))
-        segments.append(_run_scan(flat, order, comp_in_mcu, tbl, scan, interval, False, freq, ehufco, ehufsi))
+        segments.append(out[start : scan_end[s]].tobytes())
+        start = scan_end[s]
         pieces.append(b"".join(segments))
     return pieces
 

@@ -19,7 +19,7 @@ from oracle import (PILLOW_SUBSAMPLING, cjpeg_encode, first_difference, jpegtran
                     needs_jpegtran, oracle_encode, pillow_encode)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fd_preset(name: str) -> np.ndarray:
     return fdjpeg.tables.preset(name)
 
@@ -149,7 +149,7 @@ def coefficient_sets(draw):
     hmax, vmax = max(h for h, _ in sampling), max(v for _, v in sampling)
     comps = []
     for h, v in sampling:
-        bh, bw = -(-(-(-height * v // vmax)) // 8), -(-(-(-width * h // hmax)) // 8)
+        bh, bw = -(-height * v // (8 * vmax)), -(-width * h // (8 * hmax))
         rows, cols = -(-bh // v) * v, -(-bw // h) * h
         shape = (rows, cols, 64)
         if style == "sparse":
