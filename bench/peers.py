@@ -115,16 +115,21 @@ def _simplejpeg():
 def _encode(lib: str, case, inp: dict) -> Callable:
     img, p = inp["image"], case.params
     q, sub, opt, gray = p["quality"], p["subsampling"], p["optimize"], inp["image"].ndim == 2
+    prog = p.get("progressive", False)
     if lib == "fdjpeg":
         encode = _fdjpeg_op("encode")
+        if prog:
+            return lambda: encode(img, quality=q, subsampling=sub, optimize=opt, progressive=True)
         return lambda: encode(img, quality=q, subsampling=sub, optimize=opt)
     if lib == "Pillow":
-        kw = {"quality": q, "optimize": opt}
+        kw = {"quality": q, "optimize": opt, "progressive": prog}
         if not gray:
             kw["subsampling"] = _SUBSAMPLING[sub][0]
         return lambda: pillow_encode(img, **kw)
     if lib == "simplejpeg":
         sj = _simplejpeg()
+        if prog:
+            raise Unavailable("— (no progressive option)")
         if opt:
             raise Unavailable("— (no optimize option)")
         if gray:
@@ -134,7 +139,7 @@ def _encode(lib: str, case, inp: dict) -> Callable:
         return lambda: sj.encode_jpeg(img, quality=q, colorspace="RGB", colorsubsampling=s, fastdct=False)
     if lib == "OpenCV":
         cv2 = _cv2()
-        params = [cv2.IMWRITE_JPEG_QUALITY, q, cv2.IMWRITE_JPEG_OPTIMIZE, int(opt)]
+        params = [cv2.IMWRITE_JPEG_QUALITY, q, cv2.IMWRITE_JPEG_OPTIMIZE, int(opt), cv2.IMWRITE_JPEG_PROGRESSIVE, int(prog)]
         src = img
         if not gray:
             if hasattr(cv2, "IMWRITE_JPEG_SAMPLING_FACTOR"):

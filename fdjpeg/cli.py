@@ -81,7 +81,7 @@ def cmd_encode(args) -> int:
     import fdjpeg
 
     settings = dict(subsampling=args.subsampling, optimize=args.optimize, restart_interval=args.restart_interval,
-                    restart_rows=args.restart_rows)
+                    restart_rows=args.restart_rows, progressive=args.progressive)
     if args.tables:
         settings["tables"] = _load_tables(args.tables)
     else:
@@ -274,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tables", help="quantization tables: a preset name (e.g. released, paper) or a JSON file")
     p.add_argument("--subsampling", default="4:2:0", choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"])
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
+    p.add_argument("--progressive", action="store_true",
+                   help="progressive JPEG, libjpeg's default scan script (as cjpeg -progressive; tables always optimal)")
     p.add_argument("--restart-interval", type=int, default=0, metavar="MCUS")
     p.add_argument("--restart-rows", type=int, default=0, metavar="ROWS")
     p.add_argument("--quiet", action="store_true")
