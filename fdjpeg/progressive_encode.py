@@ -107,12 +107,13 @@ def _emit_eobrun(buf, nbits, pos, run, be, t, corr, gather, freq, ehufco, ehufsi
 
 
 @kernel
-def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, gather, freq, ehufco, ehufsi,
+def _code_scan(zz, masks, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, gather, freq, ehufco, ehufsi,
                out, corr, result):
     """Gather the symbol counts of one scan into ``freq[table, symbol]`` (``gather``) or write its
     entropy-coded segment, RSTn markers included, into ``out`` (T.81 G.1.2; jcphuff.c).
 
-    ``flat`` (blocks, 64) int16 in natural order; ``order`` the blocks of the scan in transmission
+    ``zz`` (blocks, 64) int16 in zigzag order and ``masks`` their nonzero positions (``_zigzag``);
+    ``order`` the blocks of the scan in transmission
     order, ``comp_in_mcu[i]`` the scan component of the i-th block of each MCU and ``tbl[c]`` its
     Huffman table (DC tables in a DC scan, AC tables otherwise). ``corr``: MAX_CORR_BITS bytes.
     Returns a status and sets ``result[0]`` to the output length. STATUS_NEED_SPACE: ``out`` was too
@@ -124,6 +125,7 @@ def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, 
     bpm = comp_in_mcu.shape[0]
     nmcu = order.shape[0] // bpm
     margin = bpm * MAX_BLOCK_BYTES + 16
+    one = np.uint64(1)
     buf = np.uint64(0)
     nbits = 0
     pos = 0
@@ -131,8 +133,8 @@ def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, 
     be = 0  # correction bits buffered with that run (G.1.2.3, libjpeg's BE)
     last_dc = np.zeros(4, np.int64)
     absv = np.zeros(64, np.int64)
-    one = np.uint64(1)
     sl = se - ss + 1
+    band = (one << np.uint64(sl)) - one if sl < 64 else ~np.uint64(0)
     restarts_to_go = restart_interval
     next_restart = 0
     t = tbl[0]  # the AC table (AC scans hold one component)
@@ -160,7 +162,7 @@ def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, 
             # DC first scan (G.1.2.1): difference of the point-transformed DCs, coded as in F.1.2.1.
             for kk in range(bpm):
                 c = comp_in_mcu[kk]
-                dc = np.int64(flat[order[m * bpm + kk], 0]) >> al  # arithmetic shift (libjpeg IRIGHT_SHIFT)
+                dc = np.int64(zz[order[m * bpm + kk], 0]) >> al  # arithmetic shift (libjpeg IRIGHT_SHIFT)
                 diff = dc - last_dc[c]
                 last_dc[c] = dc
                 nb = _category(abs(diff))
@@ -180,7 +182,7 @@ def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, 
             # DC refinement (G.1.2.1): bit Al of each DC, uncoded; no Huffman table.
             if not gather:
                 for kk in range(bpm):
-                    buf, nbits = _acc(buf, nbits, (np.int64(flat[order[m * bpm + kk], 0]) >> al) & 1, 1)
+                    buf, nbits = _acc(buf, nbits, (np.int64(zz[order[m * bpm + kk], 0]) >> al) & 1, 1)
                     if nbits >= 32:
                         nbits, pos = _flush_bytes(buf, nbits, out, pos, True)
         elif ah == 0:
@@ -189,13 +191,15 @@ def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, 
             # nonzero positions lets the coder visit only those (as jcphuff.c does).
             b = order[m]
             nz = np.uint64(0)
-            for k in range(sl):
-                v = np.int64(flat[b, ZIGZAG[ss + k]])
-                if v != 0:
-                    a = (v if v > 0 else -v) >> al
-                    if a != 0:
-                        absv[k] = a if v > 0 else -a
-                        nz |= one << np.uint64(k)
+            cand = (masks[b] >> np.uint64(ss)) & band  # nonzero before the point transform
+            while cand != 0:
+                k = np.int64(trailing_zeros(cand))
+                cand &= cand - one
+                v = np.int64(zz[b, ss + k])
+                a = (v if v > 0 else -v) >> al
+                if a != 0:
+                    absv[k] = a if v > 0 else -a
+                    nz |= one << np.uint64(k)
             if nz != 0 and eobrun > 0:
                 buf, nbits, pos, status = _emit_eobrun(buf, nbits, pos, eobrun, be, t, corr, gather, freq, ehufco,
                                                        ehufsi, out)
@@ -251,15 +255,17 @@ def _code_scan(flat, order, comp_in_mcu, tbl, ss, se, ah, al, restart_interval, 
             b = order[m]
             eob = 0
             nz = np.uint64(0)
-            for k in range(sl):
-                v = np.int64(flat[b, ZIGZAG[ss + k]])
-                if v != 0:
-                    a = (v if v > 0 else -v) >> al
-                    if a != 0:
-                        absv[k] = a if v > 0 else -a
-                        nz |= one << np.uint64(k)
-                        if a == 1:
-                            eob = k
+            cand = (masks[b] >> np.uint64(ss)) & band
+            while cand != 0:
+                k = np.int64(trailing_zeros(cand))
+                cand &= cand - one
+                v = np.int64(zz[b, ss + k])
+                a = (v if v > 0 else -v) >> al
+                if a != 0:
+                    absv[k] = a if v > 0 else -a
+                    nz |= one << np.uint64(k)
+                    if a == 1:
+                        eob = k
             r = 0
             prev = -1
             br_start = be  # this block's correction bits follow those of the pending run
@@ -365,7 +371,25 @@ def _huffman_codes(bits, values, nvalues, ehufco, ehufsi):
 
 
 @kernel
-def _encode_scans(flat, orders, order_start, comp_in_mcu, bpm, tbl, params, first, out, pos, scan_end, bits_out,
+def _zigzag(flat):
+    """Blocks (n, 64) in natural order -> (the same in zigzag order, 64-bit maps of their nonzero
+    zigzag positions): read once, so that each scan visits only the nonzero coefficients of its band."""
+    n = flat.shape[0]
+    zz = np.empty((n, 64), np.int16)
+    masks = np.zeros(n, np.uint64)
+    for b in range(n):
+        mask = np.uint64(0)
+        for k in range(64):
+            v = flat[b, ZIGZAG[k]]
+            zz[b, k] = v
+            if v != 0:
+                mask |= np.uint64(1) << np.uint64(k)
+        masks[b] = mask
+    return zz, masks
+
+
+@kernel
+def _encode_scans(zz, masks, orders, order_start, comp_in_mcu, bpm, tbl, params, first, out, pos, scan_end, bits_out,
                   values_out, nvalues_out):
     """Code scans ``first``.. of a script into ``out[pos:]``: for each, a gather pass, optimal tables
     (``_gen_optimal_table``, T.81 K.2) for the slots it uses, then the output pass.
@@ -388,7 +412,7 @@ def _encode_scans(flat, orders, order_start, comp_in_mcu, bpm, tbl, params, firs
         ss, se, ah, al, interval = params[s, 0], params[s, 1], params[s, 2], params[s, 3], params[s, 4]
         if not (ss == 0 and ah != 0):  # DC refinement scans carry raw bits: no table, no gather pass
             freq[:] = 0
-            status = _code_scan(flat, order, cim, tbl[s], ss, se, ah, al, interval, True, freq, ehufco, ehufsi,
+            status = _code_scan(zz, masks, order, cim, tbl[s], ss, se, ah, al, interval, True, freq, ehufco, ehufsi,
                                 out, corr, result)
             if status != STATUS_OK:
                 return status, s, pos
@@ -403,7 +427,7 @@ def _encode_scans(flat, orders, order_start, comp_in_mcu, bpm, tbl, params, firs
                     values_out[s, slot, :] = values
                     nvalues_out[s, slot] = n
                     _huffman_codes(bits, values, n, ehufco[slot], ehufsi[slot])
-        status = _code_scan(flat, order, cim, tbl[s], ss, se, ah, al, interval, False, freq, ehufco, ehufsi,
+        status = _code_scan(zz, masks, order, cim, tbl[s], ss, se, ah, al, interval, False, freq, ehufco, ehufsi,
                             out[pos:], corr, result)
         if status != STATUS_OK:
             return status, s, pos
@@ -481,9 +505,10 @@ def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=
     # A few bytes per block are typical; when the buffer runs short it doubles and the scan that did
     # not fit is coded again (every MCU needs at most bpm * MAX_BLOCK_BYTES + 16 bytes).
     out = np.empty(16384 + orders.shape[0] * 6, np.uint8)
+    zz, masks = _zigzag(flat)
     first, pos = 0, 0
     while True:
-        status, first, pos = _encode_scans(flat, orders, order_start, comp_in_mcu, bpm, tbl, params, first, out, pos,
+        status, first, pos = _encode_scans(zz, masks, orders, order_start, comp_in_mcu, bpm, tbl, params, first, out, pos,
                                            scan_end, bits, values, nvalues)
         if status != STATUS_NEED_SPACE:
             break
