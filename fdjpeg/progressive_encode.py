@@ -124,7 +124,7 @@ def _code_scan(zz, masks, order, comp_in_mcu, tbl, ss, se, ah, al, restart_inter
     """
     bpm = comp_in_mcu.shape[0]
     nmcu = order.shape[0] // bpm
-    margin = bpm * MAX_BLOCK_BYTES + 16
+    margin = (bpm + 1) * MAX_BLOCK_BYTES + 16  # this MCU, a restart and the final flush of an EOB run
     one = np.uint64(1)
     buf = np.uint64(0)
     nbits = 0
@@ -503,7 +503,7 @@ def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=
     values = np.zeros((nscans, 2, 256), np.uint8)
     nvalues = np.zeros((nscans, 2), np.int64)
     # A few bytes per block are typical; when the buffer runs short it doubles and the scan that did
-    # not fit is coded again (every MCU needs at most bpm * MAX_BLOCK_BYTES + 16 bytes).
+    # not fit is coded again (every MCU needs at most (bpm + 1) * MAX_BLOCK_BYTES + 16 bytes).
     out = np.empty(16384 + orders.shape[0] * 6, np.uint8)
     zz, masks = _zigzag(flat)
     first, pos = 0, 0

@@ -128,6 +128,19 @@ def test_eob_run_longer_than_0x7fff_is_split_like_libjpeg():
     _assert_same(fdjpeg.encode(img, **settings), pillow_encode(img, **settings))
 
 
+@needs_cjpeg
+def test_output_buffer_grows_for_incompressible_data():
+    """Noise at quality 100 needs far more than the few bytes per block the coder allocates first, so
+    the buffer doubles and the scan that did not fit is coded again."""
+    img = np.random.default_rng(7).integers(0, 256, (160, 160, 3), dtype=np.uint8)
+    settings = {"quality": 100, "subsampling": "4:4:4", "progressive": True}
+    ours = fdjpeg.encode(img, **settings)
+    # First allocation: 16 KiB + 6 bytes per scan block (2 DC scans x 1200 blocks, 8 AC scans x 400).
+    assert len(ours) > 16384 + 6 * (2 * 1200 + 8 * 400)
+    # (Pillow refuses this one: its output buffer for progressive files is too small, "broken data stream".)
+    _assert_same(ours, cjpeg_encode(img, **settings))
+
+
 # ---- write_coefficients / requantize against jpegtran -progressive --------------------------------
 
 
