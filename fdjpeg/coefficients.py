@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .progressive_encode import HUFFMAN_SLOTS, write_progressive
+
 
 @dataclass
 class JPEGCoefficients:
@@ -118,8 +120,6 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
         colour = markers.write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
     flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
     if progressive:
-        from .progressive_encode import HUFFMAN_SLOTS, write_progressive
-
         return write_progressive(layout, list(coefs.component_ids), flat, slots, tq,
                                  ycbcr=coefs.colorspace == "YCbCr", htbl=HUFFMAN_SLOTS.get(coefs.colorspace),
                                  restart_interval=restart_interval,

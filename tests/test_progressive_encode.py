@@ -179,7 +179,8 @@ def coefficient_sets(draw):
         c[bh:] = 0  # blocks a non-interleaved scan never codes (libjpeg leaves them zero too)
         c[:, bw:] = 0
         comps.append(np.clip(c, -1023, 1023).astype(np.int16))
-    tables = [draw(quant_tables()) for _ in range(ncomp)]
+    qmax = draw(st.sampled_from([255, 4000]))  # 4000: 16-bit DQT entries (SOF1 baseline, Pq = 1 in SOF2)
+    tables = [draw(quant_tables(max_value=qmax)) for _ in range(ncomp)]
     ids = {"RGB": [0x52, 0x47, 0x42], "CMYK": [0x43, 0x4D, 0x59, 0x4B]}.get(colorspace, list(range(1, ncomp + 1)))
     return JPEGCoefficients(width=width, height=height, components=comps, quant_tables=tables, sampling=sampling,
                             component_ids=ids, colorspace=colorspace)
