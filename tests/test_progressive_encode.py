@@ -147,6 +147,22 @@ def test_output_buffer_grows_for_incompressible_data():
 _SAMPLINGS = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2), "4:4:0": (1, 2), "4:1:1": (4, 1)}
 
 
+def _libjpeg_dummy_blocks(c, bh, bw, h, v):
+    """Make the padding blocks of an MCU grid what libjpeg writes (jccoefct.c, and jctrans.c when
+    jpegtran re-creates them): AC zero, DC that of the previous block of the MCU in coding order."""
+    c[bh:] = 0
+    c[:, bw:] = 0
+    for my in range(c.shape[0] // v):
+        for mx in range(c.shape[1] // h):
+            prev = None
+            for yi in range(v):
+                for xi in range(h):
+                    y, x = my * v + yi, mx * h + xi
+                    if (y >= bh or x >= bw) and prev is not None:
+                        c[y, x, 0, 0] = c[prev][0, 0]
+                    prev = (y, x)
+
+
 @st.composite
 def coefficient_sets(draw):
     """Coefficients that reach every branch of the refinement coder: sparse ones with long zero runs
@@ -176,9 +192,9 @@ def coefficient_sets(draw):
             c = np.round(rng.normal(0, 1, shape) * 300 / (1 + np.arange(64)) ** 1.2)
         c = c.reshape(rows, cols, 8, 8)  # natural order (the zigzag shuffle does not matter for random data)
         c[..., 0, 0] = rng.integers(-1000, 1000, (rows, cols))
-        c[bh:] = 0  # blocks a non-interleaved scan never codes (libjpeg leaves them zero too)
-        c[:, bw:] = 0
-        comps.append(np.clip(c, -1023, 1023).astype(np.int16))
+        c = np.clip(c, -1023, 1023).astype(np.int16)
+        _libjpeg_dummy_blocks(c, bh, bw, h if ncomp > 1 else 1, v if ncomp > 1 else 1)
+        comps.append(c)
     qmax = draw(st.sampled_from([255, 4000]))  # 4000: 16-bit DQT entries (SOF1 baseline, Pq = 1 in SOF2)
     tables = [draw(quant_tables(max_value=qmax)) for _ in range(ncomp)]
     ids = {"RGB": [0x52, 0x47, 0x42], "CMYK": [0x43, 0x4D, 0x59, 0x4B]}.get(colorspace, list(range(1, ncomp + 1)))
