@@ -87,8 +87,9 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     baseline (SOF0) unless a table has entries over 255 (then SOF1 with 16-bit DQT). Huffman tables are
     Annex K.3 or, with ``optimize``, optimal ones. With ``progressive`` the file is progressive (SOF2)
     with libjpeg's simple progression and optimal tables per scan, as ``jpegtran -progressive`` writes
-    it (``optimize`` makes no difference then). ``keep_metadata`` carries EXIF, ICC profile and
-    comment over from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
+    it (``optimize`` makes no difference then; AC coefficients of the MCU padding blocks are not sent,
+    as no progressive AC scan covers them). ``keep_metadata`` carries EXIF, ICC profile and comment over
+    from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
     """
     from . import markers
     from .encoder import FrameLayout, _int_arg, metadata_segments, write_baseline
