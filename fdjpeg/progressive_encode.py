@@ -461,8 +461,8 @@ def scan_order(layout, scan: Scan, offsets, mcus_x: int, mcus_y: int):
 
 def _check_status(status: int) -> None:
     if status == STATUS_BAD_COEF:
-        raise ValueError("coefficient out of range for 8-bit progressive JPEG "
-                         "(|DC difference| >> Al must fit 11 bits, |AC| >> Al 10 bits)")
+        raise ValueError("coefficient out of range for 8-bit progressive JPEG (differences of DC >> Al must "
+                         "fit 11 bits, |AC| >> Al 10 bits)")
     if status == STATUS_NO_CODE:  # cannot happen: the tables come from the same scan's counts
         raise ValueError("the Huffman table has no code for a symbol this scan needs")
 

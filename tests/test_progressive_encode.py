@@ -295,3 +295,16 @@ def test_bad_progressive_argument_of_write_coefficients_and_requantize():
         write_coefficients(read_coefficients(data), progressive="no")
     with pytest.raises(TypeError, match="progressive"):
         fdjpeg.requantize(data, np.full((8, 8), 3), progressive=0)
+
+
+@pytest.mark.parametrize("where, value", [((0, 0), 32767), ((0, 1), 5000), ((3, 2), -4096)])
+def test_out_of_range_coefficients_raise_value_error(where, value):
+    """What 8-bit progressive coding cannot carry is refused with a ValueError, never a crash:
+    a DC difference of 32767 >> 1 needs 14 bits; grayscale AC scans have Al = 2, so |AC| 5000 >> 2 and
+    4096 >> 2 need 11 bits where libjpeg allows 10 (while 4095 >> 2 would still fit)."""
+    comps = np.zeros((2, 2, 8, 8), np.int16)
+    comps[1, 1][where] = value
+    coefs = JPEGCoefficients(width=16, height=16, components=[comps], quant_tables=[np.ones((8, 8), np.uint16)],
+                             sampling=[(1, 1)], component_ids=[1], colorspace="L")
+    with pytest.raises(ValueError, match="out of range"):
+        write_coefficients(coefs, progressive=True)
