@@ -15,6 +15,7 @@ Kernels report problems with status codes (never exceptions), those of ``entropy
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -467,17 +468,12 @@ def _check_status(status: int) -> None:
         raise ValueError("the Huffman table has no code for a symbol this scan needs")
 
 
-def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=0, restart_rows=0) -> list[bytes]:
-    """Every scan of ``script`` as its table and restart segments (DHT, DRI) plus SOS and entropy-coded
-    data, in libjpeg's order (jcmarker.c write_scan_header): for each scan component its DC table
-    (first DC scans only) then its AC table (AC scans), each once per scan since progressive mode
-    builds a new optimal table for every scan; DRI whenever the interval differs from the last one
-    written (with ``restart_rows`` it is rows x MCUs per row of each scan, jcmaster.c per_scan_setup).
-
-    ``flat``: (blocks, 64) int16, natural order, the component grids of ``layout`` concatenated;
-    ``htbl[c]``: Huffman table slot (DC and AC) of component c. One kernel call codes every scan.
-    """
-    flat = np.ascontiguousarray(flat, dtype=np.int16)
+@functools.lru_cache(maxsize=32)
+def _scan_plan(layout, script, htbl, restart_interval, restart_rows):
+    """The kernel's description of a script for one frame layout (memoized: a batch of same-sized
+    images shares it): block orders of all scans concatenated with their starts, components and table
+    slots per scan, and (Ss, Se, Ah, Al, restart interval) per scan. Shared between calls: nothing
+    writes to these arrays."""
     sizes = [r * c for r, c in (layout.grid(i) for i in range(len(layout.sampling)))]
     offsets = np.cumsum([0] + sizes[:-1]).astype(np.int64)
     mcus_x = -(-layout.width // (8 * layout.max_h))
@@ -497,7 +493,24 @@ def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=
         interval = min(restart_rows * per_row, 65535) if restart_rows else restart_interval
         params[s] = (scan.ss, scan.se, scan.ah, scan.al, interval)
     order_start = np.cumsum([0] + [o.shape[0] for o in orders]).astype(np.int64)
-    orders = np.concatenate(orders)
+    return np.concatenate(orders), order_start, comp_in_mcu, bpm, tbl, params
+
+
+def encode_scans(layout, component_ids, flat, htbl, script, *, restart_interval=0, restart_rows=0) -> list[bytes]:
+    """Every scan of ``script`` as its table and restart segments (DHT, DRI) plus SOS and entropy-coded
+    data, in libjpeg's order (jcmarker.c write_scan_header): for each scan component its DC table
+    (first DC scans only) then its AC table (AC scans), each once per scan since progressive mode
+    builds a new optimal table for every scan; DRI whenever the interval differs from the last one
+    written (with ``restart_rows`` it is rows x MCUs per row of each scan, jcmaster.c per_scan_setup).
+
+    ``flat``: (blocks, 64) int16, natural order, the component grids of ``layout`` concatenated;
+    ``htbl[c]``: Huffman table slot (DC and AC) of component c. One kernel call codes every scan.
+    """
+    flat = np.ascontiguousarray(flat, dtype=np.int16)
+    script = tuple(script)
+    orders, order_start, comp_in_mcu, bpm, tbl, params = _scan_plan(layout, script, tuple(int(t) for t in htbl),
+                                                                    int(restart_interval), int(restart_rows))
+    nscans = len(script)
     scan_end = np.zeros(nscans, np.int64)
     bits = np.zeros((nscans, 2, 17), np.int64)
     values = np.zeros((nscans, 2, 256), np.uint8)
