@@ -441,7 +441,10 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
     layout, blocks, tq = image_to_mcu_blocks(image, qtables, subsampling)
     ids = [1] if image.ndim == 2 else [1, 2, 3]
     if progressive:
-        flat = np.zeros_like(blocks)  # the component grids, concatenated, from transmission order
+        # The component grids, MCU-padded and concatenated, from transmission order (a single component
+        # with factors over 1x1 sends fewer blocks than its padded grid holds).
+        grid_blocks = sum(r * c for r, c in (layout.grid(i) for i in range(len(layout.sampling))))
+        flat = np.zeros((grid_blocks,) + blocks.shape[1:], dtype=blocks.dtype)
         flat[layout.transmission_order()] = blocks
         return write_progressive(layout, ids, flat, qtables, tq, ycbcr=image.ndim == 3,
                                  restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,

@@ -235,6 +235,8 @@ def test_correction_bit_buffer_limit():
 @settings(max_examples=20)
 def test_requantize_keeps_progressive_and_equals_baseline_path(img, settings, table):
     kw = {k: v for k, v in settings.items() if k not in ("restart_interval", "restart_rows")}
+    if img.ndim == 2:  # jpegtran writes one component as 1x1 whatever the source's factors: use that default
+        kw.pop("subsampling", None)
     src = fdjpeg.encode(img, **kw)
     out = fdjpeg.requantize(src, table)
     assert read_coefficients(out).progressive
