@@ -19,7 +19,7 @@ from .base.requantize import requantize_coefficients
 from .decoder.decompress import decode
 from .decoder.reader import read_coefficients, read_header
 from .encoder.compress import encode, encode_to
-from .encoder.markers import write_coefficients
+from .encoder.transcode import write_coefficients
 from .fd.distill import distill, requantize
 from .validator.report import check, info
 from .validator.structure import Problem

@@ -89,6 +89,7 @@ def cmd_encode(args) -> int:
         restart_interval=args.restart_interval,
         restart_rows=args.restart_rows,
         arithmetic=args.arithmetic,
+        progressive=args.progressive,
     )
     if args.tables:
         settings["tables"] = _load_tables(args.tables)
@@ -364,6 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
     p.add_argument("--arithmetic", action="store_true", help="arithmetic coding (SOF9), as cjpeg -arithmetic")
+    p.add_argument(
+        "--progressive",
+        action="store_true",
+        help="progressive JPEG, libjpeg's default scan script (as cjpeg -progressive; tables always optimal)",
+    )
     p.add_argument("--restart-interval", type=int, default=0, metavar="MCUS")
     p.add_argument("--restart-rows", type=int, default=0, metavar="ROWS")
     p.add_argument("--quiet", action="store_true")

@@ -18,6 +18,7 @@ from ..base.quant import validate_tables
 from .fdct import quant_divisors
 from .markers import _check_arithmetic_coding, _int_arg, metadata_segments, write_avi1, write_baseline, write_jfif
 from .prepare import _prepare_strips
+from .progressive import write_progressive
 
 
 def _validate_image(image) -> np.ndarray:
@@ -119,6 +120,7 @@ def encode(
     profile=None,
     mjpeg=False,
     arithmetic=False,
+    progressive=False,
 ) -> bytes:
     """Encode a uint8 image as a baseline JPEG, byte-identical to libjpeg-turbo for the same settings.
 
@@ -141,6 +143,11 @@ def encode(
         ``cjpeg -arithmetic``: 3-9 % smaller than optimize=True on the bundled photos, but many decoders (browsers,
         hardware, MJPEG) cannot read it. Not with optimize (arithmetic coding adapts its own statistics),
         mjpeg or profile.
+    progressive: write a progressive file (SOF2) with libjpeg's default scan script
+        (``jpeg_simple_progression``), byte-identical to Pillow ``save(progressive=True)`` and
+        ``cjpeg -progressive``. Progressive scans always get optimal Huffman tables, as in libjpeg,
+        so ``optimize`` makes no difference; not with ``mjpeg`` or ``profile`` (both mean baseline).
+        Steps and sources: spec/progressive-encoding.md.
     """
     image = _validate_image(image)
     qtables = validate_tables(tables, quality)
@@ -168,6 +175,14 @@ def encode(
             f"arithmetic=True cannot be combined with profile={profile!r}: hardware decoders read "
             "baseline Huffman coding only (spec/hardware-profile.md)"
         )
+    if not isinstance(progressive, (bool, np.bool_)):
+        raise TypeError(f"progressive must be a bool, got {progressive!r}")
+    if progressive and mjpeg:
+        raise ValueError("mjpeg=True frames are baseline (one scan, standard tables): drop progressive=True")
+    if progressive and profile is not None:
+        raise ValueError(f"profile={profile!r} asks for a baseline (SOF0) file: drop progressive=True")
+    if progressive and arithmetic:
+        raise ValueError("progressive=True with arithmetic=True (SOF10) is not written yet: choose one")
     apps, coms = metadata_segments(comment, exif, icc_profile)
     colour = write_avi1() if mjpeg else write_jfif()
     if profile is not None:
@@ -178,6 +193,24 @@ def encode(
             raise ValueError(problem)
     layout, blocks, tq = image_to_mcu_blocks(image, qtables, subsampling)
     ids = [1] if image.ndim == 2 else [1, 2, 3]
+    if progressive:
+        # The component grids, MCU-padded and concatenated, from transmission order (a single component
+        # with factors over 1x1 sends fewer blocks than its padded grid holds).
+        grid_blocks = sum(r * c for r, c in (layout.grid(i) for i in range(len(layout.sampling))))
+        flat = np.zeros((grid_blocks,) + blocks.shape[1:], dtype=blocks.dtype)
+        flat[layout.transmission_order()] = blocks
+        return write_progressive(
+            layout,
+            ids,
+            flat,
+            qtables,
+            tq,
+            ycbcr=image.ndim == 3,
+            restart_interval=restart_interval,
+            restart_rows=restart_rows,
+            app_segments=apps,
+            com_segments=coms,
+        )
     return write_baseline(
         layout,
         ids,

@@ -9,10 +9,9 @@ from numbers import Integral
 
 import numpy as np
 
-from ..base.coefficients import JPEGCoefficients
 from ..base.huffman import STANDARD_AC, STANDARD_DC, optimal_spec
 from ..base.layout import FrameLayout
-from ..base.limits import MAX_DIMENSION, check_dimensions
+from ..base.limits import MAX_DIMENSION
 from ..base.markers import APP0, COM, DAC, DHT, DQT, DRI, MAX_SEGMENT_PAYLOAD, SOF0, SOF1, SOF9, SOS, marker_name
 from ..base.zigzag import to_zigzag
 from .arithmetic import conditioning, encode_scan_arithmetic
@@ -254,89 +253,3 @@ def write_baseline(
     out.append(data)
     out.append(write_eoi())
     return b"".join(out)
-
-
-_ADOBE_TRANSFORM = {"RGB": 0, "CMYK": 0, "YCCK": 2}
-
-
-def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
-    n = len(coefs.components)
-    if n not in (1, 3, 4) or not (len(coefs.quant_tables) == len(coefs.sampling) == len(coefs.component_ids) == n):
-        raise ValueError("JPEGCoefficients needs 1, 3 or 4 components, each with a table, sampling and id")
-    check_dimensions(coefs.width, coefs.height, "JPEGCoefficients")
-    for h, v in coefs.sampling:
-        if not (1 <= h <= 4 and 1 <= v <= 4):
-            raise ValueError(f"sampling factors must be 1..4, got {h}x{v}")
-    if n > 1 and sum(h * v for h, v in coefs.sampling) > 10:
-        raise ValueError("an interleaved MCU may hold at most 10 blocks (T.81 B.2.3)")
-    for c, comp in enumerate(coefs.components):
-        if not isinstance(comp, np.ndarray) or comp.dtype != np.int16:
-            raise TypeError(f"components[{c}] must be an int16 array")
-        want = layout.grid(c) + (8, 8)
-        if comp.shape != want:
-            raise ValueError(f"components[{c}] has shape {comp.shape}; this frame needs {want}")
-        q = np.asarray(coefs.quant_tables[c])
-        if q.shape != (8, 8) or q.min() < 1 or q.max() > 65535:
-            raise ValueError(f"quant_tables[{c}] must be 8x8 with entries 1..65535")
-    if len(set(coefs.component_ids)) != n or not all(0 <= i <= 255 for i in coefs.component_ids):
-        raise ValueError(f"component ids must be distinct bytes, got {coefs.component_ids}")
-
-
-def write_coefficients(
-    coefs: JPEGCoefficients,
-    *,
-    optimize: bool = False,
-    restart_interval: int = 0,
-    restart_rows: int = 0,
-    keep_metadata: bool = True,
-    arithmetic: bool = False,
-) -> bytes:
-    """Write quantized coefficients as a sequential JPEG without changing any coefficient.
-
-    The frame keeps its size, sampling factors, component ids and quantization tables; the result is
-    baseline (SOF0) unless a table has entries over 255 (then SOF1 with 16-bit DQT). Huffman tables are
-    the T.81 K.3 ones or, with ``optimize``, optimal ones. ``keep_metadata`` carries EXIF, ICC profile and
-    comment over from ``coefs.header``. ``arithmetic`` codes the scan with the arithmetic coder (SOF9,
-    as ``jpegtran -arithmetic``; not with ``optimize``). ``read_coefficients(write_coefficients(c)) == c``.
-    """
-    layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
-    _check_coefficients(coefs, layout)
-    _check_arithmetic_coding(arithmetic, optimize)
-    restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)
-    restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
-    if restart_interval and restart_rows:
-        raise ValueError("give restart_interval (in MCUs) or restart_rows (in MCU rows), not both")
-    # One DQT slot per distinct table, in component order (at most 4 slots, T.81 B.2.4.1).
-    slots: list[np.ndarray] = []
-    tq = []
-    for q in coefs.quant_tables:
-        q = np.asarray(q, dtype=np.uint16).reshape(8, 8)
-        match = next((i for i, s in enumerate(slots) if np.array_equal(s, q)), None)
-        if match is None:
-            slots.append(q)
-            match = len(slots) - 1
-        tq.append(match)
-    header = coefs.header if keep_metadata else None
-    apps, _ = metadata_segments(
-        exif=getattr(header, "exif", None) or None, icc_profile=getattr(header, "icc_profile", None) or None
-    )
-    coms = [write_com(c) for c in getattr(header, "comments", ()) if c]  # every COM, in order
-    colour = None
-    if coefs.colorspace in _ADOBE_TRANSFORM:
-        colour = write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
-    flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
-    blocks = flat[layout.transmission_order()]
-    return write_baseline(
-        layout,
-        list(coefs.component_ids),
-        blocks,
-        slots,
-        tq,
-        optimize=bool(optimize),
-        restart_interval=restart_interval,
-        restart_rows=restart_rows,
-        app_segments=apps,
-        com_segments=coms,
-        colour_segment=colour,
-        arithmetic=bool(arithmetic),
-    )

@@ -25,7 +25,7 @@ from ..decoder.reader import read_coefficients
 from ..encoder.color import _rgb_to_ycc
 from ..encoder.compress import image_to_coefficients
 from ..encoder.fdct import quant_divisors
-from ..encoder.markers import write_coefficients
+from ..encoder.transcode import write_coefficients
 from .roundtrip import _fdct_idct_plane
 
 #: Sample rows per parallel task of _distill_444_image (whole block rows).
@@ -35,15 +35,25 @@ _STRIP_ROWS = 32
 _STRIP_MIN_PIXELS = 1 << 18
 
 
-def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = True) -> bytes:
+def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = True, progressive=None) -> bytes:
     """Rewrite a JPEG (baseline or progressive) with the crafted ``tables`` in the coefficient domain.
 
-    The result is a standard baseline file (one interleaved scan; optimal Huffman tables unless
-    ``optimize=False``) whose DQT is ``tables``; any decoder reconstructs the defended image from it.
-    Sampling, size, component ids and (with ``keep_metadata``) EXIF/ICC/comment are kept.
+    The result is a standard file whose DQT is ``tables``; any decoder reconstructs the defended image
+    from it. ``progressive``: None (default) keeps the input's kind -- a progressive input gives a
+    progressive file (libjpeg's simple progression, optimal tables per scan), a sequential one a
+    baseline file (one interleaved scan; optimal Huffman tables unless ``optimize=False``); True or
+    False chooses. Sampling, size, component ids and (with ``keep_metadata``) EXIF/ICC/comment are kept.
     """
+    if progressive is not None and not isinstance(progressive, (bool, np.bool_)):
+        raise TypeError(f"progressive must be None or a bool, got {progressive!r}")
+    coefs = read_coefficients(data)
+    if progressive is None:
+        progressive = bool(coefs.progressive)
     return write_coefficients(
-        requantize_coefficients(read_coefficients(data), tables), optimize=optimize, keep_metadata=keep_metadata
+        requantize_coefficients(coefs, tables),
+        optimize=optimize,
+        keep_metadata=keep_metadata,
+        progressive=bool(progressive),
     )
 
 
