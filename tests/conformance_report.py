@@ -273,7 +273,7 @@ class FileResult:
         if self.status in (CRASH, TIMEOUT):
             return f"{self.status}: {self.message}"
         if row["expected"] == "error":
-            return None if self.status in (ERROR, UNSUPPORTED) else f"decoded a file libjpeg-turbo rejects"
+            return None if self.status in (ERROR, UNSUPPORTED) else "decoded a file libjpeg-turbo rejects"
         if self.status == DECODED and self.libjpeg_decodes and self.vs_libjpeg != "exact":
             return f"pixels differ from libjpeg-turbo: {self.vs_libjpeg}"
         if row["expected"] == "decode":

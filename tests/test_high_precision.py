@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fdjpeg
 from fdjpeg import JPEGError, UnsupportedJPEG
@@ -202,7 +203,7 @@ def encode_lossless(planes, sampling, precision, psv, pt, restart_rows, interlea
             c = comps[0]
             mcus_x, mcus_y = planes[c].shape[1], planes[c].shape[0]
             rows_per_mcu = {c: 1}
-        geo = {c: ((sampling[c] if interleaved and nf > 1 else (1, 1))) for c in comps}
+        geo = {c: (sampling[c] if interleaved and nf > 1 else (1, 1)) for c in comps}
         resets = {c: {m * rows_per_mcu[c] for m in range(mcus_y) if m == 0 or (restart_rows and m % restart_rows == 0)}
                   for c in comps}
         diffs = {c: _differences(planes[c] >> pt, psv, pt, precision, resets[c]) for c in comps}
@@ -345,3 +346,14 @@ class _quiet:
 
     def __exit__(self, *exc):
         return self._cm.__exit__(*exc)
+
+
+@needs_imagecodecs
+@given(own_lossless(), st.integers(1, 3))
+def test_lossless_any_restart_interval_equals_libjpeg_turbo(case, restart):
+    """Restart intervals that are not whole iMCU rows of a non-interleaved, vertically sampled scan:
+    libjpeg-turbo resets the prediction at the iMCU row's first row (lossless_decode.py)."""
+    planes, sampling, precision, psv, pt, _, interleaved = case
+    height, width = max(p.shape[0] for p in planes), max(p.shape[1] for p in planes)
+    data = encode_lossless(planes, sampling, precision, psv, pt, restart, interleaved, height, width)
+    np.testing.assert_array_equal(fdjpeg.decode(data), imagecodecs.jpeg8_decode(data))
