@@ -259,9 +259,9 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
     from .reader import read_coefficients
 
     raw = _read_input(data)
-    if b"\xff\xc3" in raw:  # possibly lossless (SOF3): Annex H, lossless_decode.py
-        from .lossless_decode import decode_lossless
+    from .lossless_decode import decode_lossless, maybe_lossless
 
+    if maybe_lossless(raw):  # SOF3: Annex H, lossless_decode.py
         samples = decode_lossless(raw, max_pixels, max_scans)
         if samples is not None:
             if defense is not None:

@@ -308,6 +308,27 @@ class _LosslessReader:
         return pixels[:, :, 0] if nf == 1 else pixels
 
 
+def maybe_lossless(raw: bytes) -> bool:
+    """Cheap pre-check for decoder.decode, so that DCT files do not pay for a second header parse:
+    walk the marker segments of a well-formed header to its SOF; if the walk cannot tell (junk, a
+    truncated header), whether an FF C3 pair occurs at all (it cannot inside entropy-coded data)."""
+    n = len(raw)
+    p = 2
+    for _ in range(1000):
+        if p + 4 > n or raw[p] != 0xFF:
+            break
+        code = raw[p + 1]
+        if code == 0xFF:
+            p += 1
+            continue
+        if 0xC0 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
+            return code == M.SOF3
+        if code == 0xDA or code == 0xD9:
+            break
+        p += 2 + ((raw[p + 2] << 8) | raw[p + 3])
+    return b"\xff\xc3" in raw
+
+
 def decode_lossless(raw: bytes, max_pixels, max_scans) -> np.ndarray | None:
     """The samples of a lossless (SOF3) file, or None when the file's frame is not SOF3 (or its header
     cannot be read, in which case the DCT path reports the problem)."""
