@@ -97,16 +97,34 @@ def _decode_scan(data, out, comps, mcus_x, total_imcu_rows, interleaved, restart
                         t = comps[c, _C_TBL]
                         for dy in range(vv):
                             for dx in range(hh):
-                                s, pos, buf, bits, marker, insufficient = ed._decode_symbol(
-                                    data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset,
-                                    huffval, log, state)
+                                # ed._decode_symbol and ed._get_bits with their common cases written
+                                # out (same refill points, so the same reader state and warnings).
+                                if bits < 8:
+                                    pos, buf, bits, marker = ed._fill(data, pos, buf, bits, marker, log, state)
+                                s = np.int64(-1)
+                                if bits >= 9:
+                                    entry = lookup[t, (buf >> (bits - 9)) & 0x1FF]
+                                    length = entry >> 8
+                                    if entry != 0 and length <= bits:
+                                        s = np.int64(entry & 0xFF)
+                                        bits -= length
+                                if s < 0:
+                                    s, pos, buf, bits, marker, insufficient = ed._decode_symbol(
+                                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset,
+                                        huffval, log, state)
                                 d = np.int64(0)
                                 if s == 16:
                                     d = np.int64(32768)
                                 elif s != 0:
-                                    v, pos, buf, bits, marker, insufficient = ed._get_bits(
-                                        data, pos, buf, bits, marker, insufficient, s, log, state)
-                                    d = ed._extend(v, s)
+                                    if bits >= s:
+                                        bits -= s
+                                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                                    else:
+                                        v, pos, buf, bits, marker, insufficient = ed._get_bits(
+                                            data, pos, buf, bits, marker, insufficient, s, log, state)
+                                    d = v
+                                    if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
+                                        d = v - (np.int64(1) << s) + 1
                                 diff[c, dy if interleaved else yoff, mc * hh + dx] = d
             if restart_rows != 0:
                 rows_to_go -= 1
