@@ -74,15 +74,14 @@ def _decode_scan(data, out, comps, mcus_x, total_imcu_rows, interleaved, restart
         else:
             nmcu_rows = comps[0, _C_LASTROWS] if last else comps[0, _C_V]
         for yoff in range(nmcu_rows):
-            if restart_rows != 0:
-                if rows_to_go == 0:
-                    pos, marker, next_restart, discarded, insufficient = ed._process_restart(
-                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
-                    buf = np.int64(0)
-                    bits = np.int64(0)
-                    for c in range(ncs):
-                        reset[c] = 1
-                    rows_to_go = restart_rows
+            if restart_rows != 0 and rows_to_go == 0:  # jddiffct.c process_restart
+                pos, marker, next_restart, discarded, insufficient = ed._process_restart(
+                    data, pos, bits, marker, next_restart, discarded, insufficient, log, state)
+                buf = np.int64(0)
+                bits = np.int64(0)
+                for c in range(ncs):
+                    reset[c] = 1
+                rows_to_go = restart_rows
             if insufficient != 0:
                 # jdlhuff.c decode_mcus: out of data, the MCU row is zeros and the predictor restarts.
                 for c in range(ncs):

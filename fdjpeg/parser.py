@@ -565,7 +565,8 @@ class MarkerParser:
         hdr.icc_profile = self.icc_profile()
         hdr.colorspace = self._colorspace(scan.offset)
         if not hdr.progressive and not hdr.arithmetic and hdr.sof_marker != M.SOF3:
-            # (jdlhuff.c, the lossless decoder, has no default tables.) Motion-JPEG frames leave out DHT: libjpeg assumes the Annex K.3 tables in slots 0 and 1.
+            # Motion-JPEG frames leave out DHT: libjpeg assumes the Annex K.3 tables in slots 0 and 1
+            # (not for lossless: jdlhuff.c has no default tables).
             from .huffman import STANDARD_AC, STANDARD_DC
 
             for slot in (0, 1):
