@@ -95,6 +95,16 @@ def test_12bit_coefficients_are_int16_with_precision_12():
     assert fdjpeg.decode(data, mode="RGB").shape == (24, 17, 3)
 
 
+@needs_imagecodecs
+def test_12bit_ycck_is_libjpeg_turbos_cmyk_inverted():
+    """4-channel output keeps fdjpeg's 8-bit convention (Pillow's inverted CMYK): 4095 - libjpeg's."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 4096, (13, 11, 4)).astype(np.uint16)
+    data = imagecodecs.jpeg8_encode(img, level=90, bitspersample=12, colorspace="CMYK", outcolorspace="YCCK")
+    assert fdjpeg.read_header(data).colorspace == "YCCK"
+    np.testing.assert_array_equal(fdjpeg.decode(data), 4095 - imagecodecs.jpeg8_decode(data))
+
+
 def test_12bit_idct_range_limit_is_libjpeg_turbos():
     """jdmaster.c's post-IDCT table at 12 bits: masked to 14 bits, signed around 8192, +2048, clamped."""
     from fdjpeg.idct12 import _limit12
