@@ -35,6 +35,8 @@ class JPEGCoefficients:
     #: position still missing for each coefficient (-1: never received, 0: complete), as libjpeg's
     #: ``coef_bits``; the decoder uses it to decide on block smoothing. None when complete/baseline.
     coef_bits: list[np.ndarray] | None = field(default=None, repr=False)
+    #: Sample precision P of the frame: 8, or 12 (decoded to uint16 by idct12.py).
+    precision: int = 8
 
     @property
     def max_sampling(self) -> tuple[int, int]:
@@ -56,6 +58,8 @@ _ADOBE_TRANSFORM = {"RGB": 0, "CMYK": 0, "YCCK": 2}
 
 
 def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
+    if coefs.precision != 8:
+        raise ValueError(f"write_coefficients writes 8-bit files; these coefficients have precision {coefs.precision}")
     n = len(coefs.components)
     if n not in (1, 3, 4) or not (len(coefs.quant_tables) == len(coefs.sampling) == len(coefs.component_ids) == n):
         raise ValueError("JPEGCoefficients needs 1, 3 or 4 components, each with a table, sampling and id")

@@ -161,6 +161,10 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
                 f"fractional upsampling: component {ci} has sampling {h}x{v} but the maximum is {hmax}x{vmax}"
             )
 
+    if getattr(coefs, "precision", 8) == 12:  # 12-bit frames: their own pipeline (idct12.py)
+        from .idct12 import coefficients_to_pixels12
+
+        return coefficients_to_pixels12(coefs)
     smoothing = smoothing_state(coefs)
     total_imcu_rows = _ceil_div(height, 8 * vmax)
     planes, params, cfs, nbxs, mults, block_rows = [], [], [], [], [], []
@@ -211,9 +215,27 @@ def _read_input(data) -> bytes:
     raise TypeError(f"data must be bytes, a path or a binary file object, got {type(data).__name__}")
 
 
+def _convert_high_precision(pixels: np.ndarray, mode: str | None) -> np.ndarray:
+    """``mode`` for 12-bit and lossless output: only the conversions that change no sample value
+    (Pillow's formulas are defined for 8-bit images)."""
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    if mode is None or (mode == "L" and channels == 1) or (mode == "RGB" and channels == 3):
+        return pixels
+    if mode == "RGB" and channels == 1:
+        return np.repeat(pixels[:, :, None], 3, axis=2)
+    raise ValueError(f"mode={mode!r} is not supported for a {channels}-channel {pixels.dtype} image "
+                     "(12-bit and lossless files decode to their own channels only)")
+
+
 def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = 1000,
            defense=None) -> np.ndarray:
-    """Decode a baseline or progressive Huffman JPEG to the pixels libjpeg-turbo (via Pillow) returns.
+    """Decode a baseline, extended, progressive or lossless JPEG to the pixels libjpeg-turbo returns
+    (for 8-bit DCT files: what Pillow returns).
+
+    12-bit DCT files (P = 12) decode to uint16 samples 0..4095 (libjpeg-turbo's 12-bit pipeline,
+    idct12.py); lossless files (SOF3, P = 2..16) to their samples as stored, uint8 for P <= 8 and
+    uint16 above, one channel per component with no colour conversion (lossless_decode.py); for
+    those, ``mode`` may only add nothing (or replicate gray to RGB) and ``defense`` is refused.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object.
     ``mode``: None (the file's own: (H, W) gray, (H, W, 3) RGB or (H, W, 4) CMYK, see the module
@@ -232,7 +254,20 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")
     from .reader import read_coefficients
 
-    coefs = read_coefficients(_read_input(data), max_pixels=max_pixels, max_scans=max_scans)
+    raw = _read_input(data)
+    from .lossless_decode import decode_lossless, maybe_lossless
+
+    if maybe_lossless(raw):  # SOF3: Annex H, lossless_decode.py
+        samples = decode_lossless(raw, max_pixels, max_scans)
+        if samples is not None:
+            if defense is not None:
+                raise UnsupportedJPEG("the feature-distillation defense needs DCT coefficients; this file is lossless")
+            return _convert_high_precision(samples, mode)
+    coefs = read_coefficients(raw, max_pixels=max_pixels, max_scans=max_scans)
+    if coefs.precision != 8:
+        if defense is not None:
+            raise UnsupportedJPEG("the feature-distillation defense supports 8-bit files only; this one is 12-bit")
+        return _convert_high_precision(coefficients_to_pixels(coefs), mode)
     if defense is not None:
         from .distill import requantize_coefficients
 
