@@ -33,6 +33,8 @@ class JPEGCoefficients:
     #: position still missing for each coefficient (-1: never received, 0: complete), as libjpeg's
     #: ``coef_bits``; the decoder uses it to decide on block smoothing. None when complete/baseline.
     coef_bits: list[np.ndarray] | None = field(default=None, repr=False)
+    #: Sample precision P of the frame: 8, or 12 (decoded to uint16 by decoder/idct12.py).
+    precision: int = 8
 
     @property
     def max_sampling(self) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from .coefficients import JPEGCoefficients
+from .errors import UnsupportedJPEG
 from .jit import kernel, parallel_kernel, prange
 from .quant import validate_fd_tables
 
@@ -63,6 +64,8 @@ def _requantize_blocks_parallel(blocks, q_file, q_new, out):
 def requantize_coefficients(coefs: JPEGCoefficients, tables) -> JPEGCoefficients:
     """The one-pass defense on coefficients: dequantize with the file's tables, re-quantize with
     ``tables`` (round half away from zero, clamped to the baseline range) and attach ``tables``."""
+    if getattr(coefs, "precision", 8) != 8:  # 12-bit coefficients: FD's tables are for 8-bit files
+        raise UnsupportedJPEG(f"feature distillation supports 8-bit files only; this one is {coefs.precision}-bit")
     new_tables = component_tables(tables, len(coefs.components))
     comps = []
     for blocks, q_file, q_new in zip(coefs.components, coefs.quant_tables, new_tables):

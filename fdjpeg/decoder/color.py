@@ -205,3 +205,17 @@ def convert_mode(pixels: np.ndarray, mode: str | None) -> np.ndarray:
     if channels == 3:
         return rgb_to_luma(pixels)
     return pixels
+
+
+def convert_high_precision(pixels: np.ndarray, mode: str | None) -> np.ndarray:
+    """``mode`` for 12-bit and lossless output: only the conversions that change no sample value
+    (Pillow's formulas are defined for 8-bit images)."""
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    if mode is None or (mode == "L" and channels == 1) or (mode == "RGB" and channels == 3):
+        return pixels
+    if mode == "RGB" and channels == 1:
+        return np.repeat(pixels[:, :, None], 3, axis=2)
+    raise ValueError(
+        f"mode={mode!r} is not supported for a {channels}-channel {pixels.dtype} image "
+        "(12-bit and lossless files decode to their own channels only)"
+    )

@@ -24,9 +24,11 @@ from ..base.io import load_bytes
 from ..base.layout import ceil_div, component_blocks
 from ..base.limits import MAX_PIXELS, MAX_SCANS
 from ..base.requantize import requantize_coefficients
-from .color import convert_mode
+from .color import convert_high_precision, convert_mode
 from .compose import compose
 from .idct import _check_arithmetic, _idct_planes_parallel, idct_multipliers, idct_tasks
+from .idct12 import coefficients_to_pixels12
+from .lossless import decode_lossless, maybe_lossless
 from .reader import read_coefficients
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
 
@@ -64,6 +66,8 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
                 f"fractional upsampling: component {ci} has sampling {h}x{v} but the maximum is {hmax}x{vmax}"
             )
 
+    if getattr(coefs, "precision", 8) == 12:  # 12-bit frames: their own pipeline (idct12.py)
+        return coefficients_to_pixels12(coefs)
     smoothing = smoothing_state(coefs)
     total_imcu_rows = ceil_div(height, 8 * vmax)
     planes, cfs, nbxs, mults, block_rows = [], [], [], [], []
@@ -101,7 +105,13 @@ def decode(
     max_scans: int | None = MAX_SCANS,
     defense=None,
 ) -> np.ndarray:
-    """Decode a baseline or progressive Huffman JPEG to the pixels libjpeg-turbo (via Pillow) returns.
+    """Decode a baseline, extended, progressive or lossless JPEG to the pixels libjpeg-turbo returns
+    (for 8-bit DCT files: what Pillow returns).
+
+    12-bit DCT files (P = 12) decode to uint16 samples 0..4095 (libjpeg-turbo's 12-bit pipeline,
+    idct12.py); lossless files (SOF3, P = 2..16) to their samples as stored, uint8 for P <= 8 and
+    uint16 above, one channel per component with no colour conversion (lossless.py); for
+    those, ``mode`` may only add nothing (or replicate gray to RGB) and ``defense`` is refused.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object.
     ``mode``: None (the file's own: (H, W) gray, (H, W, 3) RGB or (H, W, 4) CMYK, see the module
@@ -118,7 +128,18 @@ def decode(
         raise ValueError(f"mode must be None, 'RGB' or 'L', got {mode!r}")
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer))):
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")
-    coefs = read_coefficients(load_bytes(data), max_pixels=max_pixels, max_scans=max_scans)
+    raw = load_bytes(data)
+    if maybe_lossless(raw):  # SOF3: T.81 Annex H, lossless.py
+        samples = decode_lossless(raw, max_pixels, max_scans)
+        if samples is not None:
+            if defense is not None:
+                raise UnsupportedJPEG("the feature-distillation defense needs DCT coefficients; this file is lossless")
+            return convert_high_precision(samples, mode)
+    coefs = read_coefficients(raw, max_pixels=max_pixels, max_scans=max_scans)
+    if coefs.precision != 8:
+        if defense is not None:
+            raise UnsupportedJPEG("the feature-distillation defense supports 8-bit files only; this one is 12-bit")
+        return convert_high_precision(coefficients_to_pixels(coefs), mode)
     if defense is not None:
         coefs = requantize_coefficients(coefs, defense)
     return convert_mode(coefficients_to_pixels(coefs), mode)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..base.arithmetic import new_stats
 from ..base.coefficients import JPEGCoefficients
-from ..base.errors import JPEGError, JPEGWarning
+from ..base.errors import JPEGError, JPEGWarning, UnsupportedJPEG
 from ..base.huffman import FAST_BITS, HuffmanSpec, HuffmanTableError, decoder_tables, fast_lookup
 from ..base.io import load_bytes
 from ..base.layout import ceil_div, component_blocks, component_grid
@@ -230,6 +230,10 @@ class _CoefficientReader:
     def _allocate(self, hdr: JPEGHeader, offset: int) -> None:
         """Size the block grids (libjpeg's coefficient arrays) and allocate the store, once the frame has
         been validated (and checked against max_pixels) by the parser."""
+        if hdr.sof_marker == 0xC3:  # SOF3 (lossless.py decodes it to samples)
+            raise UnsupportedJPEG(
+                "lossless JPEG (SOF3) has no DCT coefficients: use fdjpeg.decode() for its samples", offset
+            )
         hmax, vmax = hdr.max_sampling
         base = 0
         for c in hdr.components:
@@ -501,6 +505,7 @@ class _CoefficientReader:
             colorspace=hdr.colorspace,
             progressive=hdr.progressive,
             header=hdr,
+            precision=hdr.precision,
         )
         ps = self.progression
         if ps is not None:
@@ -528,7 +533,8 @@ def read_coefficients(
     grid. For progressive files, ``coef_bits[c]`` (64 ints, zigzag-indexed) is libjpeg's progression
     state after the last scan, ``prev_coef_bits`` and ``last_good_imcu_row`` what block smoothing needs.
     Damaged data is decoded as libjpeg-turbo decodes it, with ``JPEGWarning``s; data libjpeg-turbo
-    refuses raises ``JPEGError`` (``UnsupportedJPEG`` for lossless, hierarchical, 12-bit).
+    refuses raises ``JPEGError`` (``UnsupportedJPEG`` for hierarchical files, and for lossless ones, which
+    have no DCT coefficients). 12-bit files give int16 coefficients too (they fit), with ``precision`` 12.
     """
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer))):
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")

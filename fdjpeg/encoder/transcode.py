@@ -17,6 +17,8 @@ _ADOBE_TRANSFORM = {"RGB": 0, "CMYK": 0, "YCCK": 2}
 
 
 def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
+    if coefs.precision != 8:
+        raise ValueError(f"write_coefficients writes 8-bit files; these coefficients have precision {coefs.precision}")
     n = len(coefs.components)
     if n not in (1, 3, 4) or not (len(coefs.quant_tables) == len(coefs.sampling) == len(coefs.component_ids) == n):
         raise ValueError("JPEGCoefficients needs 1, 3 or 4 components, each with a table, sampling and id")
