@@ -283,53 +283,6 @@ _LOW56 = np.int64(0x00FFFFFFFFFFFFFF)
 _FAST_MASK = (1 << FAST_BITS) - 1
 
 
-@kernel(inline="always")
-def _load8(data, pos):
-    """The 8 bytes at pos as a big-endian int64, and whether none of them is 0xFF (no stuffing, no
-    marker: the word can go into the bit buffer as it is)."""
-    w = (
-        (np.int64(data[pos]) << 56)
-        | (np.int64(data[pos + 1]) << 48)
-        | (np.int64(data[pos + 2]) << 40)
-        | (np.int64(data[pos + 3]) << 32)
-        | (np.int64(data[pos + 4]) << 24)
-        | (np.int64(data[pos + 5]) << 16)
-        | (np.int64(data[pos + 6]) << 8)
-        | np.int64(data[pos + 7])
-    )
-    x = ~w
-    return w, ((x - _ONES) & ~x & _HIGHS) == 0
-
-
-@kernel(inline="always")
-def _refill(data, pos, buf, bits, marker, log, state):
-    """jpeg_fill_bit_buffer for a right-aligned ``buf`` holding fewer than 8 bits: 7 or 8 bytes in one
-    step when none of the next 8 is 0xFF, else ``_fill`` byte by byte. Inlined (Numba IR inlining) into
-    each decoding loop: a called kernel would cost a call per refill."""
-    if marker == 0 and pos >= 0 and pos + 8 <= data.shape[0]:
-        w, clean = _load8(data, pos)
-        if clean:
-            if bits == 0:
-                return pos + 8, w, np.int64(64), marker
-            return pos + 7, (buf << 56) | ((w >> 8) & _LOW56), bits + 56, marker
-    return _fill(data, pos, buf, bits, marker, log, state)
-
-
-@kernel(inline="always")
-def _refill_left(data, pos, lb, bits, marker, log, state):
-    """``_refill`` for the left-aligned buffer of _decode_sequential (``lb``: the next ``bits`` bits of
-    the stream at the top, zeros below)."""
-    if marker == 0 and pos >= 0 and pos + 8 <= data.shape[0]:
-        w, clean = _load8(data, pos)
-        if clean:
-            if bits == 0:
-                return pos + 8, w, np.int64(64), marker
-            return pos + 7, lb | (((w >> 8) & _LOW56) << (8 - bits)), bits + 56, marker
-    buf = lb >> ((64 - bits) & 63)
-    pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
-    return pos, (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0), bits, marker
-
-
 @kernel
 def _decode_sequential(
     data,
@@ -374,6 +327,7 @@ def _decode_sequential(
     shorter dependency chain per symbol than the helpers' right-aligned ``buf``. ``lb`` is converted
     to ``buf`` and back around every helper call.
     """
+    n = data.shape[0]
     pos = state[S_POS]
     marker = state[S_MARKER]
     discarded = state[S_DISCARDED]
@@ -412,7 +366,35 @@ def _decode_sequential(
                 # T.81 F.2.2.1: DC difference.
                 t = blocks[b, B_DCTBL]
                 if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
-                    pos, lb, bits, marker = _refill_left(data, pos, lb, bits, marker, log, state)
+                    if marker == 0 and pos >= 0 and pos + 8 <= n:
+                        w = (
+                            (np.int64(data[pos]) << 56)
+                            | (np.int64(data[pos + 1]) << 48)
+                            | (np.int64(data[pos + 2]) << 40)
+                            | (np.int64(data[pos + 3]) << 32)
+                            | (np.int64(data[pos + 4]) << 24)
+                            | (np.int64(data[pos + 5]) << 16)
+                            | (np.int64(data[pos + 6]) << 8)
+                            | np.int64(data[pos + 7])
+                        )
+                        x = ~w
+                        if ((x - _ONES) & ~x & _HIGHS) == 0:
+                            if bits == 0:
+                                lb = w
+                                bits = np.int64(64)
+                                pos += 8
+                            else:
+                                lb |= ((w >> 8) & _LOW56) << (8 - bits)
+                                bits += 56
+                                pos += 7
+                        else:
+                            buf = lb >> ((64 - bits) & 63)
+                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                            lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
+                    else:
+                        buf = lb >> ((64 - bits) & 63)
+                        pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                        lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                 e = np.int64(fast[t, (lb >> (64 - FAST_BITS)) & _FAST_MASK])
                 tl = (e >> 12) & 15
                 if tl != 0 and tl <= bits:
@@ -467,8 +449,36 @@ def _decode_sequential(
                 t = blocks[b, B_ACTBL]
                 k = 1
                 while k < 64:
-                    if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
-                        pos, lb, bits, marker = _refill_left(data, pos, lb, bits, marker, log, state)
+                    if bits < 8:  # refill, as above
+                        if marker == 0 and pos >= 0 and pos + 8 <= n:
+                            w = (
+                                (np.int64(data[pos]) << 56)
+                                | (np.int64(data[pos + 1]) << 48)
+                                | (np.int64(data[pos + 2]) << 40)
+                                | (np.int64(data[pos + 3]) << 32)
+                                | (np.int64(data[pos + 4]) << 24)
+                                | (np.int64(data[pos + 5]) << 16)
+                                | (np.int64(data[pos + 6]) << 8)
+                                | np.int64(data[pos + 7])
+                            )
+                            x = ~w
+                            if ((x - _ONES) & ~x & _HIGHS) == 0:
+                                if bits == 0:
+                                    lb = w
+                                    bits = np.int64(64)
+                                    pos += 8
+                                else:
+                                    lb |= ((w >> 8) & _LOW56) << (8 - bits)
+                                    bits += 56
+                                    pos += 7
+                            else:
+                                buf = lb >> ((64 - bits) & 63)
+                                pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                                lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
+                        else:
+                            buf = lb >> ((64 - bits) & 63)
+                            pos, buf, bits, marker = _fill(data, pos, buf, bits, marker, log, state)
+                            lb = (buf << ((64 - bits) & 63)) if bits != 0 else np.int64(0)
                     e = np.int64(fast[t, (lb >> (64 - FAST_BITS)) & _FAST_MASK])
                     tl = (e >> 12) & 15
                     if tl != 0 and tl <= bits:

@@ -28,12 +28,8 @@ from ..base.zigzag import ZIGZAG_PADDED
 from . import arithmetic as ad
 from . import entropy as ed
 from .parser import PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader
-from .progressive import (
-    _decode_ac_first,
-    _decode_ac_refine,
-    _decode_dc_first,
-    _decode_dc_refine,
-)
+from .progressive import _decode_ac_first, _decode_dc_first
+from .progressive_refine import _decode_ac_refine, _decode_dc_refine
 
 _WARNING_TEXT = {
     ed.W_HIT_MARKER: "corrupt JPEG data: premature end of data segment (missing data decoded as zero bits)",
