@@ -27,6 +27,7 @@ import numpy as np
 
 from ..base.errors import JPEGError, UnsupportedJPEG
 from ..base.jit import kernel
+from ..base.layout import component_blocks, component_size
 from .smoothing import smoothing_state
 from .upsample import METHOD_CODES, upsample_method
 
@@ -307,10 +308,6 @@ _TABLES12 = _ycc_tables12()
 _CSPACE = {"L": (0, 1), "YCbCr": (1, 3), "RGB": (2, 3), "CMYK": (3, 4), "YCCK": (4, 4)}
 
 
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
 def coefficients_to_pixels12(coefs) -> np.ndarray:
     """The 12-bit counterpart of decoder.coefficients_to_pixels (whose checks have already run):
     uint16 (H, W) or (H, W, channels)."""
@@ -320,9 +317,8 @@ def coefficients_to_pixels12(coefs) -> np.ndarray:
     hmax, vmax = coefs.max_sampling
     planes, params = [], []
     for ci, (h, v) in enumerate(coefs.sampling):
-        dw = _ceil_div(width * h, hmax)
-        dh = _ceil_div(height * v, vmax)
-        bw, bh = _ceil_div(dw, 8), _ceil_div(dh, 8)
+        dw, dh = component_size(width, height, h, v, hmax, vmax)
+        bh, bw = component_blocks(width, height, h, v, hmax, vmax)
         blocks = coefs.components[ci]
         if blocks.ndim != 4 or blocks.shape[2:] != (8, 8) or blocks.shape[0] < bh or blocks.shape[1] < bw:
             raise JPEGError(f"component {ci}: coefficient array {blocks.shape} does not cover {bh}x{bw} blocks")

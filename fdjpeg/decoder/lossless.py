@@ -35,6 +35,7 @@ from ..base import markers as M
 from ..base.errors import JPEGError
 from ..base.huffman import HuffmanTableError, decoder_tables
 from ..base.jit import kernel
+from ..base.layout import ceil_div, component_size
 from ..base.limits import MAX_BLOCKS_IN_MCU
 from . import entropy as ed
 from .parser import MarkerParser, ScanHeader
@@ -221,10 +222,6 @@ def _replicate(src, h_expand, v_expand, out, channel):
             out[y, x, channel] = row[x // h_expand]
 
 
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
 class _LosslessReader:
     def __init__(self, raw: bytes, max_pixels, max_scans):
         self.raw = raw
@@ -271,7 +268,7 @@ class _LosslessReader:
         if self.out is None:
             total = 0
             for c in hdr.components:
-                dw, dh = _ceil_div(hdr.width * c.h, hmax), _ceil_div(hdr.height * c.v, vmax)
+                dw, dh = component_size(hdr.width, hdr.height, c.h, c.v, hmax, vmax)
                 self.offsets.append(total)
                 self.sizes.append((dh, dw))
                 total += dw * dh
@@ -284,7 +281,7 @@ class _LosslessReader:
                 scan.offset,
             )
         interleaved = len(scan.components) > 1
-        total_imcu_rows = _ceil_div(hdr.height, vmax)
+        total_imcu_rows = ceil_div(hdr.height, vmax)
         rows = []
         for sc in scan.components:
             comp = hdr.components[sc.index]
@@ -294,7 +291,7 @@ class _LosslessReader:
             rows.append((sc.index, comp.h, v, dw, dh, sc.td, self.offsets[sc.index], last_rows))
         comps = np.array(rows, dtype=np.int64)
         if interleaved:
-            mcus_x = _ceil_div(hdr.width, hmax)
+            mcus_x = ceil_div(hdr.width, hmax)
             blocks = int(sum(r[1] * r[2] for r in rows))
             if blocks > MAX_BLOCKS_IN_MCU:
                 raise JPEGError(
