@@ -133,16 +133,9 @@ def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
         _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0, min(y0 + _ROWS_PER_TASK, height))
 
 
-def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd") -> np.ndarray:
-    """Reconstruct the image from quantized coefficients exactly as libjpeg-turbo's default decode.
-
-    ``arithmetic`` selects the IDCT's overflow behaviour for hostile coefficients: "simd" (default,
-    libjpeg-turbo's x86-64 SSE2/AVX2 code, which Pillow uses), "c" (jidctint.c) or "c16" (jidctint.c
-    in a SIMD-enabled build run without SIMD); see dct.py. Raises
-    ``UnsupportedJPEG`` for sampling ratios libjpeg cannot upsample and for component counts with no
-    defined colour space.
-    """
-    simd = _check_arithmetic(arithmetic)
+def validate_for_pixels(coefs: JPEGCoefficients) -> None:
+    """The checks made before any pixel work: a colour space with its component count, a non-empty
+    image, and sampling factors libjpeg can upsample (jdsample.c)."""
     width, height = int(coefs.width), int(coefs.height)
     ncomp = len(coefs.components)
     if coefs.colorspace not in _COMPONENTS:
@@ -161,6 +154,20 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
                 f"fractional upsampling: component {ci} has sampling {h}x{v} but the maximum is {hmax}x{vmax}"
             )
 
+
+def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd") -> np.ndarray:
+    """Reconstruct the image from quantized coefficients exactly as libjpeg-turbo's default decode.
+
+    ``arithmetic`` selects the IDCT's overflow behaviour for hostile coefficients: "simd" (default,
+    libjpeg-turbo's x86-64 SSE2/AVX2 code, which Pillow uses), "c" (jidctint.c) or "c16" (jidctint.c
+    in a SIMD-enabled build run without SIMD); see dct.py. Raises
+    ``UnsupportedJPEG`` for sampling ratios libjpeg cannot upsample and for component counts with no
+    defined colour space.
+    """
+    simd = _check_arithmetic(arithmetic)
+    validate_for_pixels(coefs)
+    width, height = int(coefs.width), int(coefs.height)
+    hmax, vmax = coefs.max_sampling
     smoothing = smoothing_state(coefs)
     total_imcu_rows = _ceil_div(height, 8 * vmax)
     parallel = numba.get_num_threads() > 1
@@ -216,12 +223,14 @@ def _read_input(data) -> bytes:
 
 
 def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = 1000,
-           defense=None) -> np.ndarray:
+           defense=None, scale=None, apply_exif_orientation: bool = False) -> np.ndarray:
     """Decode a baseline or progressive Huffman JPEG to the pixels libjpeg-turbo (via Pillow) returns.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object.
     ``mode``: None (the file's own: (H, W) gray, (H, W, 3) RGB or (H, W, 4) CMYK, see the module
-    docstring), "RGB" or "L" -- converted as ``PIL.Image.convert`` does.
+    docstring), "RGB" or "L" -- converted as ``PIL.Image.convert`` does; "BGR" (RGB with the channels
+    reversed, OpenCV's order); "YCbCr" (YCbCr files only: the upsampled Y, Cb, Cr samples without colour
+    conversion, libjpeg's JCS_YCbCr output, what Pillow gives after ``draft("YCbCr", ...)``).
     ``max_pixels``: refuse (``JPEGError``, before any large allocation) images with more pixels;
     None disables the guard. Default: Pillow's MAX_IMAGE_PIXELS. ``max_scans``: refuse files with more
     scans (a bound on decoding time; None: no limit).
@@ -229,16 +238,40 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
     defense: coefficients are dequantized with the file's tables, re-quantized with these and
     reconstructed with them (spec/feature-distillation.md section 4); equals
     ``decode(requantize(data, defense))``.
+    ``scale``: None or 1 (full size), 1/2, 1/4 or 1/8 (numbers or "1/2"-style strings): libjpeg's
+    reduced-size IDCT, ceil(W * scale) x ceil(H * scale) pixels identical to ``djpeg -scale`` and
+    Pillow's ``draft`` (idct_scaled.py, spec/scaled-decoding.md).
+    ``apply_exif_orientation``: rotate/flip the result by the EXIF Orientation tag as Pillow's
+    ``ImageOps.exif_transpose`` does (damaged EXIF: a ``JPEGWarning`` and no change; orientation.py).
     """
-    if mode not in (None, "RGB", "L"):
-        raise ValueError(f"mode must be None, 'RGB' or 'L', got {mode!r}")
+    if mode not in (None, "RGB", "L", "BGR", "YCbCr"):
+        raise ValueError(f"mode must be None, 'RGB', 'L', 'BGR' or 'YCbCr', got {mode!r}")
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer))):
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")
+    if not isinstance(apply_exif_orientation, (bool, np.bool_)):
+        raise TypeError(f"apply_exif_orientation must be a bool, got {apply_exif_orientation!r}")
+    from .idct_scaled import reconstruct, scale_denominator
     from .reader import read_coefficients
 
-    coefs = read_coefficients(_read_input(data), max_pixels=max_pixels, max_scans=max_scans)
+    denom = scale_denominator(scale)
+    raw = _read_input(data)
+    coefs = read_coefficients(raw, max_pixels=max_pixels, max_scans=max_scans)
     if defense is not None:
         from .distill import requantize_coefficients
 
         coefs = requantize_coefficients(coefs, defense)
-    return convert_mode(coefficients_to_pixels(coefs), mode)
+    if mode == "YCbCr" and coefs.colorspace != "YCbCr":
+        raise UnsupportedJPEG(f"mode='YCbCr' needs a YCbCr file; this one is {coefs.colorspace}")
+    if denom == 1 and mode != "YCbCr":
+        pixels = coefficients_to_pixels(coefs)
+    else:
+        pixels = reconstruct(coefs, denom, raw_ycc=mode == "YCbCr")
+    if mode == "BGR":
+        pixels = np.ascontiguousarray(convert_mode(pixels, "RGB")[:, :, ::-1])
+    elif mode != "YCbCr":
+        pixels = convert_mode(pixels, mode)
+    if apply_exif_orientation:
+        from .orientation import apply_orientation, exif_orientation
+
+        pixels = apply_orientation(pixels, exif_orientation(raw))
+    return pixels
