@@ -33,10 +33,13 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .dct import _idct_islow_block, _idct_islow_plane, _wrap32, idct_multipliers
+from .dct import _idct_islow_block, _idct_planes, _idct_planes_parallel, _wrap32, idct_multipliers, idct_tasks
 from .errors import JPEGError, UnsupportedJPEG
 from .sampling import METHOD_CODES
 from .smoothing import _idct_islow_plane_smoothed, _smooth_block, smoothing_state
+
+#: decoder.py's threshold for the parallel IDCT (blocks).
+_PARALLEL_MIN_BLOCKS = 4096
 
 #: The reductions decode() accepts, as 1/denom: scale value -> denom.
 SCALES = {1: 1, 0.5: 2, 0.25: 4, 0.125: 8}
@@ -335,8 +338,9 @@ def scaled_planes(coefs, denom: int):
             else:
                 _idct_reduced_plane_smoothed(blocks, quantval, mult, ssize, plane, cur[ci], prev[ci], last_good, v,
                                              total_imcu_rows, bh, bw)
-        elif ssize == 8:
-            _idct_islow_plane(np.ascontiguousarray(blocks[:bh, :bw]), mult, plane, True)
+        elif ssize == 8:  # the full-size decoder's batched islow IDCT, over this component's blocks
+            idct = _idct_planes_parallel if numba.get_num_threads() > 1 and bh * bw >= _PARALLEL_MIN_BLOCKS else _idct_planes
+            idct((blocks.reshape(-1, 64),), np.array([blocks.shape[1]], np.int64), (mult,), (plane,), idct_tasks([bh]), True)
         else:
             _idct_reduced_plane(blocks.reshape(-1, 64), blocks.shape[1], mult, ssize, plane, bh, bw)
         planes.append(plane)
