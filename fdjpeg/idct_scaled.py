@@ -33,7 +33,14 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .dct import _idct_islow_block, _idct_planes, _idct_planes_parallel, _wrap32, idct_multipliers, idct_tasks
+from .dct import (
+    _idct_islow_block,
+    _idct_planes,
+    _idct_planes_parallel,
+    _wrap32,
+    idct_multipliers,
+    idct_tasks,
+)
 from .errors import JPEGError, UnsupportedJPEG
 from .sampling import METHOD_CODES
 from .smoothing import _idct_islow_plane_smoothed, _smooth_block, smoothing_state

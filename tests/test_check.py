@@ -312,14 +312,9 @@ def test_cli_check_and_info(tmp_path, capsys):
 def _sof_patched(data: bytes, code: int) -> bytes:
     """The same file with its frame marker replaced (a header-level craft: only the SOF code changes)."""
     out = bytearray(data)
-    for sof in (M.SOF0, M.SOF1, M.SOF2, M.SOF3, M.SOF9):
-        try:
-            at = _segment_offset(bytes(out), sof)
-        except Exception:  # noqa: BLE001 - not this marker
-            continue
-        out[at + 1] = code
-        return bytes(out)
-    raise AssertionError("no SOF0..SOF3 or SOF9 in the file")
+    at = next(seg.offset for seg in walk(data).segments if seg.marker in (M.SOF0, M.SOF1, M.SOF2, M.SOF3, M.SOF9))
+    out[at + 1] = code
+    return bytes(out)
 
 
 def _profile_messages(data: bytes) -> str:
