@@ -672,8 +672,8 @@ class _Walker:
 #: Why each family of non-baseline processes is outside the profile (T.81 Table B.1 markers).
 _PROCESS_REASONS = (
     ((M.SOF2, M.SOF6, M.SOF10, M.SOF14),
-     "progressive: every coefficient must be buffered until the last scan; the hardware decoders the "
-     "profile targets take one sequential scan"),
+     ("progressive: every coefficient must be buffered until the last scan; the hardware decoders the "
+      "profile targets take one sequential scan")),
     ((M.SOF9, M.SOF10, M.SOF11, M.SOF13, M.SOF14, M.SOF15),
      "arithmetic coding: hardware decoders implement Huffman entropy coding only"),
     ((M.SOF3, M.SOF7, M.SOF11, M.SOF15),
