@@ -22,13 +22,7 @@ import numpy as np
 from ._jit import kernel, prange
 from .coefficients import JPEGCoefficients
 from .color import _ycc_rgb_row, convert_mode
-from .dct import (
-    _check_arithmetic,
-    _idct_planes,
-    _idct_planes_parallel,
-    idct_multipliers,
-    idct_tasks,
-)
+from .dct import _check_arithmetic, _idct_planes, _idct_planes_parallel, idct_multipliers, idct_tasks
 from .errors import JPEGError, UnsupportedJPEG
 from .sampling import METHOD_CODES, _upsample_row, upsample_method
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
