@@ -163,6 +163,30 @@ def test_scaled_incomplete_progressive_files_are_smoothed(samp, width, height, s
         np.testing.assert_array_equal(reconstruct(progressive_view(coefs, scans), denom), ref)
 
 
+@pytest.mark.parametrize("size", [(1, 1), (7, 13), (40, 33)])
+def test_scaled_cmyk_files(size):
+    """Pillow-written CMYK (Adobe, inverted) files: scaled like any other 4-component file."""
+    cmyk = np.dstack([image(size[0], size[1], k, 1) for k in range(4)])
+    buf = io.BytesIO()
+    Image.fromarray(cmyk, "CMYK").save(buf, "JPEG", quality=90)
+    for denom in (2, 4, 8):
+        ref = pillow_draft(buf.getvalue(), denom)
+        ours = fdjpeg.decode(buf.getvalue(), scale=1 / denom)
+        assert ours.shape[2] == 4
+        if ref is not None:
+            np.testing.assert_array_equal(ours, ref)
+
+
+def test_scale_with_the_one_pass_defense():
+    from fdjpeg import tables
+
+    data = fdjpeg.encode(image(45, 30, 2), quality=95)
+    t = tables.preset("released")
+    for denom in (2, 8):
+        np.testing.assert_array_equal(fdjpeg.decode(data, defense=t, scale=1 / denom),
+                                      fdjpeg.decode(fdjpeg.requantize(data, t), scale=1 / denom))
+
+
 def test_scale_one_is_the_full_decode():
     data = fdjpeg.encode(image(37, 21, 3), subsampling="4:2:0")
     np.testing.assert_array_equal(fdjpeg.decode(data, scale=1), fdjpeg.decode(data))
