@@ -126,13 +126,15 @@ def test_scaled_pillow_files_match_djpeg_and_pillow(size, seed, subsampling, qua
 
 @needs_cjpeg
 @pytest.mark.parametrize("sample", ["1x1", "2x2,1x1,1x1", "1x2,1x1,1x1", "4x2,1x1,1x1", "1x1,2x2,1x1",
-                                    "1x4,1x1,1x1", "4x1,1x1,1x1", "2x1,2x1,2x1", "3x1,1x1,1x1"])
+                                    "1x4,1x1,1x1", "4x1,1x1,1x1", "2x1,2x1,2x1", "3x1,1x1,1x1",
+                                    "4x1,1x4,1x1", "2x1,1x2,1x1"])
 @given(size=SIZES, seed=st.integers(0, 2**32 - 1), denom=st.sampled_from([2, 4, 8]),
        extra=st.sampled_from([(), ("-progressive",), ("-restart", "1B"), ("-progressive", "-restart", "2"),
                               ("-arithmetic",), ("-grayscale",)]))
 def test_scaled_cjpeg_samplings(sample, size, seed, denom, extra):
     """Every upsampling case of jinit_upsampler at reduced size: fullsize, h2v1/h1v2/h2v2 fancy (scale
-    1/2, 1/4) or replicated (1/8, narrow planes), int_upsample (3x1, 4x2 ratios)."""
+    1/2, 1/4; h2v2 needs a 4x ratio both ways: 4x1,1x4,1x1) or replicated (1/8, narrow planes),
+    int_upsample (3x1, 4x2 ratios)."""
     data = cjpeg(image(size[0], size[1], seed), "-quality", "85", "-sample", sample, *extra)
     assert_scaled_matches(data, denom)
 
