@@ -37,6 +37,8 @@ from .dct import (
     _idct_islow_block,
     _idct_planes,
     _idct_planes_parallel,
+    _sat16,
+    _wrap16,
     _wrap32,
     idct_multipliers,
     idct_tasks,
@@ -200,11 +202,109 @@ def _idct_1x1(blk, q, out, r0, c0):
 
 
 @kernel
+def _sat(x, lo, hi):
+    return min(max(x, lo), hi)
+
+
+@kernel
+def _deq16(blk, q, k):
+    """pmullw: the dequantized coefficient's low 16 bits, signed."""
+    return _wrap16(np.int64(blk[k]) * q[k])
+
+
+@kernel
+def _idct_4x4_sse2(blk, q, out, r0, c0, ws):
+    """jsimd_idct_4x4_sse2 (simd/x86_64/jidctred-sse2.asm): 16-bit dequantization (pmullw), 32-bit sums,
+    the pass-1 results saturated to 16 bits (packssdw), the samples saturated to -128..127 (packsswb)
+    before the +128 shift. Its all-zero-AC shortcut is per block and shifts the 16-bit DC with wraparound."""
+    dc_only = True
+    for k in range(8, 64):
+        if k >> 3 != 4 and blk[k] != 0:
+            dc_only = False
+            break
+    if dc_only:
+        for c in range(8):
+            v = _wrap16(_deq16(blk, q, c) << PASS1_BITS)
+            for k in range(4):
+                ws[8 * k + c] = v
+    else:
+        n = CONST_BITS - PASS1_BITS + 1
+        rnd = np.int64(1) << (n - 1)
+        for c in range(8):
+            tmp0 = _deq16(blk, q, c) << (CONST_BITS + 1)
+            tmp2 = _deq16(blk, q, 16 + c) * FIX_1_847759065 - _deq16(blk, q, 48 + c) * FIX_0_765366865
+            tmp10 = tmp0 + tmp2
+            tmp12 = tmp0 - tmp2
+            z1 = _deq16(blk, q, 56 + c)
+            z2 = _deq16(blk, q, 40 + c)
+            z3 = _deq16(blk, q, 24 + c)
+            z4 = _deq16(blk, q, 8 + c)
+            tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337
+            tmp2 = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447
+            ws[c] = _sat16(_wrap32(tmp10 + tmp2 + rnd) >> n)
+            ws[24 + c] = _sat16(_wrap32(tmp10 - tmp2 + rnd) >> n)
+            ws[8 + c] = _sat16(_wrap32(tmp12 + tmp0 + rnd) >> n)
+            ws[16 + c] = _sat16(_wrap32(tmp12 - tmp0 + rnd) >> n)
+    n = CONST_BITS + PASS1_BITS + 3 + 1
+    rnd = np.int64(1) << (n - 1)
+    for r in range(4):
+        w = 8 * r
+        orow = out[r0 + r]
+        tmp0 = ws[w] << (CONST_BITS + 1)
+        tmp2 = ws[w + 2] * FIX_1_847759065 - ws[w + 6] * FIX_0_765366865
+        tmp10 = tmp0 + tmp2
+        tmp12 = tmp0 - tmp2
+        z1 = ws[w + 7]
+        z2 = ws[w + 5]
+        z3 = ws[w + 3]
+        z4 = ws[w + 1]
+        tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337
+        tmp2 = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447
+        orow[c0] = np.uint8(_sat(_wrap32(tmp10 + tmp2 + rnd) >> n, -128, 127) + 128)
+        orow[c0 + 3] = np.uint8(_sat(_wrap32(tmp10 - tmp2 + rnd) >> n, -128, 127) + 128)
+        orow[c0 + 1] = np.uint8(_sat(_wrap32(tmp12 + tmp0 + rnd) >> n, -128, 127) + 128)
+        orow[c0 + 2] = np.uint8(_sat(_wrap32(tmp12 - tmp0 + rnd) >> n, -128, 127) + 128)
+
+
+@kernel
+def _idct_2x2_sse2(blk, q, out, r0, c0, ws):
+    """jsimd_idct_2x2_sse2: no zero shortcut; 16-bit dequantization; the pass-1 results of columns 1, 3, 5,
+    7 saturated to 16 bits, column 0 kept in 32 bits (shifted left with wraparound in pass 2); samples
+    saturated to -128..127 before the +128 shift."""
+    n = CONST_BITS - PASS1_BITS + 2
+    rnd = np.int64(1) << (n - 1)
+    for c in range(8):
+        if c == 2 or c == 4 or c == 6:
+            continue
+        tmp10 = _deq16(blk, q, c) << (CONST_BITS + 2)
+        tmp0 = (-_deq16(blk, q, 56 + c) * FIX_0_720959822 + _deq16(blk, q, 40 + c) * FIX_0_850430095
+                - _deq16(blk, q, 24 + c) * FIX_1_272758580 + _deq16(blk, q, 8 + c) * FIX_3_624509785)
+        a = _wrap32(tmp10 + tmp0 + rnd) >> n
+        b = _wrap32(tmp10 - tmp0 + rnd) >> n
+        if c == 0:
+            ws[0] = a
+            ws[8] = b
+        else:
+            ws[c] = _sat16(a)
+            ws[8 + c] = _sat16(b)
+    n = CONST_BITS + PASS1_BITS + 3 + 2
+    rnd = np.int64(1) << (n - 1)
+    for r in range(2):
+        w = 8 * r
+        orow = out[r0 + r]
+        tmp10 = _wrap32(ws[w] << (CONST_BITS + 2))
+        tmp0 = -ws[w + 7] * FIX_0_720959822 + ws[w + 5] * FIX_0_850430095 - ws[w + 3] * FIX_1_272758580 + ws[w + 1] * FIX_3_624509785
+        orow[c0] = np.uint8(_sat(_wrap32(tmp10 + tmp0 + rnd) >> n, -128, 127) + 128)
+        orow[c0 + 1] = np.uint8(_sat(_wrap32(tmp10 - tmp0 + rnd) >> n, -128, 127) + 128)
+
+
+@kernel
 def _idct_reduced_block(blk, q, size, out, r0, c0, ws):
+    """The reduced IDCT libjpeg-turbo runs on x86-64: the SSE2 4x4 and 2x2 kernels, the C 1x1."""
     if size == 4:
-        _idct_4x4(blk, q, out, r0, c0, ws)
+        _idct_4x4_sse2(blk, q, out, r0, c0, ws)
     elif size == 2:
-        _idct_2x2(blk, q, out, r0, c0, ws)
+        _idct_2x2_sse2(blk, q, out, r0, c0, ws)
     else:
         _idct_1x1(blk, q, out, r0, c0)
 

@@ -165,6 +165,24 @@ def test_scaled_incomplete_progressive_files_are_smoothed(samp, width, height, s
         np.testing.assert_array_equal(reconstruct(progressive_view(coefs, scans), denom), ref)
 
 
+@needs_djpeg
+@given(samp=st.sampled_from([[(1, 1)], [(2, 2), (1, 1), (1, 1)], [(2, 1), (1, 1), (1, 1)]]),
+       width=st.integers(8, 48), height=st.integers(8, 48), seed=st.integers(0, 2**32 - 1),
+       denom=st.sampled_from([2, 4, 8]), magnitude=st.sampled_from([60, 400, 1023]), qmax=st.sampled_from([8, 255]))
+def test_scaled_hostile_coefficients(samp, width, height, seed, denom, magnitude, qmax):
+    """Coefficients far outside any real image's range (dequantized values overflowing 16 bits, samples
+    far outside 0..255): the reduced IDCTs reproduce libjpeg-turbo's SSE2 kernels (16-bit dequantization,
+    saturating packs), not the C code's wraparound, as Pillow and djpeg run them."""
+    rng = np.random.default_rng(seed)
+    coefs = random_coefficients(rng, width, height, samp, "L" if len(samp) == 1 else "YCbCr", qmax=qmax)
+    for comp in coefs.components:
+        comp[...] = np.where(rng.random(comp.shape) < 0.3, rng.integers(-magnitude, magnitude + 1, comp.shape), 0)
+    data = craft_jpeg(coefs)
+    ours = fdjpeg.decode(data, scale=1 / denom)
+    np.testing.assert_array_equal(ours, pillow_draft(data, denom))
+    np.testing.assert_array_equal(ours, djpeg_scaled(data, denom))
+
+
 @pytest.mark.parametrize("size", [(1, 1), (7, 13), (40, 33)])
 def test_scaled_cmyk_files(size):
     """Pillow-written CMYK (Adobe, inverted) files: scaled like any other 4-component file."""
