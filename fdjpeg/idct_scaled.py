@@ -18,11 +18,12 @@ Pillow's ``Image.draft``). The steps and their sources (spec/scaled-decoding.md)
     otherwise sample replication;
   * colour conversion: unchanged (color.py), fused with upsampling as in decoder.py.
 
-The reduced IDCTs here follow the C code: 32-bit dequantization with libjpeg-turbo's 16-bit multiplier
-type (SIMD builds), 64-bit products, the 32-bit workspace between the passes, and the range-limit table
-looked up with ``& RANGE_MASK``. libjpeg-turbo's SSE2 versions of the 4x4 and 2x2 IDCTs give the same
-samples for every coefficient a real encoder produces; for hostile coefficients whose products overflow
-16/32 bits they may differ (not reproduced).
+The reduced IDCTs are those libjpeg-turbo runs on x86-64, which Pillow and djpeg use: the SSE2
+``jsimd_idct_4x4`` / ``jsimd_idct_2x2`` (16-bit dequantization, 32-bit sums, saturating packs) and the C
+``jpeg_idct_1x1``. The C 4x4 and 2x2 (``_idct_4x4``, ``_idct_2x2``: 64-bit products, a 32-bit workspace,
+the range limit looked up with ``& RANGE_MASK``) are kept as the step-by-step reference of
+spec/scaled-decoding.md; they agree with the SSE2 versions for every coefficient a real encoder writes
+and differ for hostile ones (values overflowing 16 bits, samples far outside 0..255).
 """
 
 from __future__ import annotations
