@@ -232,6 +232,14 @@ def _idct_4x4_sse2(blk, q, out, r0, c0, ws):
         n = CONST_BITS - PASS1_BITS + 1
         rnd = np.int64(1) << (n - 1)
         for c in range(8):
+            if c == 4:  # pass 2 never reads column 4
+                continue
+            if blk[8 + c] == 0 and blk[16 + c] == 0 and blk[24 + c] == 0 and blk[40 + c] == 0 and blk[48 + c] == 0 and blk[56 + c] == 0:
+                # what the formulas below give for a zero column (exact: deq is 16-bit)
+                v = _sat16(_deq16(blk, q, c) << PASS1_BITS)
+                for k in range(4):
+                    ws[8 * k + c] = v
+                continue
             tmp0 = _deq16(blk, q, c) << (CONST_BITS + 1)
             tmp2 = _deq16(blk, q, 16 + c) * FIX_1_847759065 - _deq16(blk, q, 48 + c) * FIX_0_765366865
             tmp10 = tmp0 + tmp2
@@ -251,6 +259,12 @@ def _idct_4x4_sse2(blk, q, out, r0, c0, ws):
     for r in range(4):
         w = 8 * r
         orow = out[r0 + r]
+        if ws[w + 1] == 0 and ws[w + 2] == 0 and ws[w + 3] == 0 and ws[w + 5] == 0 and ws[w + 6] == 0 and ws[w + 7] == 0:
+            # the formulas below for a zero row (exact: ws is 16-bit after the saturating pack)
+            v = np.uint8(_sat((ws[w] + 16) >> 5, -128, 127) + 128)
+            for k in range(4):
+                orow[c0 + k] = v
+            continue
         tmp0 = ws[w] << (CONST_BITS + 1)
         tmp2 = ws[w + 2] * FIX_1_847759065 - ws[w + 6] * FIX_0_765366865
         tmp10 = tmp0 + tmp2
