@@ -64,17 +64,17 @@ def make_plan(quick: bool, runs: int | None = None) -> Plan:
 def _encode_cases(plan: Plan) -> list[Case]:
     out = []
 
-    def add(kind, size, sub, optimize):
-        huff = "optimized" if optimize else "standard"
+    def add(kind, size, sub, optimize, progressive=False):
+        huff = "progressive" if progressive else "optimized" if optimize else "standard"
         sub_label = "grayscale" if kind == "gray" else sub
         shown = describe(f"{kind}:{size}") + ("" if kind == "gray" else f", {sub}")
         out.append(
             Case(
                 "encode",
                 f"encode/{kind}/{size}/{sub_label}/{huff}",
-                f"{shown}, {huff} Huffman",
+                f"{shown}, " + ("progressive (optimized tables per scan)" if progressive else f"{huff} Huffman"),
                 f"{kind}:{size}",
-                {"quality": QUALITY, "subsampling": sub, "optimize": optimize},
+                {"quality": QUALITY, "subsampling": sub, "optimize": optimize, "progressive": progressive},
             )
         )
 
@@ -86,6 +86,8 @@ def _encode_cases(plan: Plan) -> list[Case]:
     add("rgb", ref, "4:4:4", True)
     add("gray", ref, "4:2:0", False)
     add("gray", ref, "4:2:0", True)
+    add("rgb", "224", "4:2:0", True, progressive=True)
+    add("rgb", ref, "4:2:0", True, progressive=True)
     return out
 
 

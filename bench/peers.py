@@ -115,17 +115,23 @@ def _simplejpeg():
 def _encode(lib: str, case, inp: dict) -> Callable:
     img, p = inp["image"], case.params
     q, sub, opt, gray = p["quality"], p["subsampling"], p["optimize"], inp["image"].ndim == 2
+    prog = p.get("progressive", False)
     if lib == "fdjpeg":
         encode = _fdjpeg_op("encode")
         # Grayscale: the default 1x1 factors, the peers' (an explicit subsampling would write 2x2 for 4:2:0).
-        return lambda: encode(img, quality=q, subsampling=None if gray else sub, optimize=opt)
+        sub_arg = None if gray else sub
+        if prog:
+            return lambda: encode(img, quality=q, subsampling=sub_arg, optimize=opt, progressive=True)
+        return lambda: encode(img, quality=q, subsampling=sub_arg, optimize=opt)
     if lib == "Pillow":
-        kw = {"quality": q, "optimize": opt}
+        kw = {"quality": q, "optimize": opt, "progressive": prog}
         if not gray:
             kw["subsampling"] = _SUBSAMPLING[sub][0]
         return lambda: pillow_encode(img, **kw)
     if lib == "simplejpeg":
         sj = _simplejpeg()
+        if prog:
+            raise Unavailable("— (no progressive option)")
         if opt:
             raise Unavailable("— (no optimize option)")
         if gray:
@@ -135,7 +141,7 @@ def _encode(lib: str, case, inp: dict) -> Callable:
         return lambda: sj.encode_jpeg(img, quality=q, colorspace="RGB", colorsubsampling=s, fastdct=False)
     if lib == "OpenCV":
         cv2 = _cv2()
-        params = [cv2.IMWRITE_JPEG_QUALITY, q, cv2.IMWRITE_JPEG_OPTIMIZE, int(opt)]
+        params = [cv2.IMWRITE_JPEG_QUALITY, q, cv2.IMWRITE_JPEG_OPTIMIZE, int(opt), cv2.IMWRITE_JPEG_PROGRESSIVE, int(prog)]
         src = img
         if not gray:
             if hasattr(cv2, "IMWRITE_JPEG_SAMPLING_FACTOR"):

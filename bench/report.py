@@ -24,7 +24,8 @@ PEER_NOTES = {
     "encode": "Peers: Pillow `Image.fromarray(a).save(BytesIO(), 'JPEG', quality=75, subsampling=…, optimize=…)`; "
     "simplejpeg `encode_jpeg(a, quality=75, colorsubsampling=…, fastdct=False)`; OpenCV "
     "`cv2.imencode('.jpg', bgr, [IMWRITE_JPEG_QUALITY, 75, IMWRITE_JPEG_SAMPLING_FACTOR, …, IMWRITE_JPEG_OPTIMIZE, …])` "
-    "(BGR copy made outside the timing). fdjpeg: `fdjpeg.encode(a, quality=75, subsampling=…, optimize=…)`.",
+    "(BGR copy made outside the timing). fdjpeg: `fdjpeg.encode(a, quality=75, subsampling=…, optimize=…)`. "
+    "Progressive rows: Pillow `progressive=True`, OpenCV `IMWRITE_JPEG_PROGRESSIVE, 1`, fdjpeg `progressive=True`.",
     "decode": "Inputs written by Pillow (q75). Peers: Pillow `np.asarray(Image.open(BytesIO(data)))`; simplejpeg "
     "`decode_jpeg(data, fastdct=False, fastupsample=False)`; OpenCV `cv2.imdecode(buf, IMREAD_COLOR_RGB)` "
     "(`IMREAD_GRAYSCALE` for gray). fdjpeg: `fdjpeg.decode(data)`.",
@@ -302,6 +303,7 @@ def render(meta: dict, timings: list[dict], memory: list[dict], firstcall: dict 
     elif meta["runs"] < 5:
         parts += [f"> **Only {meta['runs']} runs per median** (`--runs`); the reference results use ≥ 5.", ""]
     parts += [f"Command: `{meta['command']}`", ""]
+    parts += ["Threading set-up before/after, quiet and with a busy core: [THREADS.md](THREADS.md) (`python -m bench.threads`).", ""]
     parts += [table(["", ""], [[k, v] for k, v in meta["environment"].items()]), "", HOW_TO_READ, ""]
     parts += ["## Targets (issue #5)", "", targets_section(meta, timings, memory, firstcall), ""]
     threads = tuple(meta.get("threads", ("1", "all")))

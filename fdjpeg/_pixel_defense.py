@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-from ._jit import kernel, prange
+from ._jit import parallel_kernel, prange
 from .color import _rgb_to_ycc, _ycc_rgb_planes
 from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
 from .distill import _pad_edges, _requantize_blocks
@@ -62,7 +62,7 @@ def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
     return coefficients_to_pixels(requantize_coefficients(coefs, tabs))
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda batch, *args: batch.size // 64 if batch.shape[0] > 1 else 0)  # one image per task
 def _one_pass_444_batch(batch, div_ones, ones, q_luma, q_chroma, out):
     """One-pass defense of raw 4:4:4 (or grey) images, one image per thread: encoder stages with all
     steps 1, re-quantization with the crafted table, decoder stages (distill._distill_444_batch's layout)."""

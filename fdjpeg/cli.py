@@ -75,7 +75,8 @@ def cmd_encode(args) -> int:
     import fdjpeg
 
     settings = dict(subsampling=args.subsampling, optimize=args.optimize, restart_interval=args.restart_interval,
-                    restart_rows=args.restart_rows, arithmetic=args.arithmetic)
+                    restart_rows=args.restart_rows, arithmetic=args.arithmetic,
+                    progressive=args.progressive)
     if args.tables:
         settings["tables"] = _load_tables(args.tables)
     else:
@@ -310,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="chroma subsampling (default: 4:2:0 for colour, one 1x1 component for grayscale, as libjpeg)")
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
     p.add_argument("--arithmetic", action="store_true", help="arithmetic coding (SOF9), as cjpeg -arithmetic")
+    p.add_argument("--progressive", action="store_true",
+                   help="progressive JPEG, libjpeg's default scan script (as cjpeg -progressive; tables always optimal)")
     p.add_argument("--restart-interval", type=int, default=0, metavar="MCUS")
     p.add_argument("--restart-rows", type=int, default=0, metavar="ROWS")
     p.add_argument("--quiet", action="store_true")

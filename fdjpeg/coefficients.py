@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .progressive_encode import HUFFMAN_SLOTS, write_progressive
+
 
 @dataclass
 class JPEGCoefficients:
@@ -33,6 +35,8 @@ class JPEGCoefficients:
     #: position still missing for each coefficient (-1: never received, 0: complete), as libjpeg's
     #: ``coef_bits``; the decoder uses it to decide on block smoothing. None when complete/baseline.
     coef_bits: list[np.ndarray] | None = field(default=None, repr=False)
+    #: Sample precision P of the frame: 8, or 12 (decoded to uint16 by idct12.py).
+    precision: int = 8
 
     @property
     def max_sampling(self) -> tuple[int, int]:
@@ -54,6 +58,8 @@ _ADOBE_TRANSFORM = {"RGB": 0, "CMYK": 0, "YCCK": 2}
 
 
 def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
+    if coefs.precision != 8:
+        raise ValueError(f"write_coefficients writes 8-bit files; these coefficients have precision {coefs.precision}")
     n = len(coefs.components)
     if n not in (1, 3, 4) or not (len(coefs.quant_tables) == len(coefs.sampling) == len(coefs.component_ids) == n):
         raise ValueError("JPEGCoefficients needs 1, 3 or 4 components, each with a table, sampling and id")
@@ -79,14 +85,18 @@ def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
 
 
 def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, restart_interval: int = 0,
-                       restart_rows: int = 0, keep_metadata: bool = True, arithmetic: bool = False) -> bytes:
-    """Write quantized coefficients as a sequential JPEG without changing any coefficient.
+                       restart_rows: int = 0, keep_metadata: bool = True, progressive: bool = False,
+                       arithmetic: bool = False) -> bytes:
+    """Write quantized coefficients as a JPEG without changing any coefficient.
 
     The frame keeps its size, sampling factors, component ids and quantization tables; the result is
     baseline (SOF0) unless a table has entries over 255 (then SOF1 with 16-bit DQT). Huffman tables are
-    Annex K.3 or, with ``optimize``, optimal ones. ``keep_metadata`` carries EXIF, ICC profile and
-    comment over from ``coefs.header``. ``arithmetic`` codes the scan with the arithmetic coder (SOF9,
-    as ``jpegtran -arithmetic``; not with ``optimize``). ``read_coefficients(write_coefficients(c)) == c``.
+    Annex K.3 or, with ``optimize``, optimal ones. With ``progressive`` the file is progressive (SOF2)
+    with libjpeg's simple progression and optimal tables per scan, as ``jpegtran -progressive`` writes
+    it (``optimize`` makes no difference then; AC coefficients of the MCU padding blocks are not sent,
+    as no progressive AC scan covers them). ``arithmetic`` codes the scan with the arithmetic coder (SOF9,
+    as ``jpegtran -arithmetic``; not with ``optimize`` or ``progressive``). ``keep_metadata`` carries EXIF,
+    ICC profile and comment over from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
     """
     from . import markers
     from .encoder import FrameLayout, _check_arithmetic, _int_arg, metadata_segments, write_baseline
@@ -94,6 +104,10 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
     _check_coefficients(coefs, layout)
     _check_arithmetic(arithmetic, optimize)
+    if not isinstance(progressive, (bool, np.bool_)):
+        raise TypeError(f"progressive must be a bool, got {progressive!r}")
+    if progressive and arithmetic:
+        raise ValueError("progressive=True with arithmetic=True (SOF10) is not written yet: choose one")
     restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)
     restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
     if restart_interval and restart_rows:
@@ -116,6 +130,11 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     if coefs.colorspace in _ADOBE_TRANSFORM:
         colour = markers.write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
     flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
+    if progressive:
+        return write_progressive(layout, list(coefs.component_ids), flat, slots, tq,
+                                 ycbcr=coefs.colorspace == "YCbCr", htbl=HUFFMAN_SLOTS.get(coefs.colorspace),
+                                 restart_interval=restart_interval,
+                                 restart_rows=restart_rows, app_segments=apps, com_segments=coms, colour_segment=colour)
     blocks = flat[layout.transmission_order()]
     return write_baseline(layout, list(coefs.component_ids), blocks, slots, tq, optimize=bool(optimize),
                           restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,

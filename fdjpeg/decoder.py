@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import os
 
-import numba
 import numpy as np
 
-from ._jit import kernel, prange
+from ._jit import kernel, parallel_kernel, prange
 from .coefficients import JPEGCoefficients
 from .color import _ycc_rgb_row, convert_mode
-from .dct import _check_arithmetic, _idct_planes, _idct_planes_parallel, idct_multipliers, idct_tasks
+from .dct import _check_arithmetic, _idct_planes_parallel, idct_multipliers, idct_tasks
 from .errors import JPEGError, UnsupportedJPEG
 from .sampling import METHOD_CODES, _upsample_row, upsample_method
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
@@ -39,11 +38,6 @@ _COMPOSE = {"L": (0, 1), "YCbCr": (1, 3), "RGB": (2, 3), "CMYK": (3, 4), "YCCK":
 
 #: Output rows per parallel task of _compose_rows.
 _ROWS_PER_TASK = 16
-
-#: Below these sizes the pixel stage runs on the calling thread: waking the worker threads would cost
-#: more than it saves (and much more on a machine whose cores are busy with other work).
-_PARALLEL_MIN_BLOCKS = 4096
-_PARALLEL_MIN_PIXELS = 1 << 18
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -124,7 +118,13 @@ def _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0
                     orow[4 * x + 3] = 255 - r3[x]
 
 
-@kernel(parallel=True)
+def _compose_serial(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
+    _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, 0, out.shape[0])
+
+
+# Below 4096 blocks' worth of output pixels (_jit.PARALLEL_MIN_BLOCKS) the rows are composed on the calling thread.
+@parallel_kernel(work=lambda planes, methods, hexp, vexp, dws, dhs, cspace, out, width: out.shape[0] * width // 64,
+                 serial=_compose_serial)
 def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
     """_compose_range over all rows, _ROWS_PER_TASK rows per parallel task."""
     height = out.shape[0]
@@ -168,9 +168,12 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
     validate_for_pixels(coefs)
     width, height = int(coefs.width), int(coefs.height)
     hmax, vmax = coefs.max_sampling
+    if getattr(coefs, "precision", 8) == 12:  # 12-bit frames: their own pipeline (idct12.py)
+        from .idct12 import coefficients_to_pixels12
+
+        return coefficients_to_pixels12(coefs)
     smoothing = smoothing_state(coefs)
     total_imcu_rows = _ceil_div(height, 8 * vmax)
-    parallel = numba.get_num_threads() > 1
     planes, params, cfs, nbxs, mults, block_rows = [], [], [], [], [], []
     for ci, (h, v) in enumerate(coefs.sampling):
         dw = _ceil_div(width * h, hmax)
@@ -196,15 +199,12 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
         params.append((METHOD_CODES[upsample_method(hmax // h, vmax // v, dw)], hmax // h, vmax // v, dw, dh))
     if smoothing is None:
         tasks = idct_tasks(block_rows)
-        idct = _idct_planes_parallel if parallel and sum(r * n for r, n in zip(block_rows, nbxs)) >= _PARALLEL_MIN_BLOCKS else _idct_planes
-        idct(tuple(cfs), np.array(nbxs, np.int64), tuple(mults), tuple(planes), tasks, simd)
+        # Threads only from 4096 blocks on (_jit.PARALLEL_MIN_BLOCKS); smaller images stay on this thread.
+        _idct_planes_parallel(tuple(cfs), np.array(nbxs, np.int64), tuple(mults), tuple(planes), tasks, simd)
     code, channels = _COMPOSE[coefs.colorspace]
     out = np.empty((height, width * channels), np.uint8)
     methods, hexp, vexp, dws, dhs = (np.array(_four(list(p)), np.int64) for p in zip(*params))
-    if parallel and height * width >= _PARALLEL_MIN_PIXELS:
-        _compose_rows(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, width)
-    else:
-        _compose_range(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, width, 0, height)
+    _compose_rows(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, width)
     return out if channels == 1 else out.reshape(height, width, channels)
 
 
@@ -222,9 +222,28 @@ def _read_input(data) -> bytes:
     raise TypeError(f"data must be bytes, a path or a binary file object, got {type(data).__name__}")
 
 
+def _convert_high_precision(pixels: np.ndarray, mode: str | None) -> np.ndarray:
+    """``mode`` for 12-bit and lossless output: only the conversions that change no sample value
+    (Pillow's formulas are defined for 8-bit images)."""
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    if mode is None or (mode == "L" and channels == 1) or (mode == "RGB" and channels == 3):
+        return pixels
+    if mode == "RGB" and channels == 1:
+        return np.repeat(pixels[:, :, None], 3, axis=2)
+    raise ValueError(f"mode={mode!r} is not supported for a {channels}-channel {pixels.dtype} image "
+                     "(12-bit and lossless files decode to their own channels only)")
+
+
 def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = 1000,
            defense=None, scale=None, apply_exif_orientation: bool = False) -> np.ndarray:
-    """Decode a baseline or progressive Huffman JPEG to the pixels libjpeg-turbo (via Pillow) returns.
+    """Decode a baseline, extended, progressive or lossless JPEG to the pixels libjpeg-turbo returns
+    (for 8-bit DCT files: what Pillow returns).
+
+    12-bit DCT files (P = 12) decode to uint16 samples 0..4095 (libjpeg-turbo's 12-bit pipeline,
+    idct12.py); lossless files (SOF3, P = 2..16) to their samples as stored, uint8 for P <= 8 and
+    uint16 above, one channel per component with no colour conversion (lossless_decode.py); for
+    those, ``mode`` may only add nothing (or replicate gray to RGB), ``defense`` is refused and
+    ``scale`` must be 1.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object.
     ``mode``: None (the file's own: (H, W) gray, (H, W, 3) RGB or (H, W, 4) CMYK, see the module
@@ -255,7 +274,30 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
 
     denom = scale_denominator(scale)
     raw = _read_input(data)
+    from .lossless_decode import decode_lossless, maybe_lossless
+
+    def oriented(pixels):
+        if apply_exif_orientation:
+            from .orientation import apply_orientation, exif_orientation
+
+            return apply_orientation(pixels, exif_orientation(raw))
+        return pixels
+
+    if maybe_lossless(raw):  # SOF3: Annex H, lossless_decode.py
+        samples = decode_lossless(raw, max_pixels, max_scans)
+        if samples is not None:
+            if defense is not None:
+                raise UnsupportedJPEG("the feature-distillation defense needs DCT coefficients; this file is lossless")
+            if denom != 1:
+                raise UnsupportedJPEG(f"scale={scale!r}: lossless files decode at full size only")
+            return oriented(_convert_high_precision(samples, mode))
     coefs = read_coefficients(raw, max_pixels=max_pixels, max_scans=max_scans)
+    if coefs.precision != 8:
+        if defense is not None:
+            raise UnsupportedJPEG("the feature-distillation defense supports 8-bit files only; this one is 12-bit")
+        if denom != 1:
+            raise UnsupportedJPEG(f"scale={scale!r}: 12-bit files decode at full size only")
+        return oriented(_convert_high_precision(coefficients_to_pixels(coefs), mode))
     if defense is not None:
         from .distill import requantize_coefficients
 
@@ -270,8 +312,4 @@ def decode(data, *, mode: str | None = None, max_pixels: int | None = MAX_PIXELS
         pixels = np.ascontiguousarray(convert_mode(pixels, "RGB")[:, :, ::-1])
     elif mode != "YCbCr":
         pixels = convert_mode(pixels, mode)
-    if apply_exif_orientation:
-        from .orientation import apply_orientation, exif_orientation
-
-        pixels = apply_orientation(pixels, exif_orientation(raw))
-    return pixels
+    return oriented(pixels)

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numba
 import numpy as np
 
-from ._jit import kernel, prange
+from ._jit import kernel, parallel_kernel, prange
 from .coefficients import JPEGCoefficients, write_coefficients
 from .color import _rgb_to_ycc, _ycc_rgb_planes
 from .dct import _fdct_idct_plane, quant_divisors
@@ -65,7 +65,7 @@ def _requantize_blocks(blocks, q_file, q_new, out):
 _REQUANTIZE_TASK_BLOCKS = 4096
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda blocks, *args: blocks.shape[0] if blocks.shape[0] > _REQUANTIZE_TASK_BLOCKS else 0)
 def _requantize_blocks_parallel(blocks, q_file, q_new, out):
     """_requantize_blocks over the threads, _REQUANTIZE_TASK_BLOCKS blocks per task."""
     n = blocks.shape[0]
@@ -78,6 +78,10 @@ def _requantize_blocks_parallel(blocks, q_file, q_new, out):
 def requantize_coefficients(coefs: JPEGCoefficients, tables) -> JPEGCoefficients:
     """The one-pass defense on coefficients: dequantize with the file's tables, re-quantize with
     ``tables`` (round half away from zero, clamped to the baseline range) and attach ``tables``."""
+    if getattr(coefs, "precision", 8) != 8:  # 12-bit coefficients: FD's tables are for 8-bit files
+        from .errors import UnsupportedJPEG
+
+        raise UnsupportedJPEG(f"feature distillation supports 8-bit files only; this one is {coefs.precision}-bit")
     new_tables = component_tables(tables, len(coefs.components))
     comps = []
     for blocks, q_file, q_new in zip(coefs.components, coefs.quant_tables, new_tables):
@@ -89,17 +93,24 @@ def requantize_coefficients(coefs: JPEGCoefficients, tables) -> JPEGCoefficients
     return replace(coefs, components=comps, quant_tables=[t.copy() for t in new_tables], coef_bits=None)
 
 
-def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = True) -> bytes:
+def requantize(data, tables, *, optimize: bool = True, keep_metadata: bool = True, progressive=None) -> bytes:
     """Rewrite a JPEG (baseline or progressive) with the crafted ``tables`` in the coefficient domain.
 
-    The result is a standard baseline file (one interleaved scan; optimal Huffman tables unless
-    ``optimize=False``) whose DQT is ``tables``; any decoder reconstructs the defended image from it.
-    Sampling, size, component ids and (with ``keep_metadata``) EXIF/ICC/comment are kept.
+    The result is a standard file whose DQT is ``tables``; any decoder reconstructs the defended image
+    from it. ``progressive``: None (default) keeps the input's kind -- a progressive input gives a
+    progressive file (libjpeg's simple progression, optimal tables per scan), a sequential one a
+    baseline file (one interleaved scan; optimal Huffman tables unless ``optimize=False``); True or
+    False chooses. Sampling, size, component ids and (with ``keep_metadata``) EXIF/ICC/comment are kept.
     """
     from .reader import read_coefficients
 
-    return write_coefficients(requantize_coefficients(read_coefficients(data), tables), optimize=optimize,
-                              keep_metadata=keep_metadata)
+    if progressive is not None and not isinstance(progressive, (bool, np.bool_)):
+        raise TypeError(f"progressive must be None or a bool, got {progressive!r}")
+    coefs = read_coefficients(data)
+    if progressive is None:
+        progressive = bool(coefs.progressive)
+    return write_coefficients(requantize_coefficients(coefs, tables), optimize=optimize, keep_metadata=keep_metadata,
+                              progressive=bool(progressive))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -117,7 +128,7 @@ def _pad_edges(plane, h, w):
             plane[i, j] = plane[h - 1, j]
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda batch, *args: batch.size // 64 if batch.shape[0] > 1 else 0)  # one image per task
 def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
     """decode(encode(x)) for 4:4:4 colour or grayscale images of one size, one image per thread.
 
@@ -144,7 +155,7 @@ def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
             out[k, :, :, 0] = planes[0, :h, :w]
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda img, *args: img.size // 64)
 def _distill_444_image(img, div_luma, div_chroma, q_luma, q_chroma, out):
     """_distill_444_batch for one large image (H, W, C), strips of _STRIP_ROWS sample rows spread over
     the threads. Each strip is whole block rows, so padding and blocks never cross strips: the bottom
@@ -258,7 +269,7 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
                 np.asarray(chroma, np.int64).reshape(64))
         out = np.empty_like(batch)
         n, h, w = batch.shape[:3]
-        if n < numba.get_num_threads() and h * w >= _STRIP_MIN_PIXELS:
+        if h * w >= _STRIP_MIN_PIXELS and n < numba.get_num_threads():  # (no thread pool start for small images)
             for k in range(n):  # too few images to keep the threads busy: split each one
                 _distill_444_image(batch[k], *args, out[k])
         else:

@@ -21,6 +21,7 @@ from .dct import quant_divisors
 from .entropy_encode import components_in_mcu, encode_scan, gather_frequencies, transmission_order
 from .huffman import STANDARD_AC, STANDARD_DC, optimal_spec
 from .prepare import _prepare_strips
+from .progressive_encode import write_progressive
 from .tables import standard
 
 #: Luma sampling factors for each chroma subsampling name (chroma is always 1x1).
@@ -371,7 +372,7 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
 
 def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False, restart_interval=0,
            restart_rows=0, comment=None, exif=None, icc_profile=None, profile=None, mjpeg=False,
-           arithmetic=False) -> bytes:
+           arithmetic=False, progressive=False) -> bytes:
     """Encode a uint8 image as a baseline JPEG, byte-identical to libjpeg-turbo for the same settings.
 
     image: (H, W) or (H, W, 1) grayscale, or (H, W, 3) RGB, uint8, 1..65500 on each side (libjpeg's limit).
@@ -393,6 +394,11 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
         ``cjpeg -arithmetic``: 3-9 % smaller than optimize=True on the bundled photos, but many decoders (browsers,
         hardware, MJPEG) cannot read it. Not with optimize (arithmetic coding adapts its own statistics),
         mjpeg or profile.
+    progressive: write a progressive file (SOF2) with libjpeg's default scan script
+        (``jpeg_simple_progression``), byte-identical to Pillow ``save(progressive=True)`` and
+        ``cjpeg -progressive``. Progressive scans always get optimal Huffman tables, as in libjpeg,
+        so ``optimize`` makes no difference; not with ``mjpeg`` or ``profile`` (both mean baseline).
+        Steps and sources: spec/progressive-encoding.md.
     """
     image = _validate_image(image)
     qtables = _validate_tables(tables, quality)
@@ -417,6 +423,14 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
     if arithmetic and profile is not None:
         raise ValueError(f"arithmetic=True cannot be combined with profile={profile!r}: hardware decoders read "
                          "baseline Huffman coding only (spec/hardware-profile.md)")
+    if not isinstance(progressive, (bool, np.bool_)):
+        raise TypeError(f"progressive must be a bool, got {progressive!r}")
+    if progressive and mjpeg:
+        raise ValueError("mjpeg=True frames are baseline (one scan, standard tables): drop progressive=True")
+    if progressive and profile is not None:
+        raise ValueError(f"profile={profile!r} asks for a baseline (SOF0) file: drop progressive=True")
+    if progressive and arithmetic:
+        raise ValueError("progressive=True with arithmetic=True (SOF10) is not written yet: choose one")
     apps, coms = metadata_segments(comment, exif, icc_profile)
     if profile is not None:
         from .check import hardware_settings_problem
@@ -426,6 +440,15 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
             raise ValueError(problem)
     layout, blocks, tq = image_to_mcu_blocks(image, qtables, subsampling)
     ids = [1] if image.ndim == 2 else [1, 2, 3]
+    if progressive:
+        # The component grids, MCU-padded and concatenated, from transmission order (a single component
+        # with factors over 1x1 sends fewer blocks than its padded grid holds).
+        grid_blocks = sum(r * c for r, c in (layout.grid(i) for i in range(len(layout.sampling))))
+        flat = np.zeros((grid_blocks,) + blocks.shape[1:], dtype=blocks.dtype)
+        flat[layout.transmission_order()] = blocks
+        return write_progressive(layout, ids, flat, qtables, tq, ycbcr=image.ndim == 3,
+                                 restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,
+                                 com_segments=coms)
     data = write_baseline(layout, ids, blocks, qtables, tq, optimize=bool(optimize), restart_interval=restart_interval,
                           restart_rows=restart_rows, app_segments=apps, com_segments=coms,
                           colour_segment=markers.write_avi1() if mjpeg else None, write_dht=not mjpeg,

@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import numbers
 
-import numba
 import numpy as np
 
 from ._jit import kernel
 from .dct import (
     _idct_islow_block,
-    _idct_planes,
     _idct_planes_parallel,
     _sat16,
     _wrap16,
@@ -47,9 +45,6 @@ from .dct import (
 from .errors import JPEGError, UnsupportedJPEG
 from .sampling import METHOD_CODES
 from .smoothing import _idct_islow_plane_smoothed, _smooth_block, smoothing_state
-
-#: decoder.py's threshold for the parallel IDCT (blocks).
-_PARALLEL_MIN_BLOCKS = 4096
 
 #: The reductions decode() accepts, as 1/denom: scale value -> denom.
 SCALES = {1: 1, 0.5: 2, 0.25: 4, 0.125: 8}
@@ -461,8 +456,8 @@ def scaled_planes(coefs, denom: int):
                 _idct_reduced_plane_smoothed(blocks, quantval, mult, ssize, plane, cur[ci], prev[ci], last_good, v,
                                              total_imcu_rows, bh, bw)
         elif ssize == 8:  # the full-size decoder's batched islow IDCT, over this component's blocks
-            idct = _idct_planes_parallel if numba.get_num_threads() > 1 and bh * bw >= _PARALLEL_MIN_BLOCKS else _idct_planes
-            idct((blocks.reshape(-1, 64),), np.array([blocks.shape[1]], np.int64), (mult,), (plane,), idct_tasks([bh]), True)
+            # (threads only from _jit.PARALLEL_MIN_BLOCKS blocks on: the kernel decides)
+            _idct_planes_parallel((blocks.reshape(-1, 64),), np.array([blocks.shape[1]], np.int64), (mult,), (plane,), idct_tasks([bh]), True)
         else:
             _idct_reduced_plane(blocks.reshape(-1, 64), blocks.shape[1], mult, ssize, plane, bh, bw)
         planes.append(plane)
@@ -476,14 +471,7 @@ def reconstruct(coefs, denom: int, *, raw_ycc: bool = False) -> np.ndarray:
 
     ``raw_ycc``: for YCbCr files, return the upsampled Y, Cb, Cr samples without colour conversion
     (libjpeg's ``out_color_space = JCS_YCbCr``)."""
-    from .decoder import (
-        _COMPOSE,
-        _PARALLEL_MIN_PIXELS,
-        _compose_range,
-        _compose_rows,
-        _four,
-        validate_for_pixels,
-    )
+    from .decoder import _COMPOSE, _compose_rows, _four, validate_for_pixels
 
     validate_for_pixels(coefs)
     planes, params, out_w, out_h = scaled_planes(coefs, denom)
@@ -492,8 +480,5 @@ def reconstruct(coefs, denom: int, *, raw_ycc: bool = False) -> np.ndarray:
         code = 2  # plain interleave, as for RGB files
     out = np.empty((out_h, out_w * channels), np.uint8)
     methods, hexp, vexp, dws, dhs = (np.array(_four(list(p)), np.int64) for p in zip(*params))
-    if numba.get_num_threads() > 1 and out_h * out_w >= _PARALLEL_MIN_PIXELS:
-        _compose_rows(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, out_w)
-    else:
-        _compose_range(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, out_w, 0, out_h)
+    _compose_rows(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, out_w)  # threads when large
     return out if channels == 1 else out.reshape(out_h, out_w, channels)

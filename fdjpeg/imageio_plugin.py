@@ -10,7 +10,7 @@
 
 ``read`` takes ``mode`` (None, "RGB" or "L", as ``fdjpeg.decode``); ``write`` takes every keyword of
 ``fdjpeg.encode`` (tables, quality, subsampling, optimize, restart_interval, restart_rows, comment,
-exif, icc_profile, profile, mjpeg). A JPEG holds one image: ``index=...`` reads it as a batch of one,
+exif, icc_profile, profile, mjpeg, progressive). A JPEG holds one image: ``index=...`` reads it as a batch of one,
 and writing a batch of more than one image is refused. ``metadata`` describes the header (size,
 sampling, tables, restart interval, EXIF/ICC/comment bytes) without decoding any pixels.
 """

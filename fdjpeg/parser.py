@@ -12,8 +12,9 @@ tolerated here too, with a ``JPEGWarning``:
 * reading past the end of the data yields the fake EOI (FF D9) that libjpeg's data sources insert,
   with a "premature end of JPEG file" warning; data after EOI is ignored.
 
-Features outside fdjpeg's scope (lossless, hierarchical, 12-bit samples; arithmetic coding other than
-SOF9/SOF10) raise ``UnsupportedJPEG`` as soon as their marker or field is met.
+Features outside fdjpeg's scope (hierarchical, and arithmetic-coded lossless SOF11, which libjpeg-turbo
+refuses too) raise ``UnsupportedJPEG`` as soon as their marker is met. 12-bit DCT frames and lossless
+(SOF3, P = 2..16) frames are parsed here and decoded by idct12.py and lossless_decode.py.
 """
 
 from __future__ import annotations
@@ -183,7 +184,6 @@ class JPEGHeader:
 
 
 _UNSUPPORTED_SOF = {
-    M.SOF3: "lossless JPEG (SOF3)",
     M.SOF5: "hierarchical JPEG (SOF5, differential sequential)",
     M.SOF6: "hierarchical JPEG (SOF6, differential progressive)",
     M.SOF7: "hierarchical JPEG (SOF7, differential lossless)",
@@ -336,7 +336,7 @@ class MarkerParser:
         length = self._u16()
         segments.append(Segment(marker, offset, length))
         self.pos = length_pos
-        if marker in (M.SOF0, M.SOF1, M.SOF2, M.SOF9, M.SOF10):
+        if marker in (M.SOF0, M.SOF1, M.SOF2, M.SOF3, M.SOF9, M.SOF10):
             self._sof(marker, offset)
         elif marker == M.DHT:
             self._dht(offset)
@@ -391,9 +391,11 @@ class MarkerParser:
         if width > MAX_DIMENSION or height > MAX_DIMENSION:
             raise JPEGError(f"image too large: {width}x{height} (libjpeg's maximum dimension is {MAX_DIMENSION})",
                             offset)
-        if precision == 12 or precision == 16:
-            raise UnsupportedJPEG(f"unsupported JPEG feature: {precision}-bit samples (P={precision})", offset)
-        if precision != 8:
+        # jdinput.c initial_setup: 8 or 12 for DCT processes (any DCT SOF), 2..16 for lossless.
+        if marker == M.SOF3:
+            if not 2 <= precision <= 16:
+                raise JPEGError(f"invalid sample precision P={precision} (T.81 B.2.2: 2..16 for lossless)", offset)
+        elif precision != 8 and precision != 12:
             raise JPEGError(f"invalid sample precision P={precision} (T.81 B.2.2: 8 for baseline, 8 or 12 for DCT)",
                             offset)
         if self.max_pixels is not None and width * height > self.max_pixels:
@@ -562,8 +564,9 @@ class MarkerParser:
         hdr.restart_interval = self.restart_interval
         hdr.icc_profile = self.icc_profile()
         hdr.colorspace = self._colorspace(scan.offset)
-        if not hdr.progressive and not hdr.arithmetic:
-            # Motion-JPEG frames leave out DHT: libjpeg assumes the Annex K.3 tables in slots 0 and 1.
+        if not hdr.progressive and not hdr.arithmetic and hdr.sof_marker != M.SOF3:
+            # Motion-JPEG frames leave out DHT: libjpeg assumes the Annex K.3 tables in slots 0 and 1
+            # (not for lossless: jdlhuff.c has no default tables).
             from .huffman import STANDARD_AC, STANDARD_DC
 
             for slot in (0, 1):

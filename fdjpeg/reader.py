@@ -21,7 +21,7 @@ from . import arithmetic_decode as ad
 from .arithmetic import new_stats
 from . import entropy_decode as ed
 from .coefficients import JPEGCoefficients
-from .errors import JPEGError, JPEGWarning
+from .errors import JPEGError, JPEGWarning, UnsupportedJPEG
 from .huffman import HuffmanSpec, HuffmanTableError, FAST_BITS, decoder_tables, fast_lookup
 from .parser import MAX_BLOCKS_IN_MCU, PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader, load_bytes
 from .progressive import (
@@ -180,6 +180,9 @@ class _CoefficientReader:
     def _allocate(self, hdr: JPEGHeader, offset: int) -> None:
         """Size the block grids (libjpeg's coefficient arrays) and allocate the store, once the frame has
         been validated (and checked against max_pixels) by the parser."""
+        if hdr.sof_marker == 0xC3:  # SOF3 (lossless_decode.py decodes it to samples)
+            raise UnsupportedJPEG("lossless JPEG (SOF3) has no DCT coefficients: use fdjpeg.decode() for its samples",
+                                  offset)
         hmax, vmax = hdr.max_sampling
         base = 0
         for c in hdr.components:
@@ -377,6 +380,7 @@ class _CoefficientReader:
             colorspace=hdr.colorspace,
             progressive=hdr.progressive,
             header=hdr,
+            precision=hdr.precision,
         )
         ps = self.progression
         if ps is not None:
@@ -405,7 +409,8 @@ def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS, max_scans: i
     grid. For progressive files, ``coef_bits[c]`` (64 ints, zigzag-indexed) is libjpeg's progression
     state after the last scan, ``prev_coef_bits`` and ``last_good_imcu_row`` what block smoothing needs.
     Damaged data is decoded as libjpeg-turbo decodes it, with ``JPEGWarning``s; data libjpeg-turbo
-    refuses raises ``JPEGError`` (``UnsupportedJPEG`` for lossless, hierarchical, 12-bit).
+    refuses raises ``JPEGError`` (``UnsupportedJPEG`` for hierarchical files, and for lossless ones, which
+    have no DCT coefficients). 12-bit files give int16 coefficients too (they fit), with ``precision`` 12.
     """
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer))):
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")

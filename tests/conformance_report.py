@@ -17,6 +17,10 @@ Two oracles, both libjpeg-turbo 3.2.0 as bundled with Pillow:
   * "Image.open": ``np.asarray(Image.open(f))``, retried with ``ImageFile.LOAD_TRUNCATED_IMAGES`` if
     it fails. For a truncated file this appends a single EOI, which Pillow's suspending source can
     stop short of, leaving rows unwritten (black): then it differs from libjpeg's own decode.
+
+Lossless and 12-bit files (which Pillow cannot decode) have one oracle instead: libjpeg-turbo 3.x's
+12/16-bit pipelines through ``imagecodecs.jpeg8_decode``; without imagecodecs they count as not
+decoded by libjpeg (and the tests that need the comparison skip).
 """
 
 from __future__ import annotations
@@ -198,12 +202,40 @@ def _compare(a: np.ndarray | None, b: np.ndarray | None) -> str:
     return f"max diff {int(d.max())} ({int((d > 0).sum())} samples)"
 
 
-UNSUPPORTED_FEATURES = ("lossless",)
+#: Processes fdjpeg does not implement by design, as libjpeg-turbo: hierarchical, arithmetic lossless.
+UNSUPPORTED_SOF = ("SOF5", "SOF6", "SOF7", "SOF11", "SOF13", "SOF14", "SOF15")
 
 
 def unsupported_feature(row: dict) -> bool:
     """Features fdjpeg does not implement by design (they must raise UnsupportedJPEG)."""
-    return row["category"] in UNSUPPORTED_FEATURES or row["precision"] not in ("8", "-", "")
+    return row["sof"] in UNSUPPORTED_SOF
+
+
+def high_precision(row: dict) -> bool:
+    """Lossless and 12-bit files: Pillow cannot decode them, imagecodecs' libjpeg-turbo 3.x is the oracle."""
+    return row["category"] == "lossless" or row["sof"] == "SOF3" or row["precision"] not in ("8", "-", "")
+
+
+def imagecodecs_oracle(data: bytes) -> np.ndarray | None:
+    """libjpeg-turbo 3.x's 12-bit/16-bit decode through imagecodecs; None if it fails or is absent."""
+    try:
+        import imagecodecs
+    except ImportError:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(imagecodecs.jpeg8_decode(data))
+    except Exception:
+        return None
+
+
+def have_imagecodecs() -> bool:
+    try:
+        import imagecodecs  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @dataclass
@@ -241,7 +273,7 @@ class FileResult:
         if self.status in (CRASH, TIMEOUT):
             return f"{self.status}: {self.message}"
         if row["expected"] == "error":
-            return None if self.status in (ERROR, UNSUPPORTED) else f"decoded a file libjpeg-turbo rejects"
+            return None if self.status in (ERROR, UNSUPPORTED) else "decoded a file libjpeg-turbo rejects"
         if self.status == DECODED and self.libjpeg_decodes and self.vs_libjpeg != "exact":
             return f"pixels differ from libjpeg-turbo: {self.vs_libjpeg}"
         if row["expected"] == "decode":
@@ -249,6 +281,8 @@ class FileResult:
                 return None if self.status == UNSUPPORTED else f"expected UnsupportedJPEG, got {self.status}"
             if self.status != DECODED:
                 return f"libjpeg-turbo decodes this file, fdjpeg raised {self.status}: {self.message}"
+            if high_precision(row):
+                return None  # no Pillow for these; the imagecodecs oracle is checked above
             if self.vs_image_open != "exact":
                 return f"differs from Image.open ({self.image_open_how}): {self.vs_image_open}"
         return None
@@ -263,11 +297,13 @@ def check_file(row: dict, worker: DecodeWorker, warmup: bool = False) -> FileRes
     if arr is not None:  # trust the decoded shape over the manifest for the oracle's frame size
         geometry = ("L" if arr.ndim == 2 else {3: "RGB", 4: "CMYK"}.get(arr.shape[2], "RGB"), (arr.shape[1], arr.shape[0]))
     ref = None
-    if geometry is not None and not unsupported_feature(row):
+    if high_precision(row):
+        ref = imagecodecs_oracle(data)
+    elif geometry is not None and not unsupported_feature(row):
         ref = libjpeg_oracle(data, *geometry)
     res.libjpeg_decodes = ref is not None
     res.vs_libjpeg = _compare(arr, ref)
-    if arr is not None:
+    if arr is not None and not high_precision(row):
         opened, res.image_open_how = image_open_oracle(data)
         res.vs_image_open = _compare(arr, opened)
     return res

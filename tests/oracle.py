@@ -14,6 +14,8 @@ from PIL import Image
 
 CJPEG = shutil.which("cjpeg")
 needs_cjpeg = pytest.mark.skipif(CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")
+JPEGTRAN = shutil.which("jpegtran")
+needs_jpegtran = pytest.mark.skipif(JPEGTRAN is None, reason="jpegtran not installed (apt-get install libjpeg-turbo-progs)")
 
 #: fdjpeg subsampling name -> luma sampling "HxV" for cjpeg -sample.
 CJPEG_SAMPLE = {"4:4:4": "1x1", "4:2:2": "2x1", "4:2:0": "2x2", "4:4:0": "1x2", "4:1:1": "4x1"}
@@ -34,6 +36,8 @@ def pillow_encode(img: np.ndarray, **settings) -> bytes:
     elif settings.get("subsampling") is not None:  # grayscale: an explicit subsampling sets the one component's factors
         kw["subsampling"] = settings["subsampling"]
     kw["optimize"] = settings.get("optimize", False)
+    if settings.get("progressive"):
+        kw["progressive"] = True  # jpeg_simple_progression; libjpeg then always optimizes the tables
     if settings.get("restart_interval"):
         kw["restart_marker_blocks"] = settings["restart_interval"]
     if settings.get("restart_rows"):
@@ -87,6 +91,12 @@ def oracle_encode(img: np.ndarray, **settings) -> bytes:
             pytest.skip("cjpeg not installed (apt-get install libjpeg-turbo-progs); needed for 4:4:0 / 4:1:1")
         return cjpeg_encode(img, **settings)
     return pillow_encode(img, **settings)
+
+
+def jpegtran_progressive(data: bytes, *extra: str) -> bytes:
+    """``jpegtran -progressive -copy none``: the same coefficients rewritten with jpeg_simple_progression."""
+    return subprocess.run([JPEGTRAN, "-progressive", "-copy", "none", *extra], input=data, check=True,
+                          capture_output=True).stdout
 
 
 def pillow_decode(data: bytes) -> np.ndarray:

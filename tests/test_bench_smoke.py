@@ -145,3 +145,18 @@ def test_reference_loop_test_skips_visibly_without_scipy(tmp_path):
                          env=env, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 skipped" in run.stdout and "scipy not installed" in run.stdout, run.stdout
+
+
+def test_threads_report_renders_ratios_and_first_calls():
+    """bench.threads' Markdown: one row per operation, after ÷ before with the per-round range."""
+    from bench import threads
+
+    labels = ["before", "after", "after, workqueue"]
+    data = {(lab, op): [0.004, 0.002] if lab == "before" else [0.001, 0.001] for lab in labels for op, _ in threads.OPERATIONS}
+    meta = {"command": "python -m bench.threads", "environment": {"CPU": "test CPU"}, "before": "abc1234",
+            "load": "1.00 / 1.00 / 1.00", "seconds": 12.0}
+    first = {(lab, n): [2.0, 3.0] for lab in ("before", "after") for n in (512, 224)}
+    text = threads.render(meta, data, data, {"before": "omp", "after": "tbb"}, first, labels)
+    assert text.count("| `encode` 224×224") == 2
+    assert "| 3.00 | 1.00 | 1.00 | 0.33 (0.25–0.50) |" in text, text
+    assert "| 512×512 | 2.50 | 2.50 | 1" in text

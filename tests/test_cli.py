@@ -61,6 +61,15 @@ def test_encode_decode_round_trip(tmp_path, photo_dir):
     assert np.array_equal(iio.imread(tmp_path / "c.png"), fdjpeg.decode(out))
 
 
+def test_encode_progressive(tmp_path, photo_dir):
+    out = tmp_path / "p.jpg"
+    res = run("encode", photo_dir / "chelsea.png", "-o", out, "--quality", 85, "--progressive", "--restart-rows", 1)
+    assert res.returncode == 0, res.stderr
+    img = iio.imread(photo_dir / "chelsea.png")
+    assert out.read_bytes() == fdjpeg.encode(img, quality=85, progressive=True, restart_rows=1)
+    assert fdjpeg.read_coefficients(out.read_bytes()).progressive
+
+
 def test_errors_are_one_line_with_status(tmp_path):
     res = run("decode", tmp_path / "missing.jpg", "-o", tmp_path / "x.png")
     assert res.returncode == 1 and "missing.jpg" in res.stderr and "Traceback" not in res.stderr

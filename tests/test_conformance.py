@@ -3,8 +3,9 @@
 * Every file libjpeg-turbo 3.2.0 decodes (baseline, extended, progressive, Huffman or arithmetic-coded,
   and the crash-corpus files it recovers) decodes to exactly libjpeg-turbo's pixels; for the non-crash files also exactly to
   ``np.asarray(Image.open(f))`` (with ``LOAD_TRUNCATED_IMAGES`` where Pillow needs it).
-* Lossless and 12-bit files raise ``fdjpeg.UnsupportedJPEG``; the PNG raises
-  ``fdjpeg.JPEGError``.
+* Lossless and 12-bit files decode exactly to what libjpeg-turbo 3.x's 12/16-bit pipelines give
+  (``imagecodecs.jpeg8_decode``; compared only where imagecodecs is installed); only hierarchical and
+  arithmetic-lossless files raise ``fdjpeg.UnsupportedJPEG``; the PNG raises ``fdjpeg.JPEGError``.
 * Every crash-corpus file decodes or raises ``fdjpeg.JPEGError`` within the time limit, in a worker
   process with a capped address space -- never another exception, a hang or a dead process.
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import conformance_report as cr  # noqa: E402
+import conformance_report as cr
 
 if not (cr.CORPUS / "MANIFEST.tsv").exists():
     pytest.skip(f"conformance corpus not found at {cr.CORPUS}", allow_module_level=True)
@@ -55,7 +56,19 @@ def test_corpus_counts(corpus_results):
     assert len(crash) == 111
     assert sum(r.verdict == "exact" for r in crash) == sum(r.libjpeg_decodes for r in crash)
     lossy = [r for r in results if r.row["category"] in ("baseline", "progressive", "extended", "arithmetic")
-             and not cr.unsupported_feature(r.row)]
+             and not cr.unsupported_feature(r.row) and not cr.high_precision(r.row)]
     assert any(r.row["category"] == "arithmetic" for r in lossy)
     assert all(r.verdict == "exact" for r in lossy)
     assert not any(r.verdict == "crash" for r in results)
+
+
+def test_high_precision_files_are_exact(corpus_results):
+    """Every lossless and 12-bit file decodes exactly to libjpeg-turbo 3.x's (imagecodecs) pixels."""
+    if not cr.have_imagecodecs():
+        pytest.skip("imagecodecs (the libjpeg-turbo 3.x 12/16-bit oracle) not installed: pip install '.[test-oracles]'")
+    high = [r for r in corpus_results.values() if cr.high_precision(r.row) and r.row["expected"] == "decode"]
+    assert len(high) == 12
+    assert all(r.verdict == "exact" for r in high), [(r.name, r.verdict) for r in high if r.verdict != "exact"]
+    # What stays unsupported is hierarchical (libjpeg-turbo refuses it too): SOF14 and EXP in the crash corpus.
+    unsupported = [(r.name, r.message) for r in corpus_results.values() if r.verdict == "unsupported"]
+    assert all("hierarchical" in message for _, message in unsupported), unsupported

@@ -198,7 +198,7 @@ def test_parallel_entropy_coding_matches_pillow_and_one_thread(restart, optimize
     """Large enough for the chunked parallel Huffman coder; bytes equal one thread's and Pillow's."""
     import numba
 
-    from fdjpeg.entropy_encode import PARALLEL_MIN_BLOCKS
+    from fdjpeg._jit import PARALLEL_MIN_BLOCKS
 
     photo = np.concatenate([fdjpeg.samples.load("astronaut"), fdjpeg.samples.load("rocket")[:, :512]])[:, :509]
     assert photo.shape[0] * photo.shape[1] * 1.5 / 64 > PARALLEL_MIN_BLOCKS

@@ -169,8 +169,9 @@ UNSUPPORTED = {"lossless"}
 
 
 def _unsupported(row: dict) -> bool:
-    """Valid files using features fdjpeg leaves out (the crash files' odd precisions are just damage)."""
-    return row["category"] in UNSUPPORTED or (row["category"] != "crash" and row["precision"] not in ("8", "-"))
+    """Valid files whose coefficients read_coefficients cannot give: lossless ones have none (12-bit
+    files give int16 coefficients; the crash files' odd precisions are just damage)."""
+    return row["category"] in UNSUPPORTED
 
 
 def _ids(rows):
