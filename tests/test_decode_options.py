@@ -338,3 +338,15 @@ def test_no_exif_and_bad_argument():
         np.testing.assert_array_equal(fdjpeg.decode(data, apply_exif_orientation=True), fdjpeg.decode(data))
     with pytest.raises(TypeError, match="apply_exif_orientation"):
         fdjpeg.decode(data, apply_exif_orientation="yes")
+
+
+def test_scale_on_12_bit_and_lossless_files_is_refused():
+    imagecodecs = pytest.importorskip("imagecodecs", reason="imagecodecs (not in the test extra) writes 12-bit and lossless JPEG")
+    img12 = np.random.default_rng(4).integers(0, 4096, (16, 24), dtype=np.uint16)
+    for data in (bytes(imagecodecs.jpeg8_encode(img12, bitspersample=12)),
+                 bytes(imagecodecs.jpeg8_encode(img12.astype(np.uint8), lossless=True))):
+        full = fdjpeg.decode(data)
+        np.testing.assert_array_equal(fdjpeg.decode(data, scale=1), full)
+        with pytest.raises(fdjpeg.UnsupportedJPEG, match="full size only"):
+            fdjpeg.decode(data, scale=0.5)
+        np.testing.assert_array_equal(fdjpeg.decode(data, apply_exif_orientation=True), full)
