@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subsampling", default=None, choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
                    help="chroma subsampling (default: 4:2:0 for colour, one 1x1 component for grayscale, as libjpeg)")
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
-    p.add_argument("--arithmetic", action="store_true", help="arithmetic coding (SOF9), as cjpeg -arithmetic")
+    p.add_argument("--arithmetic", action="store_true", help="arithmetic coding (SOF9; SOF10 with --progressive), as cjpeg -arithmetic")
     p.add_argument("--progressive", action="store_true",
                    help="progressive JPEG, libjpeg's default scan script (as cjpeg -progressive; tables always optimal)")
     p.add_argument("--restart-interval", type=int, default=0, metavar="MCUS")

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .arithmetic_progressive_encode import write_progressive_arithmetic
 from .progressive_encode import HUFFMAN_SLOTS, write_progressive
 
 
@@ -95,7 +96,8 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     with libjpeg's simple progression and optimal tables per scan, as ``jpegtran -progressive`` writes
     it (``optimize`` makes no difference then; AC coefficients of the MCU padding blocks are not sent,
     as no progressive AC scan covers them). ``arithmetic`` codes the scan with the arithmetic coder (SOF9,
-    as ``jpegtran -arithmetic``; not with ``optimize`` or ``progressive``). ``keep_metadata`` carries EXIF,
+    as ``jpegtran -arithmetic``; with ``progressive`` SOF10, as ``jpegtran -progressive -arithmetic``; not
+    with ``optimize``). ``keep_metadata`` carries EXIF,
     ICC profile and comment over from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
     """
     from . import markers
@@ -106,8 +108,6 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     _check_arithmetic(arithmetic, optimize)
     if not isinstance(progressive, (bool, np.bool_)):
         raise TypeError(f"progressive must be a bool, got {progressive!r}")
-    if progressive and arithmetic:
-        raise ValueError("progressive=True with arithmetic=True (SOF10) is not written yet: choose one")
     restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)
     restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
     if restart_interval and restart_rows:
@@ -131,7 +131,8 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
         colour = markers.write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
     flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
     if progressive:
-        return write_progressive(layout, list(coefs.component_ids), flat, slots, tq,
+        writer = write_progressive_arithmetic if arithmetic else write_progressive
+        return writer(layout, list(coefs.component_ids), flat, slots, tq,
                                  ycbcr=coefs.colorspace == "YCbCr", htbl=HUFFMAN_SLOTS.get(coefs.colorspace),
                                  restart_interval=restart_interval,
                                  restart_rows=restart_rows, app_segments=apps, com_segments=coms, colour_segment=colour)

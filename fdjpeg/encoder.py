@@ -17,6 +17,7 @@ import numpy as np
 
 from . import markers
 from .arithmetic_encode import conditioning, encode_scan_arithmetic
+from .arithmetic_progressive_encode import write_progressive_arithmetic
 from .dct import quant_divisors
 from .entropy_encode import components_in_mcu, encode_scan, gather_frequencies, transmission_order
 from .huffman import STANDARD_AC, STANDARD_DC, optimal_spec
@@ -393,7 +394,8 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
     arithmetic: code the scan with the arithmetic coder (T.81 Annex D, SOF9), byte-identical to
         ``cjpeg -arithmetic``: 3-9 % smaller than optimize=True on the bundled photos, but many decoders (browsers,
         hardware, MJPEG) cannot read it. Not with optimize (arithmetic coding adapts its own statistics),
-        mjpeg or profile.
+        mjpeg or profile. With ``progressive`` the file is progressive arithmetic (SOF10), byte-identical
+        to ``cjpeg -progressive -arithmetic``.
     progressive: write a progressive file (SOF2) with libjpeg's default scan script
         (``jpeg_simple_progression``), byte-identical to Pillow ``save(progressive=True)`` and
         ``cjpeg -progressive``. Progressive scans always get optimal Huffman tables, as in libjpeg,
@@ -429,8 +431,6 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
         raise ValueError("mjpeg=True frames are baseline (one scan, standard tables): drop progressive=True")
     if progressive and profile is not None:
         raise ValueError(f"profile={profile!r} asks for a baseline (SOF0) file: drop progressive=True")
-    if progressive and arithmetic:
-        raise ValueError("progressive=True with arithmetic=True (SOF10) is not written yet: choose one")
     apps, coms = metadata_segments(comment, exif, icc_profile)
     if profile is not None:
         from .check import hardware_settings_problem
@@ -446,7 +446,8 @@ def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False
         grid_blocks = sum(r * c for r, c in (layout.grid(i) for i in range(len(layout.sampling))))
         flat = np.zeros((grid_blocks,) + blocks.shape[1:], dtype=blocks.dtype)
         flat[layout.transmission_order()] = blocks
-        return write_progressive(layout, ids, flat, qtables, tq, ycbcr=image.ndim == 3,
+        writer = write_progressive_arithmetic if arithmetic else write_progressive
+        return writer(layout, ids, flat, qtables, tq, ycbcr=image.ndim == 3,
                                  restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,
                                  com_segments=coms)
     data = write_baseline(layout, ids, blocks, qtables, tq, optimize=bool(optimize), restart_interval=restart_interval,
