@@ -364,7 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="chroma subsampling (default: 4:2:0 for colour, one 1x1 component for grayscale, as libjpeg)",
     )
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
-    p.add_argument("--arithmetic", action="store_true", help="arithmetic coding (SOF9), as cjpeg -arithmetic")
+    p.add_argument(
+        "--arithmetic",
+        action="store_true",
+        help="arithmetic coding (SOF9; SOF10 with --progressive), as cjpeg -arithmetic",
+    )
     p.add_argument(
         "--progressive",
         action="store_true",

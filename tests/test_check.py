@@ -320,3 +320,68 @@ def test_cli_check_and_info(tmp_path, capsys):
     assert "quantization table 0 (8-bit, natural order):" in text and "4:2:0" in text
     assert main(["info", "--json", str(good)]) == 0
     assert json.loads(capsys.readouterr().out)["frame"]["width"] == 53
+
+
+def _sof_patched(data: bytes, code: int) -> bytes:
+    """The same file with its frame marker replaced (a header-level craft: only the SOF code changes)."""
+    out = bytearray(data)
+    at = next(seg.offset for seg in walk(data).segments if seg.marker in (M.SOF0, M.SOF1, M.SOF2, M.SOF3, M.SOF9))
+    out[at + 1] = code
+    return bytes(out)
+
+
+def _profile_messages(data: bytes) -> str:
+    problems = check(data, profile=HARDWARE_PROFILE)
+    return " | ".join(p.message for p in problems if p.code == "profile" and p.severity == "error")
+
+
+def test_profile_flags_progressive_arithmetic_with_reasons():
+    buf = io.BytesIO()
+    Image.fromarray(IMG).save(buf, "JPEG", progressive=True)
+    msgs = _profile_messages(buf.getvalue())
+    assert "SOF2 (progressive Huffman): progressive:" in msgs and "baseline SOF0 only" in msgs
+    msgs = _profile_messages(fdjpeg.encode(IMG, arithmetic=True))
+    assert "SOF9 (extended sequential arithmetic): arithmetic coding:" in msgs and "DAC segment" in msgs
+    assert "progressive" not in msgs and "lossless" not in msgs
+    assert _profile_messages(_std()) == ""
+    # progressive arithmetic (SOF10): both reasons
+    msgs = _profile_messages(_sof_patched(fdjpeg.encode(IMG, arithmetic=True), M.SOF10))
+    assert "SOF10" in msgs and "progressive:" in msgs and "arithmetic coding:" in msgs
+
+
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        (M.SOF3, ["lossless:"]),
+        (M.SOF7, ["lossless:", "hierarchical"]),
+        (M.SOF11, ["lossless:", "arithmetic coding:"]),
+        (M.SOF15, ["lossless:", "arithmetic coding:", "hierarchical"]),
+    ],
+)
+def test_profile_flags_lossless_frames(code, words):
+    msgs = _profile_messages(_sof_patched(_std(), code))
+    assert M.marker_name(code) in msgs
+    for w in words:
+        assert w in msgs
+
+
+def test_profile_flags_12_bit_and_lossless_files_from_imagecodecs():
+    imagecodecs = pytest.importorskip(
+        "imagecodecs", reason="imagecodecs (not in the test extra) writes 12-bit and lossless JPEG"
+    )
+    rng = np.random.default_rng(3)
+    img12 = rng.integers(0, 4096, (24, 40), dtype=np.uint16)
+    msgs = _profile_messages(bytes(imagecodecs.jpeg8_encode(img12, bitspersample=12)))
+    assert "12-bit samples" in msgs
+    msgs = _profile_messages(bytes(imagecodecs.jpeg8_encode(img12.astype(np.uint8), lossless=True)))
+    assert "SOF3 (lossless Huffman): lossless:" in msgs
+    msgs = _profile_messages(bytes(imagecodecs.jpeg8_encode(img12, lossless=True, bitspersample=12)))
+    assert "lossless:" in msgs and "12-bit samples" in msgs
+
+
+def test_cli_check_profile_prints_the_reason(tmp_path, capsys):
+    f = tmp_path / "arith.jpg"
+    f.write_bytes(fdjpeg.encode(IMG, arithmetic=True))
+    assert main(["check", "--profile", HARDWARE_PROFILE, str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "arithmetic coding: hardware decoders implement Huffman entropy coding only" in out

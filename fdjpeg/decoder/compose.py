@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base.coefficients import JPEGCoefficients
+from ..base.errors import JPEGError, UnsupportedJPEG
 from ..base.jit import kernel, parallel_kernel, prange
 from .color import _ycc_rgb_row
 from .upsample import METHOD_CODES, _upsample_row, upsample_method
@@ -108,6 +110,34 @@ def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
     for t in prange((height + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
         y0 = t * _ROWS_PER_TASK
         _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0, min(y0 + _ROWS_PER_TASK, height))
+
+
+#: Number of components each colour space must have (libjpeg's jdcolor.c checks).
+_COMPONENTS = {"L": 1, "YCbCr": 3, "RGB": 3, "CMYK": 4, "YCCK": 4}
+
+
+def validate_for_pixels(coefs: JPEGCoefficients) -> None:
+    """The checks made before any pixel work: a colour space with its component count, a non-empty
+    image, and sampling factors libjpeg can upsample (jdsample.c)."""
+    width, height = int(coefs.width), int(coefs.height)
+    ncomp = len(coefs.components)
+    if coefs.colorspace not in _COMPONENTS:
+        raise UnsupportedJPEG(f"unsupported colour space {coefs.colorspace!r} ({ncomp} components)")
+    if _COMPONENTS[coefs.colorspace] != ncomp:
+        raise UnsupportedJPEG(
+            f"colour space {coefs.colorspace} needs {_COMPONENTS[coefs.colorspace]} components, file has {ncomp}"
+        )
+    if width < 1 or height < 1:
+        raise JPEGError(f"empty image ({width}x{height})")
+    hmax, vmax = coefs.max_sampling
+    # jdsample.c: every component must divide the largest sampling factors (checked before any work).
+    for ci, (h, v) in enumerate(coefs.sampling):
+        if not (1 <= h <= 4 and 1 <= v <= 4):
+            raise JPEGError(f"component {ci}: sampling factors {h}x{v} outside 1..4")
+        if hmax % h or vmax % v:
+            raise UnsupportedJPEG(
+                f"fractional upsampling: component {ci} has sampling {h}x{v} but the maximum is {hmax}x{vmax}"
+            )
 
 
 def compose(planes, sampling, width: int, height: int, colorspace: str) -> np.ndarray:

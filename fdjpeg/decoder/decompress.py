@@ -25,15 +25,14 @@ from ..base.layout import ceil_div, component_blocks
 from ..base.limits import MAX_PIXELS, MAX_SCANS
 from ..base.requantize import requantize_coefficients
 from .color import convert_high_precision, convert_mode
-from .compose import compose
+from .compose import compose, validate_for_pixels
 from .idct import _check_arithmetic, _idct_planes_parallel, idct_multipliers, idct_tasks
 from .idct12 import coefficients_to_pixels12
+from .idct_scaled import reconstruct, scale_denominator
 from .lossless import decode_lossless, maybe_lossless
+from .orientation import apply_orientation, exif_orientation
 from .reader import read_coefficients
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
-
-#: Number of components each colour space must have (libjpeg's jdcolor.c checks).
-_COMPONENTS = {"L": 1, "YCbCr": 3, "RGB": 3, "CMYK": 4, "YCCK": 4}
 
 
 def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd") -> np.ndarray:
@@ -46,26 +45,9 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
     defined colour space.
     """
     simd = _check_arithmetic(arithmetic)
+    validate_for_pixels(coefs)
     width, height = int(coefs.width), int(coefs.height)
-    ncomp = len(coefs.components)
-    if coefs.colorspace not in _COMPONENTS:
-        raise UnsupportedJPEG(f"unsupported colour space {coefs.colorspace!r} ({ncomp} components)")
-    if _COMPONENTS[coefs.colorspace] != ncomp:
-        raise UnsupportedJPEG(
-            f"colour space {coefs.colorspace} needs {_COMPONENTS[coefs.colorspace]} components, file has {ncomp}"
-        )
-    if width < 1 or height < 1:
-        raise JPEGError(f"empty image ({width}x{height})")
     hmax, vmax = coefs.max_sampling
-    # jdsample.c: every component must divide the largest sampling factors (checked before any work).
-    for ci, (h, v) in enumerate(coefs.sampling):
-        if not (1 <= h <= 4 and 1 <= v <= 4):
-            raise JPEGError(f"component {ci}: sampling factors {h}x{v} outside 1..4")
-        if hmax % h or vmax % v:
-            raise UnsupportedJPEG(
-                f"fractional upsampling: component {ci} has sampling {h}x{v} but the maximum is {hmax}x{vmax}"
-            )
-
     if getattr(coefs, "precision", 8) == 12:  # 12-bit frames: their own pipeline (idct12.py)
         return coefficients_to_pixels12(coefs)
     smoothing = smoothing_state(coefs)
@@ -104,6 +86,8 @@ def decode(
     max_pixels: int | None = MAX_PIXELS,
     max_scans: int | None = MAX_SCANS,
     defense=None,
+    scale=None,
+    apply_exif_orientation: bool = False,
 ) -> np.ndarray:
     """Decode a baseline, extended, progressive or lossless JPEG to the pixels libjpeg-turbo returns
     (for 8-bit DCT files: what Pillow returns).
@@ -111,11 +95,14 @@ def decode(
     12-bit DCT files (P = 12) decode to uint16 samples 0..4095 (libjpeg-turbo's 12-bit pipeline,
     idct12.py); lossless files (SOF3, P = 2..16) to their samples as stored, uint8 for P <= 8 and
     uint16 above, one channel per component with no colour conversion (lossless.py); for
-    those, ``mode`` may only add nothing (or replicate gray to RGB) and ``defense`` is refused.
+    those, ``mode`` may only add nothing (or replicate gray to RGB), ``defense`` is refused and
+    ``scale`` must be 1.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object.
     ``mode``: None (the file's own: (H, W) gray, (H, W, 3) RGB or (H, W, 4) CMYK, see the module
-    docstring), "RGB" or "L" -- converted as ``PIL.Image.convert`` does.
+    docstring), "RGB" or "L" -- converted as ``PIL.Image.convert`` does; "BGR" (RGB with the channels
+    reversed, OpenCV's order); "YCbCr" (YCbCr files only: the upsampled Y, Cb, Cr samples without colour
+    conversion, libjpeg's JCS_YCbCr output, what Pillow gives after ``draft("YCbCr", ...)``).
     ``max_pixels``: refuse (``JPEGError``, before any large allocation) images with more pixels;
     None disables the guard. Default: Pillow's MAX_IMAGE_PIXELS. ``max_scans``: refuse files with more
     scans (a bound on decoding time; None: no limit).
@@ -123,23 +110,51 @@ def decode(
     defense: coefficients are dequantized with the file's tables, re-quantized with these and
     reconstructed with them (spec/feature-distillation.md section 4); equals
     ``decode(requantize(data, defense))``.
+    ``scale``: None or 1 (full size), 1/2, 1/4 or 1/8 (numbers or "1/2"-style strings): libjpeg's
+    reduced-size IDCT, ceil(W * scale) x ceil(H * scale) pixels identical to ``djpeg -scale`` and
+    Pillow's ``draft`` (idct_scaled.py, spec/scaled-decoding.md).
+    ``apply_exif_orientation``: rotate/flip the result by the EXIF Orientation tag as Pillow's
+    ``ImageOps.exif_transpose`` does (damaged EXIF: a ``JPEGWarning`` and no change; orientation.py).
     """
-    if mode not in (None, "RGB", "L"):
-        raise ValueError(f"mode must be None, 'RGB' or 'L', got {mode!r}")
+    if mode not in (None, "RGB", "L", "BGR", "YCbCr"):
+        raise ValueError(f"mode must be None, 'RGB', 'L', 'BGR' or 'YCbCr', got {mode!r}")
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer))):
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")
+    if not isinstance(apply_exif_orientation, (bool, np.bool_)):
+        raise TypeError(f"apply_exif_orientation must be a bool, got {apply_exif_orientation!r}")
+    denom = scale_denominator(scale)
     raw = load_bytes(data)
+
+    def oriented(pixels):
+        if apply_exif_orientation:
+            return apply_orientation(pixels, exif_orientation(raw))
+        return pixels
+
     if maybe_lossless(raw):  # SOF3: T.81 Annex H, lossless.py
         samples = decode_lossless(raw, max_pixels, max_scans)
         if samples is not None:
             if defense is not None:
                 raise UnsupportedJPEG("the feature-distillation defense needs DCT coefficients; this file is lossless")
-            return convert_high_precision(samples, mode)
+            if denom != 1:
+                raise UnsupportedJPEG(f"scale={scale!r}: lossless files decode at full size only")
+            return oriented(convert_high_precision(samples, mode))
     coefs = read_coefficients(raw, max_pixels=max_pixels, max_scans=max_scans)
     if coefs.precision != 8:
         if defense is not None:
             raise UnsupportedJPEG("the feature-distillation defense supports 8-bit files only; this one is 12-bit")
-        return convert_high_precision(coefficients_to_pixels(coefs), mode)
+        if denom != 1:
+            raise UnsupportedJPEG(f"scale={scale!r}: 12-bit files decode at full size only")
+        return oriented(convert_high_precision(coefficients_to_pixels(coefs), mode))
     if defense is not None:
         coefs = requantize_coefficients(coefs, defense)
-    return convert_mode(coefficients_to_pixels(coefs), mode)
+    if mode == "YCbCr" and coefs.colorspace != "YCbCr":
+        raise UnsupportedJPEG(f"mode='YCbCr' needs a YCbCr file; this one is {coefs.colorspace}")
+    if denom == 1 and mode != "YCbCr":
+        pixels = coefficients_to_pixels(coefs)
+    else:
+        pixels = reconstruct(coefs, denom, raw_ycc=mode == "YCbCr")
+    if mode == "BGR":
+        pixels = np.ascontiguousarray(convert_mode(pixels, "RGB")[:, :, ::-1])
+    elif mode != "YCbCr":
+        pixels = convert_mode(pixels, mode)
+    return oriented(pixels)

@@ -15,6 +15,7 @@ from ..base.layout import SUBSAMPLING, FrameLayout
 from ..base.limits import check_dimensions
 from ..base.profile import hardware_settings_problem
 from ..base.quant import validate_tables
+from .arithmetic_progressive import write_progressive_arithmetic
 from .fdct import quant_divisors
 from .markers import _check_arithmetic_coding, _int_arg, metadata_segments, write_avi1, write_baseline, write_jfif
 from .prepare import _prepare_strips
@@ -142,7 +143,8 @@ def encode(
     arithmetic: code the scan with the arithmetic coder (T.81 Annex D, SOF9), byte-identical to
         ``cjpeg -arithmetic``: 3-9 % smaller than optimize=True on the bundled photos, but many decoders (browsers,
         hardware, MJPEG) cannot read it. Not with optimize (arithmetic coding adapts its own statistics),
-        mjpeg or profile.
+        mjpeg or profile. With ``progressive`` the file is progressive arithmetic (SOF10), byte-identical
+        to ``cjpeg -progressive -arithmetic``.
     progressive: write a progressive file (SOF2) with libjpeg's default scan script
         (``jpeg_simple_progression``), byte-identical to Pillow ``save(progressive=True)`` and
         ``cjpeg -progressive``. Progressive scans always get optimal Huffman tables, as in libjpeg,
@@ -181,8 +183,6 @@ def encode(
         raise ValueError("mjpeg=True frames are baseline (one scan, standard tables): drop progressive=True")
     if progressive and profile is not None:
         raise ValueError(f"profile={profile!r} asks for a baseline (SOF0) file: drop progressive=True")
-    if progressive and arithmetic:
-        raise ValueError("progressive=True with arithmetic=True (SOF10) is not written yet: choose one")
     apps, coms = metadata_segments(comment, exif, icc_profile)
     colour = write_avi1() if mjpeg else write_jfif()
     if profile is not None:
@@ -199,7 +199,8 @@ def encode(
         grid_blocks = sum(r * c for r, c in (layout.grid(i) for i in range(len(layout.sampling))))
         flat = np.zeros((grid_blocks,) + blocks.shape[1:], dtype=blocks.dtype)
         flat[layout.transmission_order()] = blocks
-        return write_progressive(
+        writer = write_progressive_arithmetic if arithmetic else write_progressive
+        return writer(
             layout,
             ids,
             flat,

@@ -10,6 +10,7 @@ import numpy as np
 from ..base.coefficients import JPEGCoefficients
 from ..base.layout import FrameLayout
 from ..base.limits import check_dimensions
+from .arithmetic_progressive import write_progressive_arithmetic
 from .markers import _check_arithmetic_coding, _int_arg, metadata_segments, write_adobe, write_baseline, write_com
 from .progressive import HUFFMAN_SLOTS, write_progressive
 
@@ -59,7 +60,8 @@ def write_coefficients(
     with libjpeg's simple progression and optimal tables per scan, as ``jpegtran -progressive`` writes
     it (``optimize`` makes no difference then; AC coefficients of the MCU padding blocks are not sent,
     as no progressive AC scan covers them). ``arithmetic`` codes the scan with the arithmetic coder (SOF9,
-    as ``jpegtran -arithmetic``; not with ``optimize`` or ``progressive``). ``keep_metadata`` carries EXIF,
+    as ``jpegtran -arithmetic``; with ``progressive`` SOF10, as ``jpegtran -progressive -arithmetic``; not
+    with ``optimize``). ``keep_metadata`` carries EXIF,
     ICC profile and comment over from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
     """
     layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
@@ -67,8 +69,6 @@ def write_coefficients(
     _check_arithmetic_coding(arithmetic, optimize)
     if not isinstance(progressive, (bool, np.bool_)):
         raise TypeError(f"progressive must be a bool, got {progressive!r}")
-    if progressive and arithmetic:
-        raise ValueError("progressive=True with arithmetic=True (SOF10) is not written yet: choose one")
     restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)
     restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
     if restart_interval and restart_rows:
@@ -93,7 +93,8 @@ def write_coefficients(
         colour = write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
     flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
     if progressive:
-        return write_progressive(
+        writer = write_progressive_arithmetic if arithmetic else write_progressive
+        return writer(
             layout,
             list(coefs.component_ids),
             flat,

@@ -9,6 +9,26 @@ from ..base import markers as M
 from ..base.profile import HARDWARE_PROFILE, HW_MAX_APP_BYTES, HW_SUBSAMPLINGS
 from .structure import Problem, Structure
 
+#: Why each family of non-baseline processes is outside the profile (T.81 Table B.1 markers).
+_PROCESS_REASONS = (
+    (
+        (M.SOF2, M.SOF6, M.SOF10, M.SOF14),
+        (
+            "progressive: every coefficient must be buffered until the last scan; the hardware decoders the "
+            "profile targets take one sequential scan"
+        ),
+    ),
+    (
+        (M.SOF9, M.SOF10, M.SOF11, M.SOF13, M.SOF14, M.SOF15),
+        "arithmetic coding: hardware decoders implement Huffman entropy coding only",
+    ),
+    (
+        (M.SOF3, M.SOF7, M.SOF11, M.SOF15),
+        "lossless: a predictive process without the DCT, which DCT-based hardware does not implement",
+    ),
+    ((M.SOF5, M.SOF6, M.SOF7, M.SOF13, M.SOF14, M.SOF15), "hierarchical (differential) frames"),
+)
+
 
 def profile_problems(s: Structure, profile: str = HARDWARE_PROFILE) -> list[Problem]:
     """Each way the file falls outside the ``baseline-hw`` profile, as errors (spec/hardware-profile.md).
@@ -30,12 +50,17 @@ def profile_problems(s: Structure, profile: str = HARDWARE_PROFILE) -> list[Prob
         bad(0, "no frame header")
         return out
     if s.sof != M.SOF0:
+        reasons = [reason for sofs, reason in _PROCESS_REASONS if s.sof in sofs]
         bad(
             s.sof_offset,
-            f"{M.marker_name(s.sof)} ({M.SOF_PROCESS.get(s.sof)}); hardware decoders take baseline SOF0 only",
+            f"{M.marker_name(s.sof)} ({M.SOF_PROCESS.get(s.sof)}): "
+            + "; ".join(reasons + ["hardware decoders take baseline SOF0 only"]),
         )
     if s.precision != 8:
-        bad(s.sof_offset, f"{s.precision}-bit samples; 8-bit only")
+        bad(
+            s.sof_offset,
+            f"{s.precision}-bit samples: hardware decoders (and 8-bit libjpeg builds) take 8-bit samples only",
+        )
     sixteen = sorted({tq for tq, defs in s.qtables_ever.items() if any(pq for pq, _ in defs)})
     if sixteen:
         bad(s.qtables_ever[sixteen[0]][0][1], f"16-bit quantization table(s) {sixteen} (Pq=1); 8-bit (Pq=0) only")
