@@ -28,6 +28,7 @@ import numpy as np
 
 from ..base.arithmetic import AC_STAT_BINS, AC_STATS, DC_STAT_BINS, DC_STATS, FIXED_BIN, new_stats
 from ..base.jit import kernel
+from ..base.markers import SOF10
 from . import markers
 from .arithmetic import _NATURAL, _POS, _STATE_SIZE, _emit, _encode, _flush, _reset, conditioning
 from .progressive import _scan_plan, simple_progression
@@ -282,7 +283,7 @@ def write_progressive_arithmetic(
         out.append(markers.write_dqt(t, qtables[t]))
     out.append(
         markers.write_sof(
-            markers.SOF10,
+            SOF10,
             layout.width,
             layout.height,
             [(component_ids[c], *layout.sampling[c], tq[c]) for c in range(ncomp)],
