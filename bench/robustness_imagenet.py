@@ -26,8 +26,8 @@ MINIMAL = ("DeepFool", "CW-L2")  # minimal-perturbation attacks: no eps, generat
 
 @dataclass
 class ImageNetConfig:
-    n: int = 24  # attacked test images (random subset of the benign set, seeded)
-    n_benign: int = 96  # benign test images (the Benign column)
+    n: int = 32  # attacked test images (random subset of the benign set, seeded)
+    n_benign: int = 128  # benign test images (the Benign column)
     n_val: int = 48  # validation images: benign accuracy of every search candidate
     n_val_attack: int = 24  # validation images attacked in search stage 1 (proxy)
     n_val2: int = 12  # validation images attacked adaptively per search finalist (stage 2)
