@@ -227,11 +227,18 @@ def table_search(model, spec, stats, references, val, eps, cfg) -> dict:
     delta = attack("PGD", clf, xa, ya, eps, cfg) - xa
     t_pgd = time.perf_counter() - t0
 
+    def benign_of(table):
+        return R.accuracy(model, R.Defense("c", "c", R.fd_pre(table)), R.source_distill(xv, table), yv)
+
+    # Benign budget: within max_benign_loss points of the undefended model (100% agreement by construction), or
+    # at most 2 points below the released table, whichever is looser (validation labels can be fragile).
+    floor = min(100.0 - cfg.max_benign_loss, benign_of(references["released"]) - 2.0) if "released" in references \
+        else 100.0 - cfg.max_benign_loss
+
     def score(name, table):
-        d = R.Defense(name, name, R.fd_pre(table), fd_table=table)
-        benign = R.accuracy(model, d, R.source_distill(xv, table), yv)
+        benign = benign_of(table)
         row = {"name": name, "table": table, "benign": benign, "loss": 100.0 - benign}
-        if row["loss"] <= cfg.max_benign_loss + 1e-9:
+        if benign >= floor - 1e-9:
             row["proxy"] = two_pass_proxy(model, table, xa, ya, delta[:len(xa)])
         return row
 
@@ -264,6 +271,7 @@ def table_search(model, spec, stats, references, val, eps, cfg) -> dict:
     winner = max(cands, key=lambda r: (r["objective"], r["benign"])) if cands else None
     total = time.perf_counter() - t0
     return {"n_candidates": len(stage1), "n_feasible": len(feasible), "stage1_s": t1, "pgd_s": t_pgd, "total_s": total,
+            "benign_floor": floor,
             "n_val": len(xv), "n_val_attack": len(xa), "n_val2": len(x2), "finalists": finalists, "winner": winner,
             "top_stage1": feasible[:8]}
 
@@ -561,8 +569,9 @@ def section(res: dict) -> list[str]:
         L.append(f"Grid: n ∈ {list(c['search_n'])} accuracy-sensitive frequencies at AS step ∈ {list(c['search_as'])}, MD "
                  f"step ∈ {list(c['search_md'])} (MD > AS), one table for every component, designed from the validation "
                  f"crops' statistics; then chroma = luma steps × {list(c['search_chroma'])} for the top {c['search_top']}. "
-                 f"{s['n_candidates']} candidates, {s['n_feasible']} within {c['max_benign_loss']:g} points of benign "
-                 f"two-pass agreement on {s['n_val']} validation crops. Stage 1 proxy (no gradient per candidate): the "
+                 f"{s['n_candidates']} candidates, {s['n_feasible']} feasible: benign two-pass agreement on {s['n_val']} "
+                 f"validation crops ≥ {s['benign_floor']:.1f}% (within {c['max_benign_loss']:g} points of the undefended "
+                 "model's 100%, or at most 2 points below the `released` table, whichever is looser). Stage 1 proxy (no gradient per candidate): the "
                  f"PGD perturbation found on the undefended model for {s['n_val_attack']} raw validation crops "
                  f"({s['pgd_s']:.0f} s), added to each candidate's FD-encoded crops, then the one-pass defense. Stage 2: "
                  f"the top {c['search_top']} and the feasible presets, two-pass PGD and BPDA-PGD on {s['n_val2']} "
