@@ -117,7 +117,8 @@ def _encode(lib: str, case, inp: dict) -> Callable:
     q, sub, opt, gray = p["quality"], p["subsampling"], p["optimize"], inp["image"].ndim == 2
     if lib == "fdjpeg":
         encode = _fdjpeg_op("encode")
-        return lambda: encode(img, quality=q, subsampling=sub, optimize=opt)
+        # Grayscale: the default 1x1 factors, the peers' (an explicit subsampling would write 2x2 for 4:2:0).
+        return lambda: encode(img, quality=q, subsampling=None if gray else sub, optimize=opt)
     if lib == "Pillow":
         kw = {"quality": q, "optimize": opt}
         if not gray:

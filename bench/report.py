@@ -302,6 +302,7 @@ def render(meta: dict, timings: list[dict], memory: list[dict], firstcall: dict 
     elif meta["runs"] < 5:
         parts += [f"> **Only {meta['runs']} runs per median** (`--runs`); the reference results use ≥ 5.", ""]
     parts += [f"Command: `{meta['command']}`", ""]
+    parts += ["Threading set-up before/after, quiet and with a busy core: [THREADS.md](THREADS.md) (`python -m bench.threads`).", ""]
     parts += [table(["", ""], [[k, v] for k, v in meta["environment"].items()]), "", HOW_TO_READ, ""]
     parts += ["## Targets (issue #5)", "", targets_section(meta, timings, memory, firstcall), ""]
     threads = tuple(meta.get("threads", ("1", "all")))

@@ -1,23 +1,174 @@
-"""The one place for Numba options (stumpy's config.py idea).
+"""The one place for Numba options (stumpy's config.py idea), including how fdjpeg uses threads.
 
 Every kernel in fdjpeg is compiled with ``cache=True`` (the first-call compile time is part of the CLI's
 user experience), ``fastmath`` off (every integer path must be bit-exact with libjpeg-turbo) and the NumPy
 error model (a kernel never raises a Python exception for user data: wrappers validate first).
+
+Threads (spec/codec.md section 5). fdjpeg runs inside other people's processes -- training loops,
+PyTorch DataLoader workers forked from a parent that already encoded something, ``multiprocessing.Pool``,
+user threads -- so its threading set-up must be:
+
+* fork-safe: GNU OpenMP, Numba's default layer on Linux when TBB is not found, kills any forked child
+  that starts a parallel region once the parent has run one;
+* thread-safe: users call the codec from their own threads at once (``fdjpeg distill -j N`` does);
+* quiet: waiting threads must not spin against the user's other processes, and small work must not
+  pay for waking threads at all.
+
+Hence: unless the user chose a layer (``NUMBA_THREADING_LAYER`` / ``NUMBA_THREADING_LAYER_PRIORITY``), the
+layer is TBB (the ``tbb`` package, a dependency where wheels exist: fork-safe, thread-safe, idle workers
+sleep), else Numba's ``workqueue`` (fork-safe, not thread-safe: at most one thread of the process is in
+a parallel region at a time, the others run the serial twin). Every parallel kernel is a
+:class:`ParallelKernel`: below :data:`PARALLEL_MIN_BLOCKS` blocks of work, or with one thread, the call
+goes to a serial twin compiled from the same source and no parallel region is entered.
 """
 
 from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+import types
 
 import numba
 
 _OPTIONS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
+#: Work (8x8 blocks: 4096 = one 512x512 plane) below which a kernel runs serially on the calling thread.
+#: Waking the workers costs tens of microseconds on a quiet machine and milliseconds when other
+#: processes hold the cores; for a 224x224 image that is more than the whole job.
+PARALLEL_MIN_BLOCKS = 4096
+
+#: TBB_INTERFACE_VERSION that Numba's TBB layer needs (oneTBB 2021.6).
+_TBB_MIN_INTERFACE = 12060
+_TBB_NAME = {"win32": "tbb12.dll", "darwin": "libtbb.12.dylib"}.get(sys.platform, "libtbb.so.12")
+
+
+def _tbb_library_paths():
+    """Where pip's ``tbb`` wheel puts the library: <prefix>/lib, else wherever its RECORD says. The wheel
+    installs into the environment's lib directory, which the dynamic loader does not search (numba
+    issue 6108)."""
+    path = os.path.join(sys.prefix, "lib", _TBB_NAME)
+    if os.path.isfile(path):
+        yield path
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("tbb")
+    except PackageNotFoundError:
+        return
+    for f in dist.files or ():
+        if f.name == _TBB_NAME and os.path.isfile(dist.locate_file(f)):
+            yield str(dist.locate_file(f))
+
+
+def _load_tbb() -> bool:
+    """Make a usable libtbb loadable by its bare name (as Numba loads it); True if one is."""
+    lib = None
+    try:
+        lib = ctypes.CDLL(_TBB_NAME)
+    except OSError:
+        for path in _tbb_library_paths():
+            try:  # once loaded, the loader resolves Numba's tbbpool dependency to this copy by its soname
+                lib = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+                break
+            except OSError:
+                continue
+    if lib is None:
+        return False
+    try:
+        version = lib.TBB_runtime_interface_version
+    except AttributeError:
+        return False
+    version.restype = ctypes.c_int
+    if version() < _TBB_MIN_INTERFACE:
+        return False
+    try:
+        from numba.np.ufunc import tbbpool  # noqa: F401  (Numba's TBB layer, linked against this library)
+    except ImportError:
+        return False
+    return True
+
+
+def _configure_threading() -> str | None:
+    """Choose the threading layer before Numba starts its threads; returns the choice (None: not ours)."""
+    if (os.environ.get("NUMBA_THREADING_LAYER") or os.environ.get("NUMBA_THREADING_LAYER_PRIORITY")
+            or str(numba.config.THREADING_LAYER).lower() != "default"):
+        return None  # the user's explicit choice (environment or .numba_config.yaml) wins
+    if _launched_layer() is not None:
+        return None  # another library already started Numba's threads; too late to choose
+    choice = "tbb" if _load_tbb() else "workqueue"
+    numba.config.THREADING_LAYER = choice
+    return choice
+
+
+def _launched_layer() -> str | None:
+    """The threading layer Numba is running, or None before its first parallel region."""
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return None
+
+
+CHOSEN_LAYER = _configure_threading()
+
+#: Held while this process runs a parallel region under a layer that is not thread-safe (workqueue).
+_REGION_LOCK = threading.Lock()
+_THREADSAFE_LAYERS = ("tbb", "omp")
+
 
 def kernel(fn=None, **extra):
-    """``numba.njit`` with fdjpeg's options; use as ``@kernel`` or ``@kernel(parallel=True)``."""
+    """``numba.njit`` with fdjpeg's options; use as ``@kernel``. Parallel kernels use :func:`parallel_kernel`."""
     options = {**_OPTIONS, **extra}
     if fn is None:
         return numba.njit(**options)
     return numba.njit(**options)(fn)
+
+
+def _serial_copy(fn):
+    """The same code under another qualified name: Numba's cache files are named by it and do not record
+    the ``parallel`` flag, so the twins must not share one."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = fn.__qualname__ + "__serial"
+    copy.__module__ = fn.__module__
+    copy.__doc__ = fn.__doc__
+    return copy
+
+
+class ParallelKernel:
+    """A ``prange`` kernel compiled twice, parallel and serial (``prange`` is ``range`` there), each only
+    when first used. A call runs the parallel one only when ``work(*args)`` (8x8 blocks) reaches
+    :data:`PARALLEL_MIN_BLOCKS` and the calling thread has more than one Numba thread."""
+
+    def __init__(self, fn, work, serial=None):
+        self.parallel = numba.njit(parallel=True, **_OPTIONS)(fn)
+        self.serial = serial if serial is not None else numba.njit(**_OPTIONS)(_serial_copy(fn))
+        self.work = work
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+
+    def __call__(self, *args):
+        if use_threads(self.work(*args)):
+            layer = _launched_layer()
+            if layer in _THREADSAFE_LAYERS:
+                return self.parallel(*args)
+            if _REGION_LOCK.acquire(blocking=False):  # workqueue, or not started yet
+                try:
+                    return self.parallel(*args)
+                finally:
+                    _REGION_LOCK.release()
+        return self.serial(*args)
+
+
+def parallel_kernel(*, work, serial=None):
+    """Decorator: a :class:`ParallelKernel` whose parallel size is ``work(*args)`` blocks; ``serial`` is an
+    existing function with the same arguments to use instead of compiling a twin."""
+    return lambda fn: ParallelKernel(fn, work, serial)
+
+
+def use_threads(work_blocks: int) -> bool:
+    """Whether ``work_blocks`` 8x8 blocks of work are worth a parallel region on the calling thread."""
+    return work_blocks >= PARALLEL_MIN_BLOCKS and numba.get_num_threads() > 1
 
 
 prange = numba.prange

@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-from ._jit import kernel, prange
+from ._jit import parallel_kernel, prange
 from .color import _rgb_to_ycc, _ycc_rgb_planes
 from .dct import _fdct_quantize_plane, _idct_islow_plane, quant_divisors
 from .distill import _pad_edges, _requantize_blocks
@@ -33,7 +33,7 @@ def resolve_tables(tables):
     """A preset name ("paper", "released"), ``"q<N>"`` for the standard quality-N tables, a path to a
     JSON tables file, one 8x8 table or (luma, chroma) -> the validated list of 1 or 2 uint16 tables."""
     from . import tables as fdtables
-    from .encoder import _validate_tables
+    from .encoder import validate_fd_tables
 
     if isinstance(tables, str) and tables in fdtables.PRESETS:
         tables = fdtables.preset(tables)
@@ -41,7 +41,7 @@ def resolve_tables(tables):
         tables = fdtables.standard(int(tables[1:]))
     elif isinstance(tables, (str, os.PathLike)):
         tables = fdtables.load(tables)
-    return _validate_tables(tables, None)
+    return validate_fd_tables(tables)
 
 
 def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
@@ -62,7 +62,7 @@ def _one_pass_uint8(image: np.ndarray, tabs) -> np.ndarray:
     return coefficients_to_pixels(requantize_coefficients(coefs, tabs))
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda batch, *args: batch.size // 64 if batch.shape[0] > 1 else 0)  # one image per task
 def _one_pass_444_batch(batch, div_ones, ones, q_luma, q_chroma, out):
     """One-pass defense of raw 4:4:4 (or grey) images, one image per thread: encoder stages with all
     steps 1, re-quantization with the crafted table, decoder stages (distill._distill_444_batch's layout)."""

@@ -62,7 +62,8 @@ class FeatureDistillation(Preprocessor):
             raise ValueError("negative values in x: feature distillation needs unnormalized input in clip_values")
         scale = float(self.clip_values[1])
         x01 = x.astype(np.float32) / np.float32(scale) if scale != 1.0 else x.astype(np.float32)
-        x01 = np.clip(x01, 0.0, 1.0)
+        if x01.max() > 1.0 + 0.5 / 255:  # never clip silently (fdjpeg.distill and fdjpeg.torch refuse it too)
+            raise ValueError(f"values above clip_values' max {self.clip_values[1]} in x (max {x.max():g})")
         out = apply(x01, self.tables, placement=self.placement, subsampling=self.subsampling,
                     channels_first=self.channels_first)
         if scale != 1.0:

@@ -40,6 +40,7 @@ HW_MAX_APP_BYTES = M.MAX_SEGMENT_PAYLOAD
 SUBSAMPLING_NAMES = {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (1, 2): "4:4:0", (4, 1): "4:1:1",
                      (4, 2): "4:1:0"}
 HW_SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
+SUBSAMPLING_FACTORS = {name: hv for hv, name in SUBSAMPLING_NAMES.items()}
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -733,6 +734,10 @@ def hardware_settings_problem(profile, rgb: bool, subsampling: str, app_segments
     """
     if not isinstance(profile, str) or profile != HARDWARE_PROFILE:
         return f"profile must be None or {HARDWARE_PROFILE!r}, got {profile!r}"
+    if not rgb and subsampling != "4:4:4":
+        return (f"subsampling={subsampling!r} on a grayscale image writes sampling factors "
+                f"{'x'.join(map(str, SUBSAMPLING_FACTORS[subsampling]))}, outside profile {HARDWARE_PROFILE!r} "
+                "(grayscale must be 1x1): leave subsampling out or pass '4:4:4'")
     if rgb and subsampling not in HW_SUBSAMPLINGS:
         return (f"subsampling={subsampling!r} is outside profile {HARDWARE_PROFILE!r}: hardware decoders are "
                 f"documented to take {', '.join(HW_SUBSAMPLINGS)} or grayscale (nvJPEG's hardware backend "
@@ -945,7 +950,11 @@ def cmd_info(args) -> int:
     try:
         d = info(args.file)
     except OSError as exc:
-        print(f"fdjpeg info: {args.file}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        print(f"fdjpeg: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    not_jpeg = [p["message"] for p in d["problems"] if p.get("code") == "no-soi"]
+    if not_jpeg:  # nothing to describe: an error, not a report
+        print(f"fdjpeg: {args.file}: {not_jpeg[0]}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(d, indent=2))

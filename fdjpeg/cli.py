@@ -1,7 +1,9 @@
 """The ``fdjpeg`` command line: demo, encode, decode (more subcommands register themselves below).
 
-Behaves like other Unix tools: results on stdout, diagnostics on stderr, exit status 0 on success,
-1 when some input failed, 2 for usage errors.
+Behaves like other Unix tools: results on stdout, diagnostics on stderr as ``fdjpeg: FILE: message``,
+exit status 0 on success, 1 when some input or output failed, 2 for usage errors, 141 when stdout is
+closed early; ``-`` is stdin/stdout for encode and decode. File and image I/O, error reporting and the
+first-run compile notice live in _cli_io.py.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from . import _cli_io as cio
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -50,83 +54,94 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _short(exc: Exception) -> str:
-    """The first line of an exception message (imageio's are paragraphs)."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _read_image(path: str) -> np.ndarray:
-    import imageio.v3 as iio
-
-    img = np.asarray(iio.imread(path))
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
-    if img.dtype != np.uint8:
-        raise ValueError(f"{path}: {img.dtype} images are not supported (8-bit only)")
-    return img
-
-
 def _load_tables(spec: str):
     from fdjpeg import tables
 
     if spec in tables.PRESETS:
         return tables.preset(spec)
     if os.path.exists(spec):
-        return tables.load(spec)
-    raise ValueError(f"unknown tables {spec!r}: give a preset name or a JSON file written by fdjpeg.tables.save")
+        with cio.about(spec):
+            return tables.load(spec)
+    raise cio.CLIError(f"unknown tables {spec!r}: give a preset name ({', '.join(tables.PRESETS)}) or a JSON file "
+                      "written by fdjpeg.tables.save")
+
+
+def _icc_matches(icc: bytes | None, pixels: np.ndarray) -> bool:
+    """Whether an ICC profile describes these pixels' colour space (a CMYK profile does not describe RGB)."""
+    return icc is not None and icc[16:20] == (b"GRAY" if pixels.ndim == 2 else b"RGB ")
 
 
 def cmd_encode(args) -> int:
     import fdjpeg
 
     settings = dict(subsampling=args.subsampling, optimize=args.optimize, restart_interval=args.restart_interval,
-                    restart_rows=args.restart_rows)
+                    restart_rows=args.restart_rows, arithmetic=args.arithmetic)
     if args.tables:
         settings["tables"] = _load_tables(args.tables)
     else:
-        settings["quality"] = args.quality
-    img = _read_image(args.input)
-    n = fdjpeg.encode_to(args.output, img, **settings)
+        settings["quality"] = 75 if args.quality is None else args.quality
+    cio.check_output(args.output)
+    data = cio.read_bytes(args.input)
+    img = cio.load_image(args.input, data)
+    if cio.is_jpeg(data) and not args.strip_metadata:  # keep what a re-encode should keep
+        with cio.about(args.input):
+            header = fdjpeg.read_header(data)
+        settings.update(exif=header.exif, comment=header.comment,
+                        icc_profile=header.icc_profile if _icc_matches(header.icc_profile, img) else None)
+    with cio.about(args.input):
+        result = fdjpeg.encode(img, **settings)
+    cio.write_bytes(args.output, result)
     if not args.quiet:
-        print(f"{args.output}: {n} bytes", file=sys.stderr)
+        name = "stdout" if args.output == cio.STDIO else args.output
+        print(f"fdjpeg: {name}: {len(result)} bytes", file=sys.stderr)
     return 0
 
 
 def cmd_decode(args) -> int:
-    import imageio.v3 as iio
-
     import fdjpeg
-    from fdjpeg.encoder import write_atomic
 
-    pixels = fdjpeg.decode(args.input, mode=args.mode)
-    ext = os.path.splitext(args.output)[1] or ".png"
-    write_atomic(args.output, iio.imwrite("<bytes>", pixels, extension=ext))
+    ext = cio.pixel_format(args.output)
+    cio.check_output(args.output)
+    data = cio.read_bytes(args.input)
+    with cio.about(args.input):
+        if not cio.is_jpeg(data):
+            raise cio.CLIError("not a JPEG file (it does not start with SOI, ff d8)")
+        pixels = cio.as_rgb_or_gray(fdjpeg.decode(data, mode=args.mode))
+    with cio.about("stdout" if args.output == cio.STDIO else args.output):
+        cio.write_bytes(args.output, cio.pixels_to_bytes(pixels, ext))
     return 0
 
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".pnm"}
 
 
-def _collect_inputs(inputs) -> list[tuple[Path, Path]]:
-    """(file, path relative to its input root) for every file argument and every image under a directory."""
+def _collect_inputs(inputs, skip: Path | None = None) -> list[tuple[Path, Path]]:
+    """(file, path relative to its input root) for every file argument and every image under a directory;
+    files under ``skip`` (distill's output directory, when it lies inside an input) are left out."""
     found = []
+    skip = skip.resolve() if skip is not None else None
     for arg in inputs:
         p = Path(arg)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
+                if skip is not None and f.resolve().is_relative_to(skip):
+                    continue
                 if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS:
                     found.append((f, f.relative_to(p)))
         elif p.exists():
             found.append((p, Path(p.name)))
         else:
-            raise FileNotFoundError(f"{arg}: no such file or directory")
+            raise cio.CLIError("no such file or directory", arg)
     return found
 
 
-def _is_jpeg(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(2) == b"\xff\xd8"
+def _safe_destination(out_root: Path, dest: Path) -> None:
+    """Refuse to write through a symbolic link met below the output directory (it would write elsewhere)."""
+    here = out_root
+    for part in dest.relative_to(out_root).parts:
+        here = here / part
+        if here.is_symlink():
+            raise cio.CLIError(f"{here} is a symbolic link; refusing to write through it", dest)
 
 
 class _Progress:
@@ -155,41 +170,47 @@ def cmd_distill(args) -> int:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    import imageio.v3 as iio
-
     import fdjpeg
-    from fdjpeg.encoder import write_atomic
 
     table = _load_tables(args.tables)
-    jobs = _collect_inputs(args.inputs)
-    if not jobs:
-        print("fdjpeg distill: no input images found", file=sys.stderr)
-        return 1
     out_root = Path(args.output)
+    for arg in args.inputs:  # OUT inside an input directory is fine (skipped when walking it), not the reverse
+        if Path(arg).is_dir() and Path(arg).resolve().is_relative_to(out_root.resolve()):
+            raise cio.CLIError(f"the output directory holds the input {arg}: distill would overwrite or re-read "
+                               "its inputs; choose another OUTDIR", args.output, status=2)
+    jobs = _collect_inputs(args.inputs, skip=out_root)
+    if not jobs:
+        raise cio.CLIError("no input images found")
     suffix = ".png" if args.one_pass else ".jpg"
     targets: dict[Path, Path] = {}
     for src, rel in jobs:
         dest = out_root / rel.with_suffix(suffix)
         if dest in targets:
-            raise ValueError(f"{src} and {targets[dest]} would both be written to {dest}")
+            raise cio.CLIError(f"{src} and {targets[dest]} would both be written to {dest}", status=2)
+        if dest.exists() and dest.resolve() == src.resolve():
+            raise cio.CLIError(f"would overwrite the input {src}; choose an OUTDIR outside the inputs", status=2)
         targets[dest] = src
 
     def work(src: Path, rel: Path) -> None:
         dest = out_root / rel.with_suffix(suffix)
-        if _is_jpeg(src):  # coefficient domain: no pixel round trip
-            data = src.read_bytes()
-            if args.one_pass:
-                result = iio.imwrite("<bytes>", fdjpeg.decode(data, defense=table), extension=".png")
+        data = cio.read_bytes(src)
+        with cio.about(src):
+            if cio.is_jpeg(data):  # coefficient domain: no pixel round trip
+                if args.one_pass:
+                    result = cio.pixels_to_bytes(cio.as_rgb_or_gray(fdjpeg.decode(data, defense=table)), ".png")
+                else:
+                    result = fdjpeg.requantize(data, table)
             else:
-                result = fdjpeg.requantize(data, table)
-        else:
-            img = _read_image(str(src))
-            if args.one_pass:
-                result = iio.imwrite("<bytes>", fdjpeg.distill(img, table, subsampling=args.subsampling), extension=".png")
-            else:
-                result = fdjpeg.encode(img, table, subsampling=args.subsampling, optimize=True)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(dest, result)
+                img = cio.load_image(src, data)
+                if args.one_pass:
+                    result = cio.pixels_to_bytes(fdjpeg.distill(img, table, subsampling=args.subsampling), ".png")
+                else:
+                    result = fdjpeg.encode(img, table, subsampling=args.subsampling, optimize=True)
+        _safe_destination(out_root, dest)
+        with cio.about(dest):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        _safe_destination(out_root, dest)
+        cio.write_bytes(dest, result)
 
     progress = _Progress(len(jobs), enabled=args.progress or (args.progress is None and sys.stderr.isatty()))
     lock = threading.Lock()
@@ -200,10 +221,10 @@ def cmd_distill(args) -> int:
         try:
             work(src, rel)
             ok = True
-        except Exception as exc:  # one bad file must not stop the batch
+        except Exception as exc:  # noqa: BLE001 -- one bad file must not stop the batch
             ok = False
             with lock:
-                failures.append((src, exc))
+                failures.append(exc if isinstance(exc, cio.CLIError) else cio.CLIError(cio.short(exc), src))
         with lock:
             progress.step(ok, str(rel))
 
@@ -211,8 +232,8 @@ def cmd_distill(args) -> int:
     with ThreadPoolExecutor(max_workers=workers) as pool:  # kernels release the GIL
         list(pool.map(run, jobs))
     progress.close()
-    for src, exc in failures:
-        print(f"fdjpeg distill: {src}: {_short(exc)}", file=sys.stderr)
+    for exc in failures:
+        print(f"fdjpeg: {exc}", file=sys.stderr)
     if not args.quiet:
         print(f"fdjpeg distill: {len(jobs) - len(failures)} of {len(jobs)} images written to {out_root}/"
               + (f", {len(failures)} failed" if failures else ""), file=sys.stderr)
@@ -220,36 +241,47 @@ def cmd_distill(args) -> int:
 
 
 def cmd_design_tables(args) -> int:
-    """Design feature-distillation tables from the band statistics of a set of images."""
-    import fdjpeg
+    """Design feature-distillation tables from the band statistics of a set of images.
+
+    A file that cannot be read is reported and skipped; the tables are written from the rest (exit 1
+    if any was skipped, like distill), and nothing is written when no usable image remains.
+    """
     from fdjpeg import tables
 
     files = [f for f, _ in _collect_inputs(args.inputs)]
-    failures = []
+    if not files:
+        raise cio.CLIError("no input images found")
+    cio.check_output(args.output)
+    usable = []
 
-    def readable():  # stream one image at a time; a bad file is reported and skipped
+    def readable():  # stream one image at a time; a bad file is named and skipped
         for f in files:
             try:
-                img = fdjpeg.decode(f) if _is_jpeg(f) else _read_image(str(f))
-            except Exception as exc:
-                failures.append(f)
-                print(f"fdjpeg design-tables: {f}: skipped: {_short(exc)}", file=sys.stderr)
+                img = cio.load_image(f)
+            except Exception as exc:  # noqa: BLE001 -- any unreadable file is named and skipped
+                print(f"fdjpeg: {exc if isinstance(exc, cio.CLIError) else f'{f}: {cio.short(exc)}'} (skipped)",
+                      file=sys.stderr)
                 continue
+            usable.append(f)
             yield img
 
-    if not files:
-        print("fdjpeg design-tables: no input images found", file=sys.stderr)
-        return 1
-    stats = tables.band_statistics(readable())
+    try:
+        stats = tables.band_statistics(readable())
+    except ValueError:
+        if usable:
+            raise
+        raise cio.CLIError(f"none of the {len(files)} input files is a usable image; no tables written") from None
+    images, failures = len(usable), len(files) - len(usable)
     designed = tables.design(stats, n=args.n, s_as=args.s_as, s_md=args.s_md, eps=args.eps,
                              per_component=args.per_component)
     how = f"n={args.n}, s_as={args.s_as}, " + (f"eps={args.eps}" if args.eps is not None else f"s_md={args.s_md or 40}")
-    tables.save(args.output, designed, description=f"fdjpeg design-tables over {len(files)} images ({how})")
+    with cio.about(args.output):
+        tables.save(args.output, designed, description=f"fdjpeg design-tables over {images} images ({how})")
     for name, t in zip(("luma", "chroma") if args.per_component else ("all components",),
                        designed if args.per_component else (designed,)):
         print(f"# {name}")
         print("\n".join(" ".join(f"{int(v):3d}" for v in row) for row in t))
-    print(f"fdjpeg design-tables: wrote {args.output} ({how}, {len(files) - len(failures)} images, "
+    print(f"fdjpeg design-tables: wrote {args.output} ({how}, {images} images, "
           f"{stats.blocks('all')} blocks)", file=sys.stderr)
     return 1 if failures else 0
 
@@ -267,13 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", default="astronaut", help="bundled sample: astronaut, coffee, chelsea, rocket")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("encode", help="encode an image file (PNG, BMP, TIFF... anything imageio reads) as JPEG")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("-q", "--quality", type=int, default=75)
+    p = sub.add_parser("encode", help="encode an image file (JPEG, PNG, BMP, TIFF... '-' for stdin) as JPEG")
+    p.add_argument("input", help="image file, or - for stdin")
+    p.add_argument("-o", "--output", required=True, help="JPEG file, or - for stdout")
+    p.add_argument("-q", "--quality", type=int, default=None, help="1..100 (default 75; not with --tables)")
     p.add_argument("--tables", help="quantization tables: a preset name (e.g. released, paper) or a JSON file")
-    p.add_argument("--subsampling", default="4:2:0", choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"])
+    p.add_argument("--strip-metadata", action="store_true",
+                   help="drop the EXIF, ICC profile and comment of a JPEG input (kept by default)")
+    p.add_argument("--subsampling", default=None, choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],
+                   help="chroma subsampling (default: 4:2:0 for colour, one 1x1 component for grayscale, as libjpeg)")
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables (two passes)")
+    p.add_argument("--arithmetic", action="store_true", help="arithmetic coding (SOF9), as cjpeg -arithmetic")
     p.add_argument("--restart-interval", type=int, default=0, metavar="MCUS")
     p.add_argument("--restart-rows", type=int, default=0, metavar="ROWS")
     p.add_argument("--quiet", action="store_true")
@@ -304,10 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-component", action="store_true", help="separate luma and chroma designs")
     p.set_defaults(func=cmd_design_tables)
 
-    p = sub.add_parser("decode", help="decode a JPEG file to PNG (or any format imageio writes)")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--mode", choices=["RGB", "L"], default=None)
+    p = sub.add_parser("decode", help="decode a JPEG file to PNG, BMP, TIFF or PNM (CMYK is converted to RGB)")
+    p.add_argument("input", help="JPEG file, or - for stdin")
+    p.add_argument("-o", "--output", required=True, help=f"{', '.join(cio.PIXEL_FORMATS)} file, or - for PNG on stdout")
+    p.add_argument("--mode", choices=["RGB", "L"], default=None,
+                   help="convert as Pillow's Image.convert does (default: gray stays gray, colour and CMYK give RGB)")
     p.set_defaults(func=cmd_decode)
 
     from fdjpeg.check import register as register_check  # check, info (fdjpeg/check.py)
@@ -317,14 +354,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from fdjpeg.errors import JPEGError
-
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "encode" and args.tables and args.quality is not None:
+        parser.error("argument -q/--quality: not allowed with --tables (the tables set the quality)")
     try:
-        return args.func(args)
-    except (JPEGError, ValueError, TypeError, OSError) as exc:
-        print(f"fdjpeg {args.command}: {exc}", file=sys.stderr)
+        with cio.diagnostics():
+            return args.func(args)
+    except cio.CLIError as exc:
+        print(f"fdjpeg: {exc}", file=sys.stderr)
+        return exc.status
+    except BrokenPipeError:  # stdout closed early (| head): stop quietly, as other tools do
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        except (OSError, ValueError):
+            pass
+        return 128 + 13  # killed by SIGPIPE, as the shell reports it
+    except (ValueError, TypeError, OSError) as exc:  # JPEGError is a ValueError
+        name = getattr(exc, "filename", None)
+        print(f"fdjpeg: {f'{name}: ' if name else ''}{cio.short(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

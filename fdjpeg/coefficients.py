@@ -57,8 +57,9 @@ def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
     n = len(coefs.components)
     if n not in (1, 3, 4) or not (len(coefs.quant_tables) == len(coefs.sampling) == len(coefs.component_ids) == n):
         raise ValueError("JPEGCoefficients needs 1, 3 or 4 components, each with a table, sampling and id")
-    if not (1 <= coefs.width <= 65535 and 1 <= coefs.height <= 65535):
-        raise ValueError(f"image size {coefs.width}x{coefs.height} is outside 1..65535")
+    from .encoder import check_dimensions
+
+    check_dimensions(coefs.width, coefs.height, "JPEGCoefficients")
     for h, v in coefs.sampling:
         if not (1 <= h <= 4 and 1 <= v <= 4):
             raise ValueError(f"sampling factors must be 1..4, got {h}x{v}")
@@ -78,19 +79,21 @@ def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
 
 
 def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, restart_interval: int = 0,
-                       restart_rows: int = 0, keep_metadata: bool = True) -> bytes:
+                       restart_rows: int = 0, keep_metadata: bool = True, arithmetic: bool = False) -> bytes:
     """Write quantized coefficients as a sequential JPEG without changing any coefficient.
 
     The frame keeps its size, sampling factors, component ids and quantization tables; the result is
     baseline (SOF0) unless a table has entries over 255 (then SOF1 with 16-bit DQT). Huffman tables are
     Annex K.3 or, with ``optimize``, optimal ones. ``keep_metadata`` carries EXIF, ICC profile and
-    comment over from ``coefs.header``. ``read_coefficients(write_coefficients(c)) == c``.
+    comment over from ``coefs.header``. ``arithmetic`` codes the scan with the arithmetic coder (SOF9,
+    as ``jpegtran -arithmetic``; not with ``optimize``). ``read_coefficients(write_coefficients(c)) == c``.
     """
     from . import markers
-    from .encoder import FrameLayout, _int_arg, metadata_segments, write_baseline
+    from .encoder import FrameLayout, _check_arithmetic, _int_arg, metadata_segments, write_baseline
 
     layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
     _check_coefficients(coefs, layout)
+    _check_arithmetic(arithmetic, optimize)
     restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)
     restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
     if restart_interval and restart_rows:
@@ -116,4 +119,4 @@ def write_coefficients(coefs: JPEGCoefficients, *, optimize: bool = False, resta
     blocks = flat[layout.transmission_order()]
     return write_baseline(layout, list(coefs.component_ids), blocks, slots, tq, optimize=bool(optimize),
                           restart_interval=restart_interval, restart_rows=restart_rows, app_segments=apps,
-                          com_segments=coms, colour_segment=colour)
+                          com_segments=coms, colour_segment=colour, arithmetic=bool(arithmetic))

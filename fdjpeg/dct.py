@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-from ._jit import kernel, prange
+from ._jit import kernel, parallel_kernel, prange
 
 CONST_BITS = 13
 PASS1_BITS = 2
@@ -778,7 +778,7 @@ def _idct_planes(cfs, nbxs, qs, outs, tasks, simd):
         _idct_task(cfs, nbxs, qs, outs, tasks, t, np.bool_(simd))
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda cfs, *args: sum([c.shape[0] for c in cfs]), serial=_idct_planes)
 def _idct_planes_parallel(cfs, nbxs, qs, outs, tasks, simd):
     """_idct_planes with the tasks spread over the threads (not for use inside another prange)."""
     for t in prange(tasks.shape[0]):

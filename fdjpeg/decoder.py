@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import os
 
-import numba
 import numpy as np
 
-from ._jit import kernel, prange
+from ._jit import kernel, parallel_kernel, prange
 from .coefficients import JPEGCoefficients
 from .color import _ycc_rgb_row, convert_mode
-from .dct import _check_arithmetic, _idct_planes, _idct_planes_parallel, idct_multipliers, idct_tasks
+from .dct import _check_arithmetic, _idct_planes_parallel, idct_multipliers, idct_tasks
 from .errors import JPEGError, UnsupportedJPEG
 from .sampling import METHOD_CODES, _upsample_row, upsample_method
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
@@ -39,11 +38,6 @@ _COMPOSE = {"L": (0, 1), "YCbCr": (1, 3), "RGB": (2, 3), "CMYK": (3, 4), "YCCK":
 
 #: Output rows per parallel task of _compose_rows.
 _ROWS_PER_TASK = 16
-
-#: Below these sizes the pixel stage runs on the calling thread: waking the worker threads would cost
-#: more than it saves (and much more on a machine whose cores are busy with other work).
-_PARALLEL_MIN_BLOCKS = 4096
-_PARALLEL_MIN_PIXELS = 1 << 18
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -124,7 +118,13 @@ def _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0
                     orow[4 * x + 3] = 255 - r3[x]
 
 
-@kernel(parallel=True)
+def _compose_serial(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
+    _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, 0, out.shape[0])
+
+
+# Below 4096 blocks' worth of output pixels (_jit.PARALLEL_MIN_BLOCKS) the rows are composed on the calling thread.
+@parallel_kernel(work=lambda planes, methods, hexp, vexp, dws, dhs, cspace, out, width: out.shape[0] * width // 64,
+                 serial=_compose_serial)
 def _compose_rows(planes, methods, hexp, vexp, dws, dhs, cspace, out, width):
     """_compose_range over all rows, _ROWS_PER_TASK rows per parallel task."""
     height = out.shape[0]
@@ -163,7 +163,6 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
 
     smoothing = smoothing_state(coefs)
     total_imcu_rows = _ceil_div(height, 8 * vmax)
-    parallel = numba.get_num_threads() > 1
     planes, params, cfs, nbxs, mults, block_rows = [], [], [], [], [], []
     for ci, (h, v) in enumerate(coefs.sampling):
         dw = _ceil_div(width * h, hmax)
@@ -189,15 +188,12 @@ def coefficients_to_pixels(coefs: JPEGCoefficients, *, arithmetic: str = "simd")
         params.append((METHOD_CODES[upsample_method(hmax // h, vmax // v, dw)], hmax // h, vmax // v, dw, dh))
     if smoothing is None:
         tasks = idct_tasks(block_rows)
-        idct = _idct_planes_parallel if parallel and sum(r * n for r, n in zip(block_rows, nbxs)) >= _PARALLEL_MIN_BLOCKS else _idct_planes
-        idct(tuple(cfs), np.array(nbxs, np.int64), tuple(mults), tuple(planes), tasks, simd)
+        # Threads only from 4096 blocks on (_jit.PARALLEL_MIN_BLOCKS); smaller images stay on this thread.
+        _idct_planes_parallel(tuple(cfs), np.array(nbxs, np.int64), tuple(mults), tuple(planes), tasks, simd)
     code, channels = _COMPOSE[coefs.colorspace]
     out = np.empty((height, width * channels), np.uint8)
     methods, hexp, vexp, dws, dhs = (np.array(_four(list(p)), np.int64) for p in zip(*params))
-    if parallel and height * width >= _PARALLEL_MIN_PIXELS:
-        _compose_rows(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, width)
-    else:
-        _compose_range(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, width, 0, height)
+    _compose_rows(tuple(_four(planes)), methods, hexp, vexp, dws, dhs, code, out, width)
     return out if channels == 1 else out.reshape(height, width, channels)
 
 

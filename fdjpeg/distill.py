@@ -16,7 +16,7 @@ from dataclasses import replace
 import numba
 import numpy as np
 
-from ._jit import kernel, prange
+from ._jit import kernel, parallel_kernel, prange
 from .coefficients import JPEGCoefficients, write_coefficients
 from .color import _rgb_to_ycc, _ycc_rgb_planes
 from .dct import _fdct_idct_plane, quant_divisors
@@ -34,9 +34,9 @@ MIN_DC, MAX_DC = -1024, 1023
 
 def component_tables(tables, ncomp: int) -> list[np.ndarray]:
     """Validated tables per component: one table for all, or (luma, chroma) = component 0, the rest."""
-    from .encoder import _validate_tables
+    from .encoder import validate_fd_tables
 
-    tabs = _validate_tables(tables, None)
+    tabs = validate_fd_tables(tables)
     return [tabs[0] if c == 0 or len(tabs) == 1 else tabs[1] for c in range(ncomp)]
 
 
@@ -65,7 +65,7 @@ def _requantize_blocks(blocks, q_file, q_new, out):
 _REQUANTIZE_TASK_BLOCKS = 4096
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda blocks, *args: blocks.shape[0] if blocks.shape[0] > _REQUANTIZE_TASK_BLOCKS else 0)
 def _requantize_blocks_parallel(blocks, q_file, q_new, out):
     """_requantize_blocks over the threads, _REQUANTIZE_TASK_BLOCKS blocks per task."""
     n = blocks.shape[0]
@@ -117,7 +117,7 @@ def _pad_edges(plane, h, w):
             plane[i, j] = plane[h - 1, j]
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda batch, *args: batch.size // 64 if batch.shape[0] > 1 else 0)  # one image per task
 def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
     """decode(encode(x)) for 4:4:4 colour or grayscale images of one size, one image per thread.
 
@@ -144,7 +144,7 @@ def _distill_444_batch(batch, div_luma, div_chroma, q_luma, q_chroma, out):
             out[k, :, :, 0] = planes[0, :h, :w]
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda img, *args: img.size // 64)
 def _distill_444_image(img, div_luma, div_chroma, q_luma, q_chroma, out):
     """_distill_444_batch for one large image (H, W, C), strips of _STRIP_ROWS sample rows spread over
     the threads. Each strip is whole block rows, so padding and blocks never cross strips: the bottom
@@ -214,12 +214,18 @@ def _to_uint8_batch(images, channels_first: bool):
             raise ValueError(f"images must be (H, W), (H, W, 3) or (N, H, W, C) with C in (1, 3), got {np.shape(images)}")
     if 0 in arr.shape:
         raise ValueError(f"empty images: shape {np.shape(images)}")
-    if arr.shape[1] > 65535 or arr.shape[2] > 65535:
-        raise ValueError(f"image size {arr.shape[2]}x{arr.shape[1]} exceeds 65535")
+    from .encoder import check_dimensions
+
+    check_dimensions(arr.shape[2], arr.shape[1], "image")  # as encode: distill is decode(encode(x))
     if is_float:
         if not np.isfinite(arr).all():
             raise ValueError("float images must be finite (in [0, 1])")
-        u8 = np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
+        scaled = np.rint(arr * 255.0)
+        lo, hi = float(scaled.min()), float(scaled.max())
+        if lo < 0 or hi > 255:  # never clip silently: 0..255 floats or normalized input are caller errors
+            raise ValueError(f"float images must be in [0, 1], got values in [{arr.min():g}, {arr.max():g}]; "
+                             "pass uint8 for 0..255 data (or divide by 255) and undo any mean/std normalization")
+        u8 = scaled.astype(np.uint8)
     else:
         u8 = arr
     return np.ascontiguousarray(u8), is_float
@@ -231,12 +237,16 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
 
     images: one image (H, W) / (H, W, 3), or a batch (N, H, W, C) with C in (1, 3); uint8, or float
         in [0, 1] (NHWC, or NCHW with ``channels_first=True``). Floats are rounded to 8 bits first
-        (x -> round(255 x)) and returned as the same dtype, layout and range (value / 255).
-    tables: one 8x8 table for every component or (luma, chroma), 1..255, e.g. tables.preset("paper").
+        (x -> round(255 x)) and returned as the same dtype, layout and range (value / 255); a float
+        outside [0, 1] (beyond rounding) raises ValueError rather than being clipped.
+    tables: one 8x8 table for every component or (luma, chroma), 1..255, e.g. tables.preset("paper");
+        required (None raises TypeError: there is no default defense).
+    subsampling: "4:4:4" by default (so ``distill(x, t) == decode(encode(x, t, subsampling="4:4:4"))``;
+        ``encode`` itself defaults to 4:2:0 for colour).
     """
-    from .encoder import SUBSAMPLING, _validate_tables
+    from .encoder import SUBSAMPLING, validate_fd_tables
 
-    tabs = _validate_tables(tables, None)
+    tabs = validate_fd_tables(tables)
     if subsampling not in SUBSAMPLING:
         raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)}, got {subsampling!r}")
     src = images
@@ -248,7 +258,7 @@ def distill(images, tables, *, subsampling: str = "4:4:4", channels_first: bool 
                 np.asarray(chroma, np.int64).reshape(64))
         out = np.empty_like(batch)
         n, h, w = batch.shape[:3]
-        if n < numba.get_num_threads() and h * w >= _STRIP_MIN_PIXELS:
+        if h * w >= _STRIP_MIN_PIXELS and n < numba.get_num_threads():  # (no thread pool start for small images)
             for k in range(n):  # too few images to keep the threads busy: split each one
                 _distill_444_image(batch[k], *args, out[k])
         else:

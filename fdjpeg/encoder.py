@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 
 from . import markers
+from .arithmetic_encode import conditioning, encode_scan_arithmetic
 from .dct import quant_divisors
 from .entropy_encode import components_in_mcu, encode_scan, gather_frequencies, transmission_order
 from .huffman import STANDARD_AC, STANDARD_DC, optimal_spec
@@ -24,7 +26,9 @@ from .tables import standard
 #: Luma sampling factors for each chroma subsampling name (chroma is always 1x1).
 SUBSAMPLING = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2), "4:4:0": (1, 2), "4:1:1": (4, 1)}
 
-MAX_DIMENSION = 65535
+#: libjpeg's JPEG_MAX_DIMENSION: its decoders (djpeg, Pillow) and fdjpeg's refuse larger frames, so
+#: nothing fdjpeg writes may exceed it (the 16-bit SOF fields could carry up to 65535).
+MAX_DIMENSION = 65500
 ICC_CHUNK = markers.MAX_SEGMENT_PAYLOAD - 14  # "ICC_PROFILE\0" + sequence number + chunk count
 EXIF_HEADER = b"Exif\x00\x00"
 
@@ -50,9 +54,15 @@ def _validate_image(image) -> np.ndarray:
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
         raise ValueError(f"image must have shape (H, W), (H, W, 1) or (H, W, 3), got {image.shape}")
     h, w = image.shape[:2]
-    if h < 1 or w < 1 or h > MAX_DIMENSION or w > MAX_DIMENSION:
-        raise ValueError(f"image size {w}x{h} is outside 1..{MAX_DIMENSION} in width or height")
+    check_dimensions(w, h, "image")
     return np.ascontiguousarray(image)
+
+
+def check_dimensions(width: int, height: int, name: str) -> None:
+    """ValueError unless both sides are in 1..MAX_DIMENSION (libjpeg's limit, which every writer enforces)."""
+    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):
+        raise ValueError(f"{name} size {width}x{height} is outside 1..{MAX_DIMENSION} in width or height "
+                         f"({MAX_DIMENSION} is libjpeg's limit: larger files are refused by its decoders and fdjpeg's)")
 
 
 def _validate_table(table, name: str) -> np.ndarray:
@@ -68,12 +78,17 @@ def _validate_table(table, name: str) -> np.ndarray:
     bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 1) | (arr > 255) if arr.dtype.kind == "f" else (arr < 1) | (arr > 255)
     if bad.any():
         r, c = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}[{r}][{c}] = {arr[r, c]!r}: baseline quantization entries must be integers 1..255")
+        raise ValueError(f"{name}[{r}][{c}] = {arr[r, c]!r}: baseline quantization entries must be integers 1..255 "
+                         "(16-bit tables of extended files are kept only by write_coefficients, which writes SOF1)")
     return arr.astype(np.uint16)
 
 
 def _validate_tables(tables, quality) -> list[np.ndarray]:
-    """-> list of 1 or 2 tables (natural order uint16). Custom tables are never rescaled."""
+    """-> list of 1 or 2 tables (natural order uint16). Custom tables are never rescaled.
+
+    Besides one table or (luma, chroma), the tables of a file are taken as its reader gives them:
+    ``read_header(d).quant_tables`` (a mapping of DQT slots 0 / 0 and 1) and
+    ``read_coefficients(d).quant_tables`` (one table per component: Cb and Cr must share one)."""
     if tables is not None and quality is not None:
         raise ValueError("give either tables or quality, not both (custom tables are never rescaled)")
     if tables is None:
@@ -84,15 +99,36 @@ def _validate_tables(tables, quality) -> list[np.ndarray]:
         if not 1 <= quality <= 100:
             raise ValueError(f"quality must be in 1..100, got {quality}")
         return list(standard(int(quality)))
+    if isinstance(tables, Mapping):  # DQT slot -> table, as JPEGHeader.quant_tables
+        slots = sorted(tables)
+        if slots not in ([0], [0, 1]):
+            raise ValueError(f"tables as a mapping of DQT slots (read_header(...).quant_tables) must hold slot 0, or "
+                             f"0 (luma) and 1 (chroma); got slots {slots}")
+        return [_validate_table(tables[k], f"tables[{k}]") for k in slots]
     if isinstance(tables, np.ndarray) and tables.ndim in (1, 2) or _looks_like_single_table(tables):
         return [_validate_table(tables, "tables")]
     try:
         seq = list(tables)
     except TypeError:
         raise TypeError(f"tables must be an 8x8 table or a sequence of two (luma, chroma), got {type(tables).__name__}") from None
+    if len(seq) == 3:  # one per component (Y, Cb, Cr), as JPEGCoefficients.quant_tables
+        y, cb, cr = (_validate_table(t, f"tables[{i}]") for i, t in enumerate(seq))
+        if not np.array_equal(cb, cr):
+            raise ValueError("tables holds 3 tables (one per component) whose Cb and Cr tables differ; "
+                             "the encoder codes both chroma components with one table")
+        return [y] if np.array_equal(y, cb) else [y, cb]
     if len(seq) not in (1, 2):
-        raise ValueError(f"tables must be one 8x8 table or a sequence of two (luma, chroma), got {len(seq)} tables")
+        raise ValueError(f"tables must be one 8x8 table, a sequence of two (luma, chroma) or three per-component "
+                         f"tables (Y, Cb, Cr with Cb = Cr), got {len(seq)} tables")
     return [_validate_table(t, f"tables[{i}]") for i, t in enumerate(seq)]
+
+
+def validate_fd_tables(tables) -> list[np.ndarray]:
+    """``_validate_tables`` for the feature-distillation calls (distill, requantize, the defense):
+    there the tables are required, never a silent quality-75 default."""
+    if tables is None:
+        raise TypeError("tables is required: e.g. fdjpeg.tables.preset('paper') or fdjpeg.tables.standard(75)")
+    return _validate_tables(tables, None)
 
 
 def _looks_like_single_table(tables) -> bool:
@@ -230,7 +266,10 @@ def image_to_mcu_blocks(image: np.ndarray, qtables: list[np.ndarray], subsamplin
     libjpeg's dummy blocks all happen in ``prepare._prepare_strips`` (spec/codec.md section 2)."""
     height, width = image.shape[:2]
     if image.ndim == 2:
-        sampling, tq = ((1, 1),), [0]
+        # One component: its sampling factors are written to SOF as libjpeg-turbo does for an explicit
+        # subsampling (Pillow subsampling=1/2, cjpeg -sample 2x1/2x2); the single, non-interleaved scan
+        # codes the same blocks whatever they are, so only the SOF bytes change.
+        sampling, tq = (SUBSAMPLING[subsampling],), [0]
         pixels = image[:, :, None]
     else:
         sampling = (SUBSAMPLING[subsampling], (1, 1), (1, 1))
@@ -268,7 +307,8 @@ def image_to_coefficients(image: np.ndarray, qtables: list[np.ndarray], subsampl
 
 
 def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, optimize=False, restart_interval=0,
-                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None, write_dht=True) -> bytes:
+                   restart_rows=0, app_segments=(), com_segments=(), colour_segment=None, write_dht=True,
+                   arithmetic=False) -> bytes:
     """Assemble a sequential file with one scan (interleaved when there are several components) from
     quantized blocks (n, 64) int16 in transmission order (see ``FrameLayout.transmission_order``).
 
@@ -276,6 +316,9 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     ICC), COM, DQT per table, SOF0 (SOF1 when a table needs 16-bit entries), DHT per table (DC then AC,
     component order), DRI, SOS, entropy-coded data, EOI. ``write_dht=False`` leaves the DHT segments
     out (a Motion-JPEG frame coded with the standard tables, which its decoders then assume).
+    ``arithmetic=True`` codes the scan with the arithmetic coder instead (arithmetic_encode.py): SOF9
+    and a DAC segment with libjpeg's default conditioning where SOF0/1 and DHT would be, as
+    ``cjpeg -arithmetic`` writes them (``optimize`` does not apply).
     """
     ncomp = len(layout.sampling)
     # Luma uses Huffman tables 0, chroma (every further component) tables 1, like jpeg_set_colorspace.
@@ -284,7 +327,11 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     blocks = np.ascontiguousarray(blocks, dtype=np.int16)
     if restart_rows:
         restart_interval = min(restart_rows * layout.mcus_x, 65535)
-    if optimize:
+    if arithmetic:
+        dc_l, dc_u, ac_k, dac = conditioning(set(htbl), set(htbl))
+        data = encode_scan_arithmetic(blocks, comp_in_mcu, htbl, htbl, dc_l, dc_u, ac_k, restart_interval)
+        dc_specs = ac_specs = []
+    elif optimize:
         dc_freq, ac_freq = gather_frequencies(blocks, comp_in_mcu, htbl, htbl, restart_interval)
         used = sorted(set(htbl))
         dc_specs = [optimal_spec(dc_freq[t]) if t in used else None for t in range(2)]
@@ -292,7 +339,8 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     else:
         dc_specs = list(STANDARD_DC)
         ac_specs = list(STANDARD_AC)
-    data = encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
+    if not arithmetic:
+        data = encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
 
     out = [markers.write_soi(), colour_segment or markers.write_jfif(), *app_segments, *com_segments]
     written = set()
@@ -301,9 +349,13 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
             out.append(markers.write_dqt(tq[c], qtables[tq[c]]))
             written.add(tq[c])
     sof = markers.SOF0 if all(int(np.max(qtables[t])) <= 255 for t in set(tq)) else markers.SOF1
+    if arithmetic:
+        sof = markers.SOF9
     out.append(markers.write_sof(sof, layout.width, layout.height,
                                  [(component_ids[c], *layout.sampling[c], tq[c]) for c in range(ncomp)]))
-    sent = set() if write_dht else {(a, t) for a in (False, True) for t in (0, 1)}
+    sent = set() if write_dht and not arithmetic else {(a, t) for a in (False, True) for t in (0, 1)}
+    if arithmetic:
+        out.append(markers.write_dac(dac))
     for c in range(ncomp):
         for is_ac, specs in ((False, dc_specs), (True, ac_specs)):
             if (is_ac, htbl[c]) not in sent:
@@ -317,15 +369,18 @@ def write_baseline(layout: FrameLayout, component_ids, blocks, qtables, tq, *, o
     return b"".join(out)
 
 
-def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=False, restart_interval=0,
-           restart_rows=0, comment=None, exif=None, icc_profile=None, profile=None, mjpeg=False) -> bytes:
+def encode(image, tables=None, *, quality=None, subsampling=None, optimize=False, restart_interval=0,
+           restart_rows=0, comment=None, exif=None, icc_profile=None, profile=None, mjpeg=False,
+           arithmetic=False) -> bytes:
     """Encode a uint8 image as a baseline JPEG, byte-identical to libjpeg-turbo for the same settings.
 
-    image: (H, W) or (H, W, 1) grayscale, or (H, W, 3) RGB, uint8, 1..65535 on each side.
+    image: (H, W) or (H, W, 1) grayscale, or (H, W, 3) RGB, uint8, 1..65500 on each side (libjpeg's limit).
     tables: one 8x8 quantization table for every component, or (luma, chroma); natural row-major
         order, integers 1..255, written as given (never rescaled). Mutually exclusive with quality.
     quality: 1..100, scaling the T.81 Annex K tables as libjpeg does (default 75 when neither is given).
-    subsampling: "4:4:4", "4:2:2", "4:2:0" (default), "4:4:0" or "4:1:1"; ignored for grayscale.
+    subsampling: "4:4:4", "4:2:2", "4:2:0", "4:4:0" or "4:1:1"; default (None) "4:2:0" for colour, 1x1
+        for grayscale. Given explicitly for a grayscale image, its luma factors become the single
+        component's (e.g. 2x2 for "4:2:0"), as libjpeg-turbo writes them; the pixels coded are the same.
     optimize: build optimal Huffman tables (libjpeg's two-pass optimize_coding) instead of Annex K.3.
     restart_interval: MCUs between restart markers; restart_rows: MCU rows between them (one or the other).
     comment / exif / icc_profile: COM, APP1 EXIF and APP2 ICC_PROFILE (chunked) segments.
@@ -334,11 +389,17 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
         4:2:0 or grayscale, bounded APPn data (rules and sources: spec/hardware-profile.md).
     mjpeg: write a Motion-JPEG (UVC-style) frame: an AVI1 APP0 instead of JFIF and no DHT segments,
         the entropy data coded with the Annex K.3 tables that MJPEG decoders assume (so not with optimize).
+    arithmetic: code the scan with the arithmetic coder (T.81 Annex D, SOF9), byte-identical to
+        ``cjpeg -arithmetic``: 3-9 % smaller than optimize=True on the bundled photos, but many decoders (browsers,
+        hardware, MJPEG) cannot read it. Not with optimize (arithmetic coding adapts its own statistics),
+        mjpeg or profile.
     """
     image = _validate_image(image)
     qtables = _validate_tables(tables, quality)
+    if subsampling is None:
+        subsampling = "4:2:0" if image.ndim == 3 else "4:4:4"
     if not isinstance(subsampling, str) or subsampling not in SUBSAMPLING:
-        raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)}, got {subsampling!r}")
+        raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING)} (or None), got {subsampling!r}")
     if not isinstance(optimize, (bool, np.bool_)):
         raise TypeError(f"optimize must be a bool, got {optimize!r}")
     restart_interval = _int_arg(restart_interval, "restart_interval", 0, 65535)
@@ -349,6 +410,13 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
         raise TypeError(f"mjpeg must be a bool, got {mjpeg!r}")
     if mjpeg and optimize:
         raise ValueError("mjpeg=True frames carry no DHT, so they must use the standard tables: drop optimize=True")
+    _check_arithmetic(arithmetic, optimize)
+    if arithmetic and mjpeg:
+        raise ValueError("arithmetic=True cannot be combined with mjpeg=True: Motion-JPEG decoders read Huffman "
+                         "coding only")
+    if arithmetic and profile is not None:
+        raise ValueError(f"arithmetic=True cannot be combined with profile={profile!r}: hardware decoders read "
+                         "baseline Huffman coding only (spec/hardware-profile.md)")
     apps, coms = metadata_segments(comment, exif, icc_profile)
     if profile is not None:
         from .check import hardware_settings_problem
@@ -360,7 +428,8 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
     ids = [1] if image.ndim == 2 else [1, 2, 3]
     data = write_baseline(layout, ids, blocks, qtables, tq, optimize=bool(optimize), restart_interval=restart_interval,
                           restart_rows=restart_rows, app_segments=apps, com_segments=coms,
-                          colour_segment=markers.write_avi1() if mjpeg else None, write_dht=not mjpeg)
+                          colour_segment=markers.write_avi1() if mjpeg else None, write_dht=not mjpeg,
+                          arithmetic=bool(arithmetic))
     if profile is not None:
         from .check import profile_problems, walk
 
@@ -368,6 +437,16 @@ def encode(image, tables=None, *, quality=None, subsampling="4:2:0", optimize=Fa
         if problems:  # a safety net: the argument checks above should have caught every case
             raise ValueError("; ".join(p.message for p in problems))
     return data
+
+
+def _check_arithmetic(arithmetic, optimize) -> None:
+    """The ``arithmetic`` argument: a bool, and not with ``optimize`` (libjpeg silently drops
+    optimize_coding for arithmetic coding, jcmaster.c; asking for both is a mistake worth naming)."""
+    if not isinstance(arithmetic, (bool, np.bool_)):
+        raise TypeError(f"arithmetic must be a bool, got {arithmetic!r}")
+    if arithmetic and optimize:
+        raise ValueError("arithmetic=True adapts its own statistics; optimize=True (optimal Huffman tables) does "
+                         "not apply to it: drop one of them")
 
 
 def _current_umask() -> int:

@@ -23,7 +23,7 @@ import numba
 import numpy as np
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
-from ._jit import kernel, prange
+from ._jit import kernel, parallel_kernel, prange, use_threads
 from .zigzag import ZIGZAG
 
 STATUS_OK = 0
@@ -42,9 +42,6 @@ S_RST_TO_GO = 3  # MCUs left before the next restart marker
 S_RST_NUM = 4  # number (0..7) of the next RSTn
 S_PRED = 5  # DC predictors, one slot per scan component (up to 4)
 STATE_SIZE = S_PRED + 4
-
-#: Below this many blocks a scan is coded in one piece: threads would cost more than they save.
-PARALLEL_MIN_BLOCKS = 4096
 
 
 @kernel
@@ -147,7 +144,7 @@ def _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, m0, m1,
     return STATUS_OK
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda blocks, *args: blocks.shape[0] if args[4].shape[0] > 2 else 0)  # args[4]: bounds
 def _gather_chunks(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, bounds, dc_freq, ac_freq, status):
     """``_gather_range`` for every chunk [bounds[i], bounds[i+1]) in parallel, counts per chunk."""
     for i in prange(bounds.shape[0] - 1):
@@ -303,7 +300,7 @@ def _encode_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_i
     return STATUS_OK, pos
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda blocks, *args: blocks.shape[0] if args[6].shape[0] > 2 else 0)  # args[6]: bounds
 def _encode_chunks(blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, bounds, raw,
                    outs, lengths, tails, status):
     """Code chunk i = MCUs [bounds[i], bounds[i+1]) into outs[i] in parallel. ``raw``: no stuffing and
@@ -384,9 +381,9 @@ def _check_status(status):
 def _chunk_bounds(nmcu: int, nblocks: int, restart_interval: int) -> np.ndarray:
     """MCU boundaries of the parallel chunks: one per thread, on restart-interval boundaries when
     there are restarts; a single chunk for small scans or one thread."""
-    threads = numba.get_num_threads()
-    if threads <= 1 or nblocks < PARALLEL_MIN_BLOCKS:
+    if not use_threads(nblocks):  # below PARALLEL_MIN_BLOCKS a scan is coded in one piece
         return np.array([0, nmcu], np.int64)
+    threads = numba.get_num_threads()
     cuts = np.linspace(0, nmcu, threads + 1).astype(np.int64)
     if restart_interval:
         cuts = (cuts // restart_interval) * restart_interval

@@ -92,7 +92,11 @@ def write_dqt(index: int, table) -> bytes:
 
 
 def write_sof(code: int, width: int, height: int, components) -> bytes:
-    """SOFn with 8-bit precision; ``components`` = [(id, h, v, tq), ...] (T.81 B.2.2)."""
+    """SOFn with 8-bit precision; ``components`` = [(id, h, v, tq), ...] (T.81 B.2.2).
+
+    Sizes over libjpeg's 65500 are refused (the callers validate first; this is the last net)."""
+    if not (1 <= width <= 65500 and 0 <= height <= 65500):
+        raise ValueError(f"frame size {width}x{height} is outside libjpeg's limit of 65500")
     payload = bytes([8]) + height.to_bytes(2, "big") + width.to_bytes(2, "big") + bytes([len(components)])
     for cid, h, v, tq in components:
         payload += bytes([cid, (h << 4) | v, tq])
@@ -102,6 +106,11 @@ def write_sof(code: int, width: int, height: int, components) -> bytes:
 def write_dht(is_ac: bool, index: int, spec) -> bytes:
     """One DHT segment for one table (T.81 B.2.4.2), as libjpeg writes them: one table per segment."""
     return _segment(DHT, bytes([(0x10 if is_ac else 0) | index]) + spec.segment_payload())
+
+
+def write_dac(payload: bytes) -> bytes:
+    """DAC (T.81 B.2.4.3): pairs of Tc/Tb and conditioning value, as arithmetic_encode.conditioning builds them."""
+    return _segment(DAC, bytes(payload))
 
 
 def write_dri(interval: int) -> bytes:

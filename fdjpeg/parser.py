@@ -12,8 +12,8 @@ tolerated here too, with a ``JPEGWarning``:
 * reading past the end of the data yields the fake EOI (FF D9) that libjpeg's data sources insert,
   with a "premature end of JPEG file" warning; data after EOI is ignored.
 
-Features outside fdjpeg's scope (lossless, hierarchical, arithmetic coding, 12-bit samples) raise
-``UnsupportedJPEG`` as soon as their marker or field is met.
+Features outside fdjpeg's scope (lossless, hierarchical, 12-bit samples; arithmetic coding other than
+SOF9/SOF10) raise ``UnsupportedJPEG`` as soon as their marker or field is met.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import arithmetic as AD
 from . import markers as M
 from .errors import JPEGError, UnsupportedJPEG
 from .huffman import HuffmanSpec
@@ -140,6 +141,7 @@ class JPEGHeader:
     sof_marker: int | None = None
     process: str = ""
     progressive: bool = False
+    arithmetic: bool = False
     quant_tables: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     restart_interval: int = 0
     jfif: JFIFInfo | None = None
@@ -186,8 +188,6 @@ _UNSUPPORTED_SOF = {
     M.SOF6: "hierarchical JPEG (SOF6, differential progressive)",
     M.SOF7: "hierarchical JPEG (SOF7, differential lossless)",
     M.JPG: "JPEG extensions (JPG marker 0xC8)",
-    M.SOF9: "arithmetic coding (SOF9)",
-    M.SOF10: "arithmetic coding (SOF10, progressive)",
     M.SOF11: "arithmetic coding (SOF11, lossless)",
     M.SOF13: "hierarchical JPEG with arithmetic coding (SOF13)",
     M.SOF14: "hierarchical JPEG with arithmetic coding (SOF14)",
@@ -220,6 +220,9 @@ class MarkerParser:
         self.dc_tables: list[HuffmanSpec | None] = [None] * 4
         self.ac_tables: list[HuffmanSpec | None] = [None] * 4
         self.restart_interval = 0
+        # DAC conditioning (T.81 B.2.4.3) per table 0..15: DC L, DC U, AC Kx, libjpeg's defaults (get_soi).
+        self.arith_dc_l, self.arith_dc_u, self.arith_ac_k = (
+            [d] * AD.NUM_ARITH_TBLS for d in (AD.DEFAULT_DC_L, AD.DEFAULT_DC_U, AD.DEFAULT_AC_K))
         self.saw_sof = False
         self.saw_jfif = False
         self.saw_adobe = False
@@ -333,7 +336,7 @@ class MarkerParser:
         length = self._u16()
         segments.append(Segment(marker, offset, length))
         self.pos = length_pos
-        if marker in (M.SOF0, M.SOF1, M.SOF2):
+        if marker in (M.SOF0, M.SOF1, M.SOF2, M.SOF9, M.SOF10):
             self._sof(marker, offset)
         elif marker == M.DHT:
             self._dht(offset)
@@ -382,7 +385,7 @@ class MarkerParser:
         hdr.components = comps
         hdr.sof_marker = marker
         hdr.process = M.SOF_PROCESS[marker]
-        hdr.progressive = marker == M.SOF2
+        hdr.progressive, hdr.arithmetic = marker in (M.SOF2, M.SOF10), marker in (M.SOF9, M.SOF10)
         # The checks libjpeg makes at the first SOS (jdinput.c initial_setup), made here so that
         # nothing is allocated for a frame that cannot be decoded.
         if width > MAX_DIMENSION or height > MAX_DIMENSION:
@@ -460,8 +463,8 @@ class MarkerParser:
         self.restart_interval = self._u16()
 
     def _dac(self, offset: int) -> None:
-        """DAC (T.81 B.2.4.3): validated as libjpeg does, otherwise ignored (only arithmetic-coded
-        frames use it, and those are refused at their SOF)."""
+        """DAC (T.81 B.2.4.3), as libjpeg's get_dac: Tc/Tb 0..15 sets a DC table's L (low nibble) <= U
+        (high nibble), 16..31 an AC table's Kx; in force for the following scans (Huffman ones ignore it)."""
         length = self._u16() - 2
         while length > 0:
             index = self._u8()
@@ -469,8 +472,12 @@ class MarkerParser:
             length -= 2
             if index >= 32:  # libjpeg keeps 16 DC and 16 AC conditioning slots
                 raise JPEGError(f"bad DAC table index Tc/Tb={index} (T.81 B.2.4.3)", offset)
-            if index < 16 and (value & 15) > (value >> 4):
-                raise JPEGError(f"bad DAC value 0x{value:02X} for DC table {index}: L > U", offset)
+            if index < 16:
+                if (value & 15) > (value >> 4):
+                    raise JPEGError(f"bad DAC value 0x{value:02X} for DC table {index}: L > U", offset)
+                self.arith_dc_l[index], self.arith_dc_u[index] = value & 15, value >> 4
+            else:
+                self.arith_ac_k[index - 16] = value
         if length != 0:
             raise JPEGError("bad DAC segment length", offset)
 
@@ -555,7 +562,7 @@ class MarkerParser:
         hdr.restart_interval = self.restart_interval
         hdr.icc_profile = self.icc_profile()
         hdr.colorspace = self._colorspace(scan.offset)
-        if not hdr.progressive:
+        if not hdr.progressive and not hdr.arithmetic:
             # Motion-JPEG frames leave out DHT: libjpeg assumes the Annex K.3 tables in slots 0 and 1.
             from .huffman import STANDARD_AC, STANDARD_DC
 

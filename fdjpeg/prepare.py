@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import kernel, prange
+from ._jit import kernel, parallel_kernel, prange
 from .color import CBCR_OFFSET, FIX_0_08131, FIX_0_11400, FIX_0_16874, FIX_0_29900, FIX_0_33126, FIX_0_41869
 from .color import FIX_0_50000, FIX_0_58700, ONE_HALF, SCALEBITS
 from .dct import _fdct_quantize_batched
@@ -79,7 +79,7 @@ def _downsample_row(full, c, r0, hexp, vexp, dst):
             dst[j] = (s + half) // numpix
 
 
-@kernel(parallel=True)
+@parallel_kernel(work=lambda *args: args[-1].shape[0])  # the blocks of ``out``
 def _prepare_strips(img, height, width, geom, divisors, mcus_x, mcus_y, blocks_per_mcu, max_v, padded_width, out):
     """Quantized blocks of every strip into ``out`` (n_mcu * blocks_per_mcu, 64), MCU order.
 

@@ -1,8 +1,8 @@
 """Public entry points of the decoder's first half: ``read_header`` and ``read_coefficients``.
 
 ``read_coefficients`` is libjpeg-turbo's ``jpeg_read_coefficients`` rebuilt: markers are walked by
-parser.py, each scan is entropy-decoded by entropy_decode.py (sequential) or progressive.py into one
-int16 store of 64-coefficient rows, and the result is a ``JPEGCoefficients`` whose per-component
+parser.py, each scan is entropy-decoded by entropy_decode.py (sequential) or progressive.py (Huffman),
+or arithmetic_decode.py (SOF9/SOF10), into one int16 store of 64-coefficient rows, and the result is a ``JPEGCoefficients`` whose per-component
 arrays are views of that store, shaped (blocks_y, blocks_x, 8, 8) over the MCU-padded block grid.
 
 Per scan, in libjpeg's order (jdinput.c start_input_pass): MCU geometry (T.81 A.2; at most 10 blocks
@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from . import arithmetic_decode as ad
+from .arithmetic import new_stats
 from . import entropy_decode as ed
 from .coefficients import JPEGCoefficients
 from .errors import JPEGError, JPEGWarning
@@ -38,6 +40,7 @@ _WARNING_TEXT = {
     ed.W_HIT_MARKER: "corrupt JPEG data: premature end of data segment (missing data decoded as zero bits)",
     ed.W_BAD_CODE: "corrupt JPEG data: bad Huffman code",
     ed.W_EOF: PREMATURE_EOF,
+    ad.W_ARITH_BAD_CODE: "corrupt JPEG data: bad arithmetic code (nothing more decoded until the next restart marker)",
 }
 
 #: ZIGZAG_PADDED as uint8 padded to 128 entries: kernels index it with ``k & 127`` and the unsigned
@@ -78,15 +81,27 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _emit(collected: list[tuple[str, int | None]], stacklevel: int) -> None:
-    """Issue the collected warnings, each distinct message once (with the offset where first seen)."""
+def _emit(collected: list[tuple[str, int | None]], stacklevel: int, size: int) -> None:
+    """Issue the collected warnings, each distinct message once (with the offset where first seen,
+    at most ``size``: see ``_within``)."""
     seen = set()
     for message, offset in collected:
         if message in seen:
             continue
         seen.add(message)
+        if offset is not None and offset > size:
+            offset = size
         where = "" if offset is None else f" (at byte offset {offset})"
         warnings.warn(JPEGWarning(message + where), stacklevel=stacklevel + 1)
+
+
+def _within(exc: JPEGError, size: int) -> JPEGError:
+    """``exc`` with its offset inside the data. Like libjpeg's source manager, the parser reads a fake
+    EOI (FF D9) past the end of truncated data, so a problem found there would point past the end:
+    it is reported at the end of the data (``size``) instead."""
+    if exc.offset is None or exc.offset <= size:
+        return exc
+    return type(exc)(f"{exc.message} (reached the end of the data)", size).with_traceback(exc.__traceback__)
 
 
 def scan_end(raw: bytes, pos: int) -> int:
@@ -126,11 +141,11 @@ def read_header(data) -> JPEGHeader:
     parser = MarkerParser(raw, _skip_scan, lambda message, offset: collected.append((message, offset)))
     try:
         parser.run()
-    except JPEGError:
+    except JPEGError as exc:
         if not parser.first_scan_seen:
-            _emit(collected, 2)
-            raise
-    _emit(collected, 2)
+            _emit(collected, 2, len(raw))
+            raise _within(exc, len(raw)) from None
+    _emit(collected, 2, len(raw))
     return parser.header
 
 
@@ -263,7 +278,9 @@ class _CoefficientReader:
         state[ed.S_LAST_GOOD] = self.last_good
         interval = parser.restart_interval
         data, store = self.data, self.store
-        if not hdr.progressive:
+        if hdr.arithmetic:
+            status = self._decode_arithmetic(hdr, scan, blocks, mcus_x, mcus_y, imcu_div, interval)
+        elif not hdr.progressive:
             if scan.ss != 0 or scan.se != 63 or scan.ah != 0 or scan.al != 0:
                 self._warn(f"invalid SOS parameters for sequential JPEG: Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
                            f"Al={scan.al} (expected 0, 63, 0, 0; ignored)", scan.offset)
@@ -297,6 +314,28 @@ class _CoefficientReader:
         parser.discarded = int(state[ed.S_DISCARDED])
         self.last_good = int(state[ed.S_LAST_GOOD])
 
+    def _decode_arithmetic(self, hdr: JPEGHeader, scan: ScanHeader, blocks: np.ndarray, mcus_x: int, mcus_y: int,
+                           imcu_div: int, interval: int) -> int:
+        """One SOF9/SOF10 scan (arithmetic_decode.py). Table selectors 0..15 all exist: the bins are
+        the decoder's own and the DAC conditioning has defaults (jdarith.c start_pass)."""
+        parser = self.parser
+        if not hdr.progressive:
+            if scan.ss != 0 or scan.se != 63 or scan.ah != 0 or scan.al != 0:
+                self._warn(f"invalid SOS parameters for sequential JPEG: Ss={scan.ss} Se={scan.se} Ah={scan.ah} "
+                           f"Al={scan.al} (expected 0, 63, 0, 0; ignored)", scan.offset)
+            mode, ss, se, al = ad.SEQUENTIAL, 1, 63, 0
+        else:
+            self.progression.start_scan([sc.index for sc in scan.components], scan.ss, scan.se, scan.ah,
+                                        scan.al, scan.offset, self._warn)
+            ss, se, al = scan.ss, scan.se, scan.al
+            if scan.ss == 0:
+                mode = ad.DC_FIRST if scan.ah == 0 else ad.DC_REFINE
+            else:
+                mode = ad.AC_FIRST if scan.ah == 0 else ad.AC_REFINE
+        conditioning = [np.array(v, dtype=np.int64) for v in (parser.arith_dc_l, parser.arith_dc_u, parser.arith_ac_k)]
+        return ad._decode_scan(self.data, self.store, blocks, mcus_x, mcus_y, imcu_div, interval, mode, ss, se, al,
+                               *conditioning, new_stats(), _NATURAL_U8, self.state, self.log)
+
     def _collect_log(self) -> None:
         count = int(self.state[ed.S_NLOG])
         for code, a, b, offset in self.log[: min(count, ed.LOG_SIZE)].tolist():
@@ -314,12 +353,14 @@ class _CoefficientReader:
         parser = self.parser
         try:
             parser.run()
+        except JPEGError as exc:
+            raise _within(exc, len(self.raw)) from None
         finally:
             # The parser holds this reader's bound methods: drop it, so that the reader (and the
             # coefficient store, tens of MB) is freed by reference counting rather than by a later
             # cyclic garbage collection, and the allocator can reuse the memory.
             self.parser = None
-            _emit(self.collected, 3)
+            _emit(self.collected, 3, len(self.raw))
         hdr = parser.header
         components = [
             self.store[base : base + gy * gx].reshape(gy, gx, 8, 8) for base, (gy, gx) in zip(self.bases, self.grids)
@@ -353,8 +394,8 @@ MAX_SCANS = 1000
 
 
 def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS, max_scans: int | None = MAX_SCANS) -> JPEGCoefficients:
-    """Entropy-decode a baseline, extended (8-bit) or progressive Huffman JPEG to its quantized DCT
-    coefficients, exactly as libjpeg-turbo's ``jpeg_read_coefficients`` holds them.
+    """Entropy-decode a baseline, extended (8-bit) or progressive JPEG, Huffman or arithmetic-coded, to its
+    quantized DCT coefficients, exactly as libjpeg-turbo's ``jpeg_read_coefficients`` holds them.
 
     ``data``: bytes, bytearray, memoryview, a path, or a binary file object. ``max_pixels``: frames with
     more pixels raise ``JPEGError`` before anything is allocated (None: no limit). ``max_scans``: files
@@ -364,7 +405,7 @@ def read_coefficients(data, *, max_pixels: int | None = MAX_PIXELS, max_scans: i
     grid. For progressive files, ``coef_bits[c]`` (64 ints, zigzag-indexed) is libjpeg's progression
     state after the last scan, ``prev_coef_bits`` and ``last_good_imcu_row`` what block smoothing needs.
     Damaged data is decoded as libjpeg-turbo decodes it, with ``JPEGWarning``s; data libjpeg-turbo
-    refuses raises ``JPEGError`` (``UnsupportedJPEG`` for lossless, hierarchical, arithmetic, 12-bit).
+    refuses raises ``JPEGError`` (``UnsupportedJPEG`` for lossless, hierarchical, 12-bit).
     """
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer))):
         raise TypeError(f"max_pixels must be an int or None, got {max_pixels!r}")

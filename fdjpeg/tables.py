@@ -316,3 +316,7 @@ def load(path):
         raise ValueError(f"{os.fspath(path)}: not an fdjpeg tables file (missing format/tables)")
     tabs = _normalize_tables(doc["tables"])
     return tabs[0] if len(tabs) == 1 else (tabs[0], tabs[1])
+
+
+# Certified two-pass radius and tables (issue 18); the code lives in certify.py (imports only lower modules).
+from .certify import certified, certified_eps  # noqa: E402, F401

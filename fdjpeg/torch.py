@@ -6,7 +6,9 @@
 
 Forward: the exact fdjpeg codec transform (``fdjpeg.distill``, or the one-pass decoder-side defense,
 see ``fdjpeg._pixel_defense``), computed with NumPy/Numba on the CPU and returned on the input's device
-and dtype. Inputs are rounded to 8 bits (``round(255 x)``) as any JPEG encoder does.
+and dtype. Inputs are rounded to 8 bits (``round(255 x)``) as any JPEG encoder does; input outside
+[0, 1] (e.g. mean/std-normalized) raises ValueError, as ``fdjpeg.art`` and ``fdjpeg.distill`` do: put
+the normalization after this layer.
 
 Backward: straight-through (the identity), the BPDA estimate of Athalye et al. (2018) for a
 non-differentiable preprocessor -- so ``loss.backward()`` through this module gives the gradient an

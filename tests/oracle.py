@@ -30,7 +30,9 @@ def pillow_encode(img: np.ndarray, **settings) -> bytes:
     elif "quality" in settings:
         kw["quality"] = settings["quality"]
     if img.ndim == 3:
-        kw["subsampling"] = settings.get("subsampling", "4:2:0")
+        kw["subsampling"] = settings.get("subsampling") or "4:2:0"
+    elif settings.get("subsampling") is not None:  # grayscale: an explicit subsampling sets the one component's factors
+        kw["subsampling"] = settings["subsampling"]
     kw["optimize"] = settings.get("optimize", False)
     if settings.get("restart_interval"):
         kw["restart_marker_blocks"] = settings["restart_interval"]
@@ -45,8 +47,13 @@ def pillow_encode(img: np.ndarray, **settings) -> bytes:
 
 
 def cjpeg_encode(img: np.ndarray, **settings) -> bytes:
-    """cjpeg -baseline with the same settings (for subsamplings Pillow cannot write)."""
+    """cjpeg -baseline with the same settings (for subsamplings Pillow cannot write). ``arithmetic=True``
+    adds -arithmetic, ``progressive=True`` -progressive (-baseline then only keeps the tables 8-bit)."""
     args = [CJPEG, "-baseline"]
+    if settings.get("arithmetic"):
+        args.append("-arithmetic")
+    if settings.get("progressive"):
+        args.append("-progressive")
     with tempfile.TemporaryDirectory() as d:
         if "tables" in settings:
             t = settings["tables"]
@@ -59,7 +66,9 @@ def cjpeg_encode(img: np.ndarray, **settings) -> bytes:
         else:
             args += ["-quality", str(settings.get("quality", 75))]
         if img.ndim == 3:
-            args += ["-sample", CJPEG_SAMPLE[settings.get("subsampling", "4:2:0")] + ",1x1,1x1"]
+            args += ["-sample", CJPEG_SAMPLE[settings.get("subsampling") or "4:2:0"] + ",1x1,1x1"]
+        elif settings.get("subsampling") is not None:
+            args += ["-sample", CJPEG_SAMPLE[settings["subsampling"]]]
         if settings.get("optimize"):
             args.append("-optimize")
         if settings.get("restart_interval"):
@@ -73,7 +82,7 @@ def cjpeg_encode(img: np.ndarray, **settings) -> bytes:
 
 def oracle_encode(img: np.ndarray, **settings) -> bytes:
     """libjpeg-turbo's bytes: Pillow where it has the option, cjpeg for 4:4:0 / 4:1:1."""
-    if img.ndim == 3 and settings.get("subsampling", "4:2:0") not in PILLOW_SUBSAMPLING:
+    if (settings.get("subsampling") or "4:2:0") not in PILLOW_SUBSAMPLING:
         if CJPEG is None:
             pytest.skip("cjpeg not installed (apt-get install libjpeg-turbo-progs); needed for 4:4:0 / 4:1:1")
         return cjpeg_encode(img, **settings)

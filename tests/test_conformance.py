@@ -1,9 +1,9 @@
 """The shared conformance corpus (../shared/conformance, see its README.md and MANIFEST.tsv).
 
-* Every file libjpeg-turbo 3.2.0 decodes (baseline, extended, progressive, and the crash-corpus files
-  it recovers) decodes to exactly libjpeg-turbo's pixels; for the non-crash files also exactly to
+* Every file libjpeg-turbo 3.2.0 decodes (baseline, extended, progressive, Huffman or arithmetic-coded,
+  and the crash-corpus files it recovers) decodes to exactly libjpeg-turbo's pixels; for the non-crash files also exactly to
   ``np.asarray(Image.open(f))`` (with ``LOAD_TRUNCATED_IMAGES`` where Pillow needs it).
-* Lossless, arithmetic-coded and 12-bit files raise ``fdjpeg.UnsupportedJPEG``; the PNG raises
+* Lossless and 12-bit files raise ``fdjpeg.UnsupportedJPEG``; the PNG raises
   ``fdjpeg.JPEGError``.
 * Every crash-corpus file decodes or raises ``fdjpeg.JPEGError`` within the time limit, in a worker
   process with a capped address space -- never another exception, a hang or a dead process.
@@ -54,7 +54,8 @@ def test_corpus_counts(corpus_results):
     crash = [r for r in results if r.row["category"] == "crash"]
     assert len(crash) == 111
     assert sum(r.verdict == "exact" for r in crash) == sum(r.libjpeg_decodes for r in crash)
-    lossy = [r for r in results if r.row["category"] in ("baseline", "progressive", "extended")
+    lossy = [r for r in results if r.row["category"] in ("baseline", "progressive", "extended", "arithmetic")
              and not cr.unsupported_feature(r.row)]
+    assert any(r.row["category"] == "arithmetic" for r in lossy)
     assert all(r.verdict == "exact" for r in lossy)
     assert not any(r.verdict == "crash" for r in results)

@@ -75,7 +75,7 @@ def test_distill_strips_of_one_image_equal_the_batch_kernel(shape):
     by_batch = np.empty((1,) + shape, np.uint8)
     _distill_444_batch(img[None], *args, by_batch)
     by_strips = np.empty(shape, np.uint8)
-    _distill_444_image(img, *args, by_strips)
+    _distill_444_image.parallel(img, *args, by_strips)  # the threaded kernel, whatever the size
     assert np.array_equal(by_strips, by_batch[0])
     if shape[2] == 3:
         expected = pillow_decode(pillow_encode(img, tables=(luma, chroma), subsampling="4:4:4"))

@@ -44,11 +44,14 @@ def test_real_photo_every_quality_matches_pillow():
             assert ours == pillow_encode(photo, quality=q, subsampling=subsampling), (q, subsampling)
 
 
-def test_grayscale_ignores_subsampling():
+def test_grayscale_subsampling_sets_the_component_sampling_factors_only():
+    """Issue 11 item 5: an explicit subsampling on a 2-D image writes libjpeg-turbo's factors (2x2 for
+    4:2:0...) for the single component; the coded data is that of 1x1 (tests/test_api.py compares bytes)."""
     img = np.arange(20 * 30, dtype=np.uint8).reshape(20, 30)
-    files = {fdjpeg.encode(img, subsampling=s) for s in ("4:4:4", "4:2:0", "4:1:1")}
-    assert len(files) == 1
-    assert files.pop() == pillow_encode(img)
+    assert fdjpeg.encode(img) == fdjpeg.encode(img, subsampling="4:4:4") == pillow_encode(img)
+    files = {s: fdjpeg.encode(img, subsampling=s) for s in ("4:4:4", "4:2:0", "4:1:1")}
+    assert len(set(files.values())) == 3
+    assert len({f.split(b"\xff\xda")[1] for f in files.values()}) == 1  # same scan, different SOF
 
 
 def test_single_table_is_used_for_every_component_and_written_once():
@@ -98,7 +101,7 @@ def _fake_icc(size: int) -> bytes:
         (np.zeros((8, 8), np.uint8), {"tables": np.full((8, 8), 256)}, ValueError, "1..255"),
         (np.zeros((8, 8), np.uint8), {"tables": np.ones((7, 8))}, ValueError, "8x8"),
         (np.zeros((8, 8), np.uint8), {"tables": np.full((8, 8), 1.5)}, ValueError, "integers"),
-        (np.zeros((8, 8), np.uint8), {"tables": [np.ones((8, 8))] * 3}, ValueError, "two"),
+        (np.zeros((8, 8), np.uint8), {"tables": [np.ones((8, 8))] * 4}, ValueError, "two"),  # 3: one per component
         (np.zeros((8, 8), np.uint8), {"tables": [np.ones((8, 8)), np.zeros((8, 8))]}, ValueError, "tables[1]"),
         (np.zeros((8, 8, 3), np.uint8), {"subsampling": "4:2:1"}, ValueError, "subsampling"),
         (np.zeros((8, 8), np.uint8), {"restart_interval": -1}, ValueError, "restart_interval"),
@@ -119,8 +122,8 @@ def test_bad_arguments_raise_named_errors(image, kwargs, exc, fragment):
 
 
 def test_too_large_dimension_is_rejected_before_work():
-    big = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(1, 65536), strides=(0, 0))
-    with pytest.raises(ValueError, match="65535"):
+    big = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(1, 65501), strides=(0, 0))
+    with pytest.raises(ValueError, match="65500"):
         fdjpeg.encode(big)
 
 
@@ -195,7 +198,7 @@ def test_parallel_entropy_coding_matches_pillow_and_one_thread(restart, optimize
     """Large enough for the chunked parallel Huffman coder; bytes equal one thread's and Pillow's."""
     import numba
 
-    from fdjpeg.entropy_encode import PARALLEL_MIN_BLOCKS
+    from fdjpeg._jit import PARALLEL_MIN_BLOCKS
 
     photo = np.concatenate([fdjpeg.samples.load("astronaut"), fdjpeg.samples.load("rocket")[:, :512]])[:, :509]
     assert photo.shape[0] * photo.shape[1] * 1.5 / 64 > PARALLEL_MIN_BLOCKS

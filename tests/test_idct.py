@@ -221,7 +221,7 @@ def test_batched_idct_equals_reference_path(seed, kind, rows, cols, pad):
         out = np.zeros((rows * 8, cols * 8), np.uint8)
         _idct_islow_plane(blocks, mult, out, simd)
         assert np.array_equal(out, ref), arithmetic
-        for fn in (_idct_planes, _idct_planes_parallel):  # the decoder's drivers, two planes at once
+        for fn in (_idct_planes, _idct_planes_parallel.parallel):  # the decoder's drivers, two planes at once
             outs = (np.zeros((rows * 8, cols * 8), np.uint8), np.zeros((rows * 8, cols * 8), np.uint8))
             tasks = idct_tasks([rows, rows], rows_per_task=2)
             fn((blocks.reshape(-1, 64),) * 2, np.array([cols + pad] * 2), (mult, mult), outs, tasks, simd)
