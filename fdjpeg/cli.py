@@ -24,7 +24,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cmd_demo(args) -> int:
-    """Encode a bundled photo at quality 75 and with the released feature-distillation table."""
+    """Encode a bundled photo at quality 75 and with the recommended, released and paper feature-distillation tables."""
     import fdjpeg
     from fdjpeg import samples, tables
     from fdjpeg.encoder import write_atomic
@@ -34,6 +34,8 @@ def cmd_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
         (f"{args.image}-q75.jpg", "standard quality 75 (Annex K tables)", dict(quality=75)),
+        (f"{args.image}-fd-robust.jpg", f"feature distillation, recommended table (tables.preset(), {tables.RECOMMENDED!r})",
+         dict(tables=tables.preset())),
         (f"{args.image}-fd-released.jpg", "feature distillation, released table (25 on 4x4, 30 elsewhere)",
          dict(tables=tables.preset("released"))),
         (f"{args.image}-fd-paper.jpg", "feature distillation, paper preset (15 bands at step 1, 49 at 40)",
@@ -318,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("distill", help="feature distillation over files and directories (JPEGs stay in the coefficient domain)")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or directories (searched recursively)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
-    p.add_argument("--tables", default="paper", help="preset name (paper, released) or a JSON file (default: %(default)s)")
+    p.add_argument("--tables", default="robust", help="preset name (robust, released, paper) or a JSON file (default: %(default)s, the recommended one)")
     p.add_argument("--one-pass", action="store_true",
                    help="write the defended pixels as PNG (decoder-side defense) instead of JPEGs carrying the tables")
     p.add_argument("--subsampling", default="4:4:4", choices=["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"],

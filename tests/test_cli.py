@@ -39,7 +39,7 @@ def test_demo_writes_and_reports(tmp_path):
     res = run("demo", "--out", tmp_path / "demo")
     assert res.returncode == 0, res.stderr
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert names == ["astronaut-fd-paper.jpg", "astronaut-fd-released.jpg", "astronaut-q75.jpg"]
+    assert names == ["astronaut-fd-paper.jpg", "astronaut-fd-released.jpg", "astronaut-fd-robust.jpg", "astronaut-q75.jpg"]
     for name in names:
         assert name in res.stdout
         data = (tmp_path / "demo" / name).read_bytes()
