@@ -935,6 +935,7 @@ def parse_args(argv=None):
                    "result in JSON (bench/ROBUSTNESS.json) and exit")
     p.add_argument("--no-search", action="store_true", help="skip the robustness-aware table search")
     p.add_argument("--no-sweep", action="store_true", help="skip the eps sweep")
+    p.add_argument("--sweep-eps", help="imagenet: comma-separated sweep eps in 1/255 (default 8; the full sweep: 1,4,8)")
     p.add_argument("--no-plot", action="store_true", help="skip the s_md curve and its PNG")
     p.add_argument("--smoke", action="store_true", help="toy sizes: the whole pipeline in well under a minute, "
                    "written to a temporary directory unless -o is given")
@@ -968,6 +969,8 @@ def imagenet_config(args):
         if v is not None:
             setattr(icfg, k, v)
     icfg.search = icfg.search and not args.no_search
+    if args.sweep_eps:
+        icfg.sweep_eps = tuple(float(v) if "." in v else int(v) for v in args.sweep_eps.split(","))
     if args.no_sweep:
         icfg.sweep_eps = ()
     return icfg
