@@ -3,7 +3,12 @@
     python -m bench.robustness                  # digits + photos, default settings -> bench/ROBUSTNESS.md
     python -m bench.robustness --datasets photos --n 200
     python -m bench.robustness --datasets cifar10 --cifar10-dir ~/data/cifar-10-batches-py
-    python -m bench.robustness --smoke          # the whole pipeline at toy size (what the CI smoke test runs)
+    python -m bench.robustness --datasets imagenet   # EfficientNet-Lite0, offline crops (bench/robustness_imagenet.py)
+    python -m bench.robustness --datasets imagenet --imagenet-dir ~/data/imagenet/val
+    python -m bench.robustness --smoke          # the whole pipeline at toy size, written to a temporary directory
+
+Each command replaces only the sections of the datasets it runs: the results of the others are kept from
+the JSON next to the Markdown (bench/ROBUSTNESS.json), so every section names its own command.
 
 Needs the optional extras: ``pip install ".[robustness]"`` (torch CPU build, adversarial-robustness-toolbox,
 scikit-learn, scikit-image, matplotlib). Runs offline on the CPU; see bench/README.md and the header of
@@ -37,6 +42,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -120,32 +126,32 @@ class Config:
     def smoke(cls) -> Config:
         """The whole pipeline at toy size (tests/test_robustness_smoke.py)."""
         return cls(
-            n=6,
-            n_val=6,
-            n_val2=4,
-            epochs=2,
+            n=4,
+            n_val=4,
+            n_val2=2,
+            epochs=1,
             width=8,
-            bim_iter=2,
-            pgd_iter=2,
-            deepfool_iter=3,
+            bim_iter=1,
+            pgd_iter=1,
+            deepfool_iter=2,
             cw_l2=dict(
-                binary_search_steps=1, max_iter=2, learning_rate=0.05, initial_const=1.0, max_halving=1, max_doubling=1
+                binary_search_steps=1, max_iter=1, learning_rate=0.05, initial_const=1.0, max_halving=1, max_doubling=1
             ),
             cw_linf=dict(
-                max_iter=2,
+                max_iter=1,
                 learning_rate=0.05,
                 decrease_factor=0.3,
                 initial_const=1.0,
                 largest_const=2.0,
                 const_factor=10.0,
             ),
-            sweep_eps=(4, 16),
+            sweep_eps=(16,),
             md_steps=(20, 129),
-            search_n=(6, 15),
+            search_n=(6,),
             search_as=(1,),
             search_md=(40, 90),
             search_chroma=("same",),
-            search_top=2,
+            search_top=1,
             max_benign_loss=100.0,
         )
 
@@ -215,7 +221,7 @@ def make_classifier(model, ds: D.Dataset, defence=None):
     )
 
 
-def predict(model, x: np.ndarray, batch: int = 500) -> np.ndarray:
+def predict(model, x: np.ndarray, batch: int = 64) -> np.ndarray:
     import torch
 
     out = []
@@ -348,7 +354,7 @@ def make_attack(name: str, clf, eps: float, cfg: Config, nb_classes: int):
         ProjectedGradientDescent,
     )
 
-    bs = 128
+    bs = getattr(cfg, "attack_batch", 128)
     if name == "FGSM":
         return FastGradientMethod(clf, eps=eps, batch_size=bs)
     if name == "BIM":
@@ -362,7 +368,7 @@ def make_attack(name: str, clf, eps: float, cfg: Config, nb_classes: int):
             clf,
             max_iter=cfg.deepfool_iter,
             epsilon=cfg.deepfool_overshoot,
-            nb_grads=nb_classes,
+            nb_grads=getattr(cfg, "deepfool_grads", None) or nb_classes,
             batch_size=bs,
             verbose=False,
         )
@@ -849,11 +855,24 @@ def markdown(results: list[dict], cfg: Config, plot_name: str | None, wall_s: fl
     L = []
     L.append("# Robustness of feature distillation (fdjpeg) — Table 1 protocol, offline\n")
     L.append(
-        f"Made by `{command}` in {wall_s / 60:.1f} min on {os.cpu_count()} CPU cores "
-        f"({platform.processor() or platform.machine()}, {cfg.threads} torch threads; torch {torch.__version__}, "
-        f"ART {art_v}, fdjpeg {fdjpeg.__version__}). Seed {cfg.seed}. Every number below is from this one run; "
-        "rerun the command to reproduce it (timings depend on the machine and its load).\n"
+        f"Machine: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), torch "
+        f"{torch.__version__}, ART {art_v}, fdjpeg {fdjpeg.__version__}. Each section names the command that made "
+        "it and its wall time; every number in a section is from that one run (timings depend on the machine and "
+        "its load). Sections: the ImageNet classifier (issue 13) first, then the small CNNs trained in-process "
+        "(issue 7).\n"
     )
+    imagenet = [r for r in results if r["dataset"] == "imagenet"]
+    results = [r for r in results if r["dataset"] != "imagenet"]
+    if imagenet:
+        from . import robustness_imagenet as RI
+
+        for res in imagenet:
+            L.extend(RI.section(res))
+        L.append(RI.analysis())
+    if not results:
+        return "\n".join(L) + "\n"
+    L.append("# Small CNNs trained in-process (digits, photos)\n")
+    L.append(f"Made by `{command}` in {wall_s / 60:.1f} min ({cfg.threads} torch threads). Seed {cfg.seed}.\n")
     L.append("## Protocol\n")
     L.append(
         f"* **Classifier:** a small CNN (3 conv layers of {cfg.width}/{2 * cfg.width}/{4 * cfg.width} channels, 2 dense), "
@@ -1070,18 +1089,48 @@ def parse_args(argv=None):
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--datasets", default="digits,photos", help="comma-separated: digits, photos, cifar10")
+    p.add_argument("--datasets", default="digits,photos", help="comma-separated: digits, photos, cifar10, imagenet")
     p.add_argument("--n", type=int, help="first N correctly classified test images (default 100)")
     p.add_argument("--eps", type=float, help="main eps in 1/255 (default: digits 32, photos/cifar10 8)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--threads", type=int, help="torch threads (default 1)")
     p.add_argument("--seed", type=int)
     p.add_argument("--cifar10-dir", help="CIFAR-10 python-pickle directory (or $CIFAR10_DIR)")
+    p.add_argument(
+        "--imagenet-dir",
+        help="imagenet: ImageNet validation images, one folder per synset, ground-truth "
+        "labels (default: offline crops of bundled photos labelled by the model)",
+    )
+    p.add_argument(
+        "--imagenet-classes",
+        help="imagenet: synset ids in class-index order, one per line (needed when "
+        "--imagenet-dir has fewer than the 1000 folders)",
+    )
+    p.add_argument(
+        "--add-certified",
+        action="store_true",
+        help="imagenet: add the certified-table rows (issue 18) "
+        "to the ImageNet result already in the JSON, same seeds, and re-render",
+    )
+    p.add_argument("--merge-only", action="store_true", help="with --add-certified: merge the rows computed earlier")
+    p.add_argument(
+        "--readme-table",
+        metavar="JSON",
+        help="print the README's table of FD tables from the ImageNet result in JSON (bench/ROBUSTNESS.json) and exit",
+    )
     p.add_argument("--no-search", action="store_true", help="skip the robustness-aware table search")
     p.add_argument("--no-sweep", action="store_true", help="skip the eps sweep")
+    p.add_argument(
+        "--sweep-eps", help="imagenet: comma-separated sweep eps in 1/255 (default 8; the full sweep: 1,4,8)"
+    )
     p.add_argument("--no-plot", action="store_true", help="skip the s_md curve and its PNG")
-    p.add_argument("--smoke", action="store_true", help="toy sizes: the whole pipeline in well under a minute")
-    p.add_argument("-o", "--out", default=DEFAULT_OUT, help="Markdown output (default bench/ROBUSTNESS.md)")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="toy sizes: the whole pipeline in well under a minute, "
+        "written to a temporary directory unless -o is given",
+    )
+    p.add_argument("-o", "--out", help="Markdown output (default bench/ROBUSTNESS.md; --smoke: a temporary directory)")
     p.add_argument("--json", help="raw results as JSON (default: the Markdown path with .json; --render reads it)")
     p.add_argument(
         "--render",
@@ -1106,6 +1155,22 @@ def config_from_args(args) -> Config:
     return cfg
 
 
+def imagenet_config(args):
+    from . import robustness_imagenet as RI
+
+    icfg = RI.ImageNetConfig.smoke() if args.smoke else RI.ImageNetConfig()
+    for k in ("n", "eps", "threads", "seed", "imagenet_dir", "imagenet_classes"):
+        v = getattr(args, k)
+        if v is not None:
+            setattr(icfg, k, v)
+    icfg.search = icfg.search and not args.no_search
+    if args.sweep_eps:
+        icfg.sweep_eps = tuple(float(v) if "." in v else int(v) for v in args.sweep_eps.split(","))
+    if args.no_sweep:
+        icfg.sweep_eps = ()
+    return icfg
+
+
 def write_report(results, cfg, out, wall, command, plot_enabled=True) -> str | None:
     out = os.path.abspath(out)
     plot_path = os.path.splitext(out)[0].lower() + "_md_step.png"
@@ -1123,6 +1188,25 @@ def write_report(results, cfg, out, wall, command, plot_enabled=True) -> str | N
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.readme_table:
+        from . import robustness_imagenet as RI
+
+        with open(args.readme_table, encoding="utf-8") as f:
+            res = [r for r in json.load(f)["results"] if r["dataset"] == "imagenet"]
+        if not res:
+            raise SystemExit(f"{args.readme_table}: no imagenet result (run --datasets imagenet first)")
+        print(RI.readme_table(res[0]))
+        return 0
+    if args.out is None:
+        args.out = (
+            os.path.join(tempfile.mkdtemp(prefix="fdjpeg-robustness-"), "ROBUSTNESS.md") if args.smoke else DEFAULT_OUT
+        )
+    if args.add_certified:
+        from . import robustness_imagenet as RI
+
+        args.render = args.json or os.path.splitext(args.out)[0] + ".json"
+        if RI.add_certified(args.render, RI.ImageNetConfig(), compute=not args.merge_only) is None:
+            return 0
     if args.render:
         with open(args.render, encoding="utf-8") as f:
             doc = json.load(f)
@@ -1133,25 +1217,41 @@ def main(argv=None) -> int:
     cfg = config_from_args(args)
     names = [s.strip() for s in args.datasets.split(",") if s.strip()]
     for n in names:
-        if n not in D.NAMES:
-            raise SystemExit(f"unknown dataset {n!r}; choose from {', '.join(D.NAMES)}")
+        if n not in D.NAMES + ("imagenet",):
+            raise SystemExit(f"unknown dataset {n!r}; choose from {', '.join(D.NAMES + ('imagenet',))}")
     command = "python -m bench.robustness" + (
         "" if argv is None and len(sys.argv) <= 1 else " " + " ".join(sys.argv[1:] if argv is None else argv)
     )
     t0 = time.perf_counter()
-    results = [run_dataset(n, cfg) for n in names]
+    results = []
+    for n in names:
+        if n == "imagenet":
+            from . import robustness_imagenet as RI
+
+            results.append(RI.run(imagenet_config(args)))
+            results[-1]["command"] = command
+        else:
+            results.append(run_dataset(n, cfg))
     wall = time.perf_counter() - t0
     args.json = args.json or os.path.splitext(args.out)[0] + ".json"
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(
-                {"command": command, "wall_s": wall, "config": dataclasses.asdict(cfg), "results": results},
-                f,
-                indent=1,
-                default=_json_default,
-            )
-        with open(args.json, encoding="utf-8") as f:  # render from the JSON form, exactly as --render does
-            results = json.load(f)["results"]
+    doc = {"command": command, "wall_s": wall, "config": dataclasses.asdict(cfg), "results": results}
+    if os.path.exists(args.json):  # keep the other datasets' sections (each was made by its own command)
+        with open(args.json, encoding="utf-8") as f:
+            old = json.load(f)
+        kept = [r for r in old.get("results", []) if r["dataset"] not in names]
+        if kept and not any(n != "imagenet" for n in names):  # only imagenet ran: the CNN sections' header stays
+            doc.update(command=old["command"], wall_s=old["wall_s"], config=old["config"])
+        doc["results"] = kept + results
+    order = {n: i for i, n in enumerate(("imagenet",) + D.NAMES)}
+    doc["results"].sort(key=lambda r: order.get(r["dataset"], 99))
+    tmp = args.json + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, default=_json_default)
+    os.replace(tmp, args.json)
+    with open(args.json, encoding="utf-8") as f:  # render from the JSON form, exactly as --render does
+        doc = json.load(f)
+    cfg = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc["config"].items()})
+    results, wall, command = doc["results"], doc["wall_s"], doc["command"]
     plot_path = write_report(results, cfg, args.out, wall, command, cfg.md_plot)
     log(f"wrote {args.out}" + (f" and {plot_path}" if plot_path else "") + f" in {wall / 60:.1f} min")
     return 0

@@ -4,7 +4,7 @@
     from art.estimators.classification import PyTorchClassifier
     from fdjpeg.art import FeatureDistillation
 
-    fd = FeatureDistillation("paper", clip_values=(0.0, 1.0), channels_first=True)
+    fd = FeatureDistillation("robust", clip_values=(0.0, 1.0), channels_first=True)
     classifier = PyTorchClassifier(model, loss, input_shape, nb_classes, clip_values=(0.0, 1.0),
                                    preprocessing_defences=[fd])
 
@@ -29,7 +29,7 @@ __all__ = ["FeatureDistillation"]
 class FeatureDistillation(Preprocessor):
     """Feature distillation (Liu et al., CVPR 2019) with fdjpeg's exact codec arithmetic.
 
-    :param tables: a preset name ("paper", "released"), "q<N>" (standard quality-N tables), a JSON
+    :param tables: a preset name ("robust", the recommended default; "released", "paper"), "q<N>" (standard quality-N tables), a JSON
            tables file path, one 8x8 table or (luma, chroma).
     :param clip_values: (0, 1) or (0, 255): the data range of ``x``.
     :param channels_first: NCHW (True) or NHWC (False) input.
@@ -44,7 +44,7 @@ class FeatureDistillation(Preprocessor):
 
     def __init__(
         self,
-        tables="paper",
+        tables="robust",
         *,
         clip_values=(0.0, 1.0),
         channels_first: bool = False,

