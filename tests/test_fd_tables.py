@@ -139,7 +139,7 @@ def test_recommended_preset_is_the_imagenet_search_winner():
     assert (luma == 20).sum() == 15 and (luma == 40).sum() == 49 and luma[0, 0] == 20
     assert tables.certified_eps(luma) == 0.0  # empirical, not certified: certified(1/255) needs steps 21-25
     # the resolvers of the integrations and the CLI take the name
-    from fdjpeg._pixel_defense import resolve_tables
+    from fdjpeg.tables import resolve_tables
 
     got = resolve_tables("robust")
     assert np.array_equal(got[0], luma) and np.array_equal(got[-1], chroma)
