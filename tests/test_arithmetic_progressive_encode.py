@@ -19,13 +19,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from test_progressive_encode import _markers, coefficient_sets, progressive_settings
 
 import fdjpeg
 from fdjpeg import read_coefficients, write_coefficients
 from fdjpeg.testing import EDGE_SIZES, SUBSAMPLINGS, images
 
 from helpers import JPEGTRAN, cjpeg_encode, first_difference, needs_cjpeg, needs_jpegtran
+from strategies import coefficient_sets, progressive_settings, segment_markers
 
 
 def _arith(settings_: dict) -> dict:
@@ -82,7 +82,7 @@ def test_scan_headers_follow_libjpeg():
     """SOF10, no DHT; a DAC segment (libjpeg's defaults) before every scan that uses a conditioned table,
     none before the DC refinement scan; the 10 scans of the simple progression."""
     photo = fdjpeg.samples.load("coffee")[:40, :56]
-    segs = _markers(fdjpeg.encode(photo, quality=80, progressive=True, arithmetic=True, restart_interval=4))
+    segs = segment_markers(fdjpeg.encode(photo, quality=80, progressive=True, arithmetic=True, restart_interval=4))
     codes = [c for c, _ in segs]
     assert 0xCA in codes and 0xC4 not in codes and 0xC9 not in codes
     assert codes.count(0xDA) == 10

@@ -5,8 +5,6 @@ baseline file, and the EOB-run and correction-bit-buffer limits of jcphuff.c."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,7 +14,7 @@ import fdjpeg
 from fdjpeg import JPEGCoefficients, read_coefficients, write_coefficients
 from fdjpeg.encoder.progressive import simple_progression
 from fdjpeg.encoder.progressive_scan import MAX_CORR_BITS, MAX_EOBRUN
-from fdjpeg.testing import EDGE_SIZES, SUBSAMPLINGS, encoder_settings, images, quant_tables
+from fdjpeg.testing import EDGE_SIZES, SUBSAMPLINGS, images, quant_tables
 
 from helpers import (
     PILLOW_SUBSAMPLING,
@@ -28,44 +26,13 @@ from helpers import (
     oracle_encode,
     pillow_encode,
 )
+from strategies import coefficient_sets, progressive_settings, segment_markers
 
 pytestmark = pytest.mark.oracle
 
 
-@functools.cache
-def _fd_preset(name: str) -> np.ndarray:
-    return fdjpeg.tables.preset(name)
-
-
-@st.composite
-def progressive_settings(draw, subsamplings=SUBSAMPLINGS):
-    """encoder_settings (quality or custom tables, restarts, optimize on or off) plus the FD presets."""
-    kw = dict(draw(encoder_settings(subsamplings=subsamplings)))
-    if draw(st.integers(0, 3)) == 0:
-        kw.pop("quality", None)
-        kw["tables"] = _fd_preset(draw(st.sampled_from(["paper", "released"])))
-    kw["progressive"] = True
-    return kw
-
-
 def _assert_same(ours: bytes, theirs: bytes) -> None:
     assert ours == theirs, first_difference(ours, theirs)
-
-
-def _markers(data: bytes) -> list[tuple[int, bytes]]:
-    """(marker, payload) of every segment up to EOI, skipping entropy-coded data."""
-    out, i = [], 2
-    while i < len(data):
-        code = data[i + 1]
-        if code == 0xD9:
-            break
-        n = int.from_bytes(data[i + 2 : i + 4], "big")
-        out.append((code, data[i + 4 : i + 2 + n]))
-        i += 2 + n
-        if code == 0xDA:  # entropy-coded data runs to the next marker that is not a stuffed 0xFF or RSTn
-            while not (data[i] == 0xFF and data[i + 1] not in (0x00, *range(0xD0, 0xD8))):
-                i += 1
-    return out
 
 
 # ---- byte equality with libjpeg-turbo -------------------------------------------------------------
@@ -107,7 +74,7 @@ def test_restart_markers_match_pillow_and_dri_follows_each_scan(restart):
     settings = {"quality": 80, "subsampling": "4:2:0", "progressive": True, **restart}
     ours = fdjpeg.encode(photo, **settings)
     _assert_same(ours, pillow_encode(photo, **settings))
-    dri = [int.from_bytes(p, "big") for code, p in _markers(ours) if code == 0xDD]
+    dri = [int.from_bytes(p, "big") for code, p in segment_markers(ours) if code == 0xDD]
     if "restart_rows" in restart:
         # Interleaved DC scans count 6 MCUs per row, luma AC scans 12 blocks, chroma AC scans 6.
         r = restart["restart_rows"]
@@ -141,7 +108,7 @@ def test_grayscale_and_colour_scripts():
     img = fdjpeg.samples.load("coffee")[:40, :40]
     for pixels, nscans in ((img, 10), (img[..., 0], 6)):
         data = fdjpeg.encode(pixels, progressive=True)
-        segs = _markers(data)
+        segs = segment_markers(data)
         assert [c for c, _ in segs if c in (0xC0, 0xC1, 0xC2)] == [0xC2]
         assert sum(c == 0xDA for c, _ in segs) == nscans
 
@@ -169,71 +136,6 @@ def test_output_buffer_grows_for_incompressible_data():
 
 
 # ---- write_coefficients / requantize against jpegtran -progressive --------------------------------
-
-
-_SAMPLINGS = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2), "4:4:0": (1, 2), "4:1:1": (4, 1)}
-
-
-def _libjpeg_dummy_blocks(c, bh, bw, h, v):
-    """Make the padding blocks of an MCU grid what libjpeg writes (jccoefct.c, and jctrans.c when
-    jpegtran re-creates them): AC zero, DC that of the previous block of the MCU in coding order."""
-    c[bh:] = 0
-    c[:, bw:] = 0
-    for my in range(c.shape[0] // v):
-        for mx in range(c.shape[1] // h):
-            prev = None
-            for yi in range(v):
-                for xi in range(h):
-                    y, x = my * v + yi, mx * h + xi
-                    if (y >= bh or x >= bw) and prev is not None:
-                        c[y, x, 0, 0] = c[prev][0, 0]
-                    prev = (y, x)
-
-
-@st.composite
-def coefficient_sets(draw):
-    """Coefficients that reach every branch of the refinement coder: sparse ones with long zero runs
-    (ZRL, and ZRLs folded into the EOB), dense even ones (correction bits only, filling the
-    correction-bit buffer), all-zero blocks (EOB runs) and random image-like ones."""
-    colorspace = draw(st.sampled_from(["L", "YCbCr", "RGB", "CMYK"]))
-    ncomp = {"L": 1, "YCbCr": 3, "RGB": 3, "CMYK": 4}[colorspace]
-    luma = _SAMPLINGS[draw(st.sampled_from(list(_SAMPLINGS)))] if colorspace == "YCbCr" else (1, 1)
-    sampling = [luma] + [(1, 1)] * (ncomp - 1)
-    width, height = draw(st.integers(1, 70)), draw(st.integers(1, 70))
-    style = draw(st.sampled_from(["sparse", "dense_even", "zero", "mixed"]))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    hmax, vmax = max(h for h, _ in sampling), max(v for _, v in sampling)
-    comps = []
-    for h, v in sampling:
-        bh, bw = -(-height * v // (8 * vmax)), -(-width * h // (8 * hmax))
-        rows, cols = -(-bh // v) * v, -(-bw // h) * h
-        shape = (rows, cols, 64)
-        if style == "sparse":
-            c = rng.integers(-60, 61, shape) * (rng.random(shape) < 0.06)
-        elif style == "dense_even":
-            c = 2 * rng.integers(1, 5, shape) * rng.choice([-1, 1], shape)
-            c[..., -rng.integers(1, 8) :] = 0  # trailing zeros so that every block ends in an EOB
-        elif style == "zero":
-            c = np.zeros(shape, np.int64)
-        else:
-            c = np.round(rng.normal(0, 1, shape) * 300 / (1 + np.arange(64)) ** 1.2)
-        c = c.reshape(rows, cols, 8, 8)  # natural order (the zigzag shuffle does not matter for random data)
-        c[..., 0, 0] = rng.integers(-1000, 1000, (rows, cols))
-        c = np.clip(c, -1023, 1023).astype(np.int16)
-        _libjpeg_dummy_blocks(c, bh, bw, h if ncomp > 1 else 1, v if ncomp > 1 else 1)
-        comps.append(c)
-    qmax = draw(st.sampled_from([255, 4000]))  # 4000: 16-bit DQT entries (SOF1 baseline, Pq = 1 in SOF2)
-    tables = [draw(quant_tables(max_value=qmax)) for _ in range(ncomp)]
-    ids = {"RGB": [0x52, 0x47, 0x42], "CMYK": [0x43, 0x4D, 0x59, 0x4B]}.get(colorspace, list(range(1, ncomp + 1)))
-    return JPEGCoefficients(
-        width=width,
-        height=height,
-        components=comps,
-        quant_tables=tables,
-        sampling=sampling,
-        component_ids=ids,
-        colorspace=colorspace,
-    )
 
 
 @needs_jpegtran
