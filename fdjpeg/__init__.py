@@ -19,6 +19,7 @@ from .base.requantize import requantize_coefficients
 from .decoder.decompress import decode
 from .decoder.reader import read_coefficients, read_header
 from .encoder.compress import encode, encode_to
+from .encoder.stream import Encoder
 from .encoder.transcode import write_coefficients
 from .fd.distill import distill, requantize
 from .validator.report import check, info
@@ -27,6 +28,7 @@ from .validator.structure import Problem
 __version__ = "0.1.0"
 
 __all__ = [
+    "Encoder",
     "JPEGCoefficients",
     "JPEGError",
     "JPEGWarning",

@@ -1,0 +1,152 @@
+"""Streaming (issue 17): fdjpeg.Encoder writes encode()'s bytes from rows given in any strips; bad
+calls give clear errors and never leave a file at the path."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fdjpeg
+import fdjpeg.encoder.stream as enc_stream
+
+SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1")
+
+
+def _stream_encode(img, step_sizes, **settings) -> bytes:
+    h, w = img.shape[:2]
+    out = io.BytesIO()
+    with fdjpeg.Encoder(out, w, h, mode="RGB" if img.ndim == 3 else "L", **settings) as enc:
+        y, i = 0, 0
+        while y < h:
+            k = step_sizes[i % len(step_sizes)]
+            enc.write(img[y : y + k])
+            y += k
+            i += 1
+    return out.getvalue()
+
+
+@st.composite
+def _encode_cases(draw):
+    h = draw(st.integers(1, 70))
+    w = draw(st.integers(1, 70))
+    gray = draw(st.booleans())
+    seed = draw(st.integers(0, 2**32 - 1))
+    img = np.random.default_rng(seed).integers(0, 256, (h, w) if gray else (h, w, 3), dtype=np.uint8)
+    settings = {"subsampling": draw(st.sampled_from(SUBSAMPLINGS)), "quality": draw(st.integers(1, 100))}
+    restart = draw(st.sampled_from(["none", "interval", "rows"]))
+    if restart == "interval":
+        settings["restart_interval"] = draw(st.integers(1, 9))
+    elif restart == "rows":
+        settings["restart_rows"] = draw(st.integers(1, 3))
+    settings["optimize"] = draw(st.booleans())
+    steps = draw(st.sampled_from([[1], [3], [5, 2], [8], [16], [17, 1], [h]]))
+    return img, settings, steps
+
+
+@given(_encode_cases())
+def test_streamed_bytes_equal_encode(case):
+    img, settings, steps = case
+    assert _stream_encode(img, steps, **settings) == fdjpeg.encode(img, **settings)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 1, 3), (7, 13, 3), (13, 7), (33, 40, 3), (300, 517, 3)])
+@pytest.mark.parametrize("steps", [[1], [7], [16], [10**6]])
+def test_streamed_bytes_equal_encode_edge_sizes(shape, steps):
+    img = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    for settings in ({}, {"restart_interval": 5, "comment": "x", "subsampling": "4:2:2"}):
+        assert _stream_encode(img, steps, **settings) == fdjpeg.encode(img, **settings)
+
+
+def test_small_bands_and_a_small_output_buffer_give_the_same_bytes(monkeypatch):
+    """Many bands per write (BAND_BYTES) and output-buffer refills (STATUS_NEED_SPACE) keep the
+    state across calls: the bytes do not change."""
+    monkeypatch.setattr(enc_stream, "BAND_BYTES", 3000)
+    monkeypatch.setattr(enc_stream, "OUT_BYTES", 8192)
+    img = np.random.default_rng(5).integers(0, 256, (203, 301, 3), dtype=np.uint8)
+    for settings in ({}, {"restart_interval": 4}, {"quality": 100, "subsampling": "4:4:4"}):
+        assert _stream_encode(img, [203], **settings) == fdjpeg.encode(img, **settings)
+        assert _stream_encode(img, [9], **settings) == fdjpeg.encode(img, **settings)
+
+
+def test_path_is_written_atomically(tmp_path):
+    img = fdjpeg.samples.load("chelsea")[:100, :120]
+    path = tmp_path / "out.jpg"
+    with fdjpeg.Encoder(path, 120, 100, quality=90, exif=b"Exif\x00\x00MM\x00*rest") as enc:
+        for y in range(0, 100, 16):
+            assert not path.exists()  # renamed into place by the write that completes the image
+            enc.write(img[y : y + 16])
+    assert path.read_bytes() == fdjpeg.encode(img, quality=90, exif=b"Exif\x00\x00MM\x00*rest")
+    assert os.listdir(tmp_path) == ["out.jpg"]
+
+
+def test_closing_early_leaves_no_file(tmp_path):
+    path = tmp_path / "out.jpg"
+    img = np.zeros((40, 30, 3), np.uint8)
+    with pytest.raises(ValueError, match="closed after 16 of 40 rows"):
+        with fdjpeg.Encoder(path, 30, 40) as enc:
+            enc.write(img[:16])
+    assert os.listdir(tmp_path) == []
+    enc = fdjpeg.Encoder(path, 30, 40)
+    enc.write(img[:3])
+    with pytest.raises(ValueError, match="closed after 3 of 40"):
+        enc.close()
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_exception_in_the_loop_leaves_no_file(tmp_path):
+    path = tmp_path / "out.jpg"
+    with pytest.raises(RuntimeError, match="camera"):
+        with fdjpeg.Encoder(path, 30, 40) as enc:
+            enc.write(np.zeros((20, 30, 3), np.uint8))
+            raise RuntimeError("camera unplugged")
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_rows_are_refused_by_name(tmp_path):
+    path = tmp_path / "out.jpg"
+    with pytest.raises(ValueError, match="too many rows: 38 written \\+ 3 given > height 40"):
+        with fdjpeg.Encoder(path, 30, 40) as enc:
+            enc.write(np.zeros((38, 30, 3), np.uint8))
+            enc.write(np.zeros((3, 30, 3), np.uint8))
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(ValueError, match=r"rows must have shape \(k, 30, 3\)"):
+        with fdjpeg.Encoder(path, 30, 40) as enc:
+            enc.write(np.zeros((8, 31, 3), np.uint8))
+    with pytest.raises(TypeError, match="dtype uint8"):
+        with fdjpeg.Encoder(path, 30, 40) as enc:
+            enc.write(np.zeros((8, 30, 3), np.float32))
+    with pytest.raises(ValueError, match=r"\(k, 30\) or \(k, 30, 1\)"):
+        with fdjpeg.Encoder(path, 30, 40, mode="L") as enc:
+            enc.write(np.zeros((8, 30, 3), np.uint8))
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_settings_are_refused_before_any_file(tmp_path):
+    path = tmp_path / "out.jpg"
+    with pytest.raises(ValueError, match="mode"):
+        fdjpeg.Encoder(path, 30, 40, mode="RGBA")
+    with pytest.raises(ValueError, match="width"):
+        fdjpeg.Encoder(path, 0, 40)
+    with pytest.raises(ValueError, match="subsampling"):
+        fdjpeg.Encoder(path, 30, 40, subsampling="4:2:1")
+    with pytest.raises(ValueError, match="quality"):
+        fdjpeg.Encoder(path, 30, 40, quality=0)
+    with pytest.raises(ValueError, match="encode\\(\\)"):
+        fdjpeg.Encoder(path, 30, 40, progressive=True)
+    with pytest.raises(ValueError, match="not both"):
+        fdjpeg.Encoder(path, 30, 40, restart_interval=1, restart_rows=1)
+    assert os.listdir(tmp_path) == []
+
+
+def test_write_after_the_last_row_is_refused():
+    out = io.BytesIO()
+    enc = fdjpeg.Encoder(out, 8, 8, mode="L")
+    enc.write(np.zeros((8, 8), np.uint8))
+    with pytest.raises(ValueError, match="closed"):
+        enc.write(np.zeros((1, 8), np.uint8))
+    assert out.getvalue() == fdjpeg.encode(np.zeros((8, 8), np.uint8))
