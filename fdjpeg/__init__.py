@@ -18,6 +18,7 @@ from .base.errors import JPEGError, JPEGWarning, UnsupportedJPEG
 from .base.requantize import requantize_coefficients
 from .decoder.decompress import decode
 from .decoder.reader import read_coefficients, read_header
+from .decoder.stream import Decoder
 from .encoder.compress import encode, encode_to
 from .encoder.stream import Encoder
 from .encoder.transcode import write_coefficients
@@ -28,6 +29,7 @@ from .validator.structure import Problem
 __version__ = "0.1.0"
 
 __all__ = [
+    "Decoder",
     "Encoder",
     "JPEGCoefficients",
     "JPEGError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -150,3 +151,57 @@ def test_write_after_the_last_row_is_refused():
     with pytest.raises(ValueError, match="closed"):
         enc.write(np.zeros((1, 8), np.uint8))
     assert out.getvalue() == fdjpeg.encode(np.zeros((8, 8), np.uint8))
+
+
+# --- fdjpeg.Decoder ------------------------------------------------------------------------------
+
+
+def _stream_decode(source, strip, **kw):
+    parts = list(fdjpeg.Decoder(source, **kw).rows(strip))
+    ys = [y for y, _ in parts]
+    pixels = np.concatenate([p for _, p in parts])
+    assert ys == list(range(0, pixels.shape[0], strip))
+    assert all(p.shape[0] == strip for _, p in parts[:-1])
+    return pixels
+
+
+@st.composite
+def _decode_cases(draw):
+    img, settings, _ = draw(_encode_cases())
+    settings.pop("optimize")
+    settings["progressive"] = draw(st.booleans())
+    strip = draw(st.sampled_from([1, 2, 7, 8, 15, 16, 17, 32, 33, 1000]))
+    return img, settings, strip
+
+
+@given(_decode_cases())
+def test_streamed_pixels_equal_decode(case):
+    """Fancy upsampling reads the rows above and below: strips of every size equal decode()."""
+    img, settings, strip = case
+    data = fdjpeg.encode(img, **settings)
+    assert np.array_equal(_stream_decode(data, strip), fdjpeg.decode(data))
+
+
+@pytest.mark.parametrize("strip", [1, 5, 16, 48, 10**6])
+def test_streamed_pixels_equal_decode_photo_from_a_file_object(strip, tmp_path):
+    photo = fdjpeg.samples.load("astronaut")[:150, :171]
+    for settings in ({}, {"subsampling": "4:2:2", "restart_interval": 2}, {"subsampling": "4:4:0"}):
+        path = tmp_path / "p.jpg"
+        fdjpeg.encode_to(path, photo, **settings)
+        with open(path, "rb") as f:
+            got = _stream_decode(f, strip)
+        assert np.array_equal(got, fdjpeg.decode(path))
+        assert np.array_equal(_stream_decode(path, strip, mode="L"), fdjpeg.decode(path, mode="L"))
+
+
+def test_decoder_refuses_bad_arguments_and_bad_files():
+    data = fdjpeg.encode(np.zeros((16, 16, 3), np.uint8))
+    with pytest.raises(ValueError, match="strip must be at least 1"):
+        fdjpeg.Decoder(data).rows(0)
+    with pytest.raises(TypeError, match="strip must be an int"):
+        fdjpeg.Decoder(data).rows(2.5)
+    with pytest.raises(ValueError, match="mode"):
+        fdjpeg.Decoder(data, mode="CMYK")
+    with pytest.raises(fdjpeg.JPEGError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", fdjpeg.JPEGWarning)
+        fdjpeg.Decoder(b"\xff\xd8\xff\xc0\x00")
