@@ -205,3 +205,60 @@ def test_decoder_refuses_bad_arguments_and_bad_files():
     with pytest.raises(fdjpeg.JPEGError), warnings.catch_warnings():
         warnings.simplefilter("ignore", fdjpeg.JPEGWarning)
         fdjpeg.Decoder(b"\xff\xd8\xff\xc0\x00")
+
+
+class _CountingReader(io.RawIOBase):
+    """A file object that records how far it has been read."""
+
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = min(len(b), len(self.data) - self.pos)
+        b[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n
+
+
+def test_baseline_file_is_read_as_the_strips_need_it():
+    """A baseline file is entropy-decoded band by band from a window of the file: the first strip
+    comes before the reader reaches the end, and the coefficient store holds a few iMCU rows only."""
+    img = np.random.default_rng(3).integers(0, 256, (2400, 256, 3), dtype=np.uint8)
+    data = fdjpeg.encode(img, quality=95)
+    reader = _CountingReader(data)
+    dec = fdjpeg.Decoder(reader)
+    strips = dec.rows(16)
+    y0, first = next(strips)
+    assert y0 == 0 and reader.pos < len(data) // 4
+    assert dec._scan.store.shape[0] <= 3 * 16 * 6  # (1 + 2 context) iMCU rows of 16 MCUs, 6 blocks each
+    rest = np.concatenate([first] + [p for _, p in strips])
+    assert np.array_equal(rest, fdjpeg.decode(data))
+
+
+def test_window_refills_and_truncated_data_match_decode(monkeypatch):
+    """A band that reads past the window is decoded again with more data (forced here with a tiny
+    worst-case estimate); truncated data decodes as decode() does, with its warnings."""
+    monkeypatch.setattr(enc_stream, "BAND_BYTES", 1 << 21)
+    import fdjpeg.decoder.stream_entropy as stream_entropy
+
+    monkeypatch.setattr(stream_entropy, "_BLOCK_BYTES", 1)
+    photo = fdjpeg.samples.load("coffee")[:120, :200]
+    for settings in ({}, {"restart_interval": 3, "subsampling": "4:4:4"}):
+        data = fdjpeg.encode(photo, **settings)
+        assert np.array_equal(_stream_decode(_CountingReader(data), 16), fdjpeg.decode(data))
+        cut = data[: len(data) * 2 // 3]
+        with pytest.warns(fdjpeg.JPEGWarning, match="premature end of data segment"):
+            expected = fdjpeg.decode(cut)
+        with pytest.warns(fdjpeg.JPEGWarning, match="premature end of data segment"):
+            got = _stream_decode(cut, 16)
+        assert np.array_equal(got, expected)
+
+
+def test_a_stream_can_be_iterated_once():
+    dec = fdjpeg.Decoder(fdjpeg.encode(np.zeros((16, 16), np.uint8)))
+    list(dec.rows())
+    with pytest.raises(ValueError, match="once"):
+        dec.rows()

@@ -19,7 +19,6 @@ from numbers import Integral
 import numpy as np
 
 from ..base.errors import JPEGError, UnsupportedJPEG
-from ..base.io import load_bytes
 from ..base.layout import ceil_div, component_blocks
 from ..base.limits import MAX_PIXELS, MAX_SCANS
 from .color import convert_high_precision, convert_mode
@@ -29,6 +28,7 @@ from .idct import _check_arithmetic, _idct_rows, idct_multipliers
 from .lossless import decode_lossless, maybe_lossless
 from .reader import read_coefficients
 from .smoothing import smoothing_state
+from .stream_entropy import NotStreamable, SequentialScan, open_source
 from .upsample import METHOD_CODES, upsample_method
 
 
@@ -36,19 +36,38 @@ class Decoder:
     """Pixel strips of a JPEG in order: ``for y0, rows in Decoder(source).rows(strip=64): ...``.
 
     source: bytes, a path or a binary file object. mode, max_pixels, max_scans: as ``decode()``.
-    The strips concatenated are ``decode(source, mode=mode)``. The entropy-coded data is decoded to
-    coefficients first (held like libjpeg's buffered-image mode: 128 bytes per 8x8 block, 2 bytes per
-    coded sample) and the file is read whole; the pixels exist one band of iMCU rows at a time (plus
-    one block row of context above and below per component). 12-bit files and progressive files that
-    need inter-block smoothing (incomplete progressive data) and lossless files are reconstructed whole and sliced.
+    The strips concatenated are ``decode(source, mode=mode)``. A file of one sequential Huffman scan
+    (baseline) is read and entropy-decoded as the strips need it, holding a window of the file and
+    (band + 2) iMCU rows of coefficients (stream_entropy.py); ``rows()`` can then be taken once.
+    Other files are decoded to coefficients first and held (libjpeg's buffered-image mode: 128 bytes
+    per 8x8 block); 12-bit, lossless and progressive files that need inter-block smoothing are
+    reconstructed whole and sliced. spec/streaming.md section 2.
     """
 
     def __init__(self, source, *, mode=None, max_pixels=MAX_PIXELS, max_scans=MAX_SCANS):
         if mode not in (None, "RGB", "L"):
             raise ValueError(f"mode must be None, 'RGB' or 'L', got {mode!r}")
         self.mode = mode
-        raw = load_bytes(source)
         self._pixels = None  # set when the image is reconstructed whole (see the class docstring)
+        self._coefs = self._scan = None
+        self._started = False
+        self._whole = False
+        reader, opened = open_source(source)
+        raw = None
+        try:
+            self._scan = SequentialScan(reader, max_pixels)
+        except NotStreamable as stop:  # everything but one sequential Huffman scan: held coefficients
+            raw = bytes(stop.args[0]) + reader.read()
+        finally:
+            if opened and self._scan is None:
+                reader.close()
+        if self._scan is not None:
+            self._reader = reader if opened else None
+            hdr = self._scan.header
+            self.width, self.height = int(hdr.width), int(hdr.height)
+            self._sampling, self._colorspace, self._quant = list(hdr.sampling), hdr.colorspace, self._scan.quant
+            self._check_sampling()
+            return
         if maybe_lossless(raw):  # SOF3: samples, no coefficients (lossless.py)
             samples = decode_lossless(raw, max_pixels, max_scans)
             if samples is not None:
@@ -59,20 +78,26 @@ class Decoder:
         coefs = read_coefficients(raw, max_pixels=max_pixels, max_scans=max_scans)
         self._coefs = coefs
         self.width, self.height = int(coefs.width), int(coefs.height)
-        if coefs.colorspace not in _COMPONENTS or _COMPONENTS[coefs.colorspace] != len(coefs.components):
-            raise UnsupportedJPEG(f"unsupported colour space {coefs.colorspace!r} ({len(coefs.components)} components)")
+        self._sampling, self._colorspace, self._quant = list(coefs.sampling), coefs.colorspace, coefs.quant_tables
+        self._check_sampling()
+        self._whole = getattr(coefs, "precision", 8) != 8 or smoothing_state(coefs) is not None
+
+    def _check_sampling(self):
+        ncomp = len(self._sampling)
+        if self._colorspace not in _COMPONENTS or _COMPONENTS[self._colorspace] != ncomp:
+            raise UnsupportedJPEG(f"unsupported colour space {self._colorspace!r} ({ncomp} components)")
         if self.width < 1 or self.height < 1:
             raise JPEGError(f"empty image ({self.width}x{self.height})")
-        hmax, vmax = coefs.max_sampling
-        for ci, (h, v) in enumerate(coefs.sampling):
+        hmax = max(h for h, _ in self._sampling)
+        vmax = max(v for _, v in self._sampling)
+        for ci, (h, v) in enumerate(self._sampling):
             if not (1 <= h <= 4 and 1 <= v <= 4):
                 raise JPEGError(f"component {ci}: sampling factors {h}x{v} outside 1..4")
             if hmax % h or vmax % v:
                 raise UnsupportedJPEG(
                     f"fractional upsampling: component {ci} has sampling {h}x{v} but the maximum is {hmax}x{vmax}"
                 )
-        self._whole = getattr(coefs, "precision", 8) != 8 or smoothing_state(coefs) is not None
-        self.imcu_rows = 8 * vmax  #: rows per iMCU row: strips that are multiples of it waste no work
+        self.imcu_rows = 8 * vmax  #: rows per iMCU row: strips of a multiple of it waste no work
 
     def rows(self, strip=None):
         """Yield (y0, pixels[y0 : y0 + strip]) from the top; ``strip`` rows each (default one iMCU
@@ -84,6 +109,9 @@ class Decoder:
         if strip < 1:
             raise ValueError(f"strip must be at least 1 row, got {strip}")
         strip = int(strip)
+        if self._started and self._scan is not None:
+            raise ValueError("rows() of a Decoder reading a stream can be taken once (the data is not kept)")
+        self._started = True
         return self._rows(strip)
 
     def _rows(self, strip):
@@ -98,6 +126,8 @@ class Decoder:
             return
         per_band = max(1, strip // self.imcu_rows)
         total = ceil_div(self.height, self.imcu_rows)
+        if self._scan is not None:
+            self._scan.allocate(min(per_band + 2, total))
         held = None  # rows reconstructed but not yet handed out
         y_next = 0
         for ma in range(0, total, per_band):
@@ -108,24 +138,34 @@ class Decoder:
                 out, held = held[:strip], held[strip:]
                 yield y_next, convert_mode(np.ascontiguousarray(out), self.mode)
                 y_next += out.shape[0]
+        if self._scan is not None:
+            self._scan.store = None
+            if self._reader is not None:
+                self._reader.close()
 
     def _band(self, ma, mb):
         """Pixels of iMCU rows [ma, mb) (the last cut at the image height)."""
-        coefs = self._coefs
         width, height = self.width, self.height
-        hmax, vmax = coefs.max_sampling
+        hmax = max(h for h, _ in self._sampling)
+        vmax = max(v for _, v in self._sampling)
         total = ceil_div(height, 8 * vmax)
         m0 = max(ma - 1, 0)  # the band-local frame starts at iMCU row m0
         m1 = min(total, mb + 1)
+        if self._scan is not None:
+            self._scan.advance(m0, m1)
         planes, params = [], []
-        for ci, (h, v) in enumerate(coefs.sampling):
+        for ci, (h, v) in enumerate(self._sampling):
             bh, bw = component_blocks(width, height, h, v, hmax, vmax)
-            blocks = coefs.components[ci]
-            if blocks.ndim != 4 or blocks.shape[2:] != (8, 8) or blocks.shape[0] < bh or blocks.shape[1] < bw:
-                raise JPEGError(f"component {ci}: coefficient array {blocks.shape} does not cover {bh}x{bw} blocks")
+            if self._scan is not None:
+                blocks, off = self._scan.component(ci)
+            else:
+                blocks, off = self._coefs.components[ci], 0
+                if blocks.ndim != 4 or blocks.shape[2:] != (8, 8) or blocks.shape[0] < bh or blocks.shape[1] < bw:
+                    raise JPEGError(f"component {ci}: coefficient array {blocks.shape} does not cover {bh}x{bw} blocks")
             if blocks.dtype != np.int16 or not blocks.flags.c_contiguous:
                 blocks = np.ascontiguousarray(blocks, dtype=np.int16)
-            quantval = np.ascontiguousarray(np.asarray(coefs.quant_tables[ci]).reshape(64).astype(np.int64))
+            table = self._quant[ci] if self._quant[ci] is not None else np.zeros(64, np.uint16)
+            quantval = np.ascontiguousarray(np.asarray(table).reshape(64).astype(np.int64))
             mult = idct_multipliers(quantval, "simd")
             plane = np.empty((8 * v * (m1 - m0), bw * 8), np.uint8)
             lo = v * ma - 1 if ma > 0 else 0
@@ -135,9 +175,9 @@ class Decoder:
                 blocks.shape[1],
                 mult,
                 plane,
-                np.int64(lo),
-                np.int64(hi),
-                np.int64(v * m0),
+                np.int64(lo - off),
+                np.int64(hi - off),
+                np.int64(v * m0 - off),
                 _check_arithmetic("simd"),
             )
             planes.append(plane)
@@ -145,7 +185,7 @@ class Decoder:
             dh = -(-height * v // vmax)
             method = METHOD_CODES[upsample_method(hmax // h, vmax // v, dw)]
             params.append((method, hmax // h, vmax // v, dw, dh - 8 * v * m0))
-        code, channels = _COMPOSE[coefs.colorspace]
+        code, channels = _COMPOSE[self._colorspace]
         y_base = 8 * vmax * m0
         y0 = 8 * vmax * ma - y_base
         y1 = min(height, 8 * vmax * mb) - y_base
