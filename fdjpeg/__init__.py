@@ -23,6 +23,7 @@ from .encoder.compress import encode, encode_to
 from .encoder.stream import Encoder
 from .encoder.transcode import write_coefficients
 from .fd.distill import distill, requantize
+from .fd.stream import requantize_stream
 from .validator.report import check, info
 from .validator.structure import Problem
 
@@ -47,6 +48,7 @@ __all__ = [
     "read_header",
     "requantize",
     "requantize_coefficients",
+    "requantize_stream",
     "samples",
     "tables",
     "write_coefficients",

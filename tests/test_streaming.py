@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import fdjpeg
 import fdjpeg.encoder.stream as enc_stream
+import fdjpeg.fd.stream as fd_stream
 
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1")
 
@@ -262,3 +263,46 @@ def test_a_stream_can_be_iterated_once():
     list(dec.rows())
     with pytest.raises(ValueError, match="once"):
         dec.rows()
+
+
+# --- requantize_stream ---------------------------------------------------------------------------
+
+
+@st.composite
+def _requantize_cases(draw):
+    img, settings, _ = draw(_encode_cases())
+    settings.pop("optimize")
+    luma = np.full((8, 8), draw(st.integers(1, 60)), np.uint16)
+    tables = luma if draw(st.booleans()) else (luma, np.full((8, 8), draw(st.integers(1, 60)), np.uint16))
+    return img, settings, tables, draw(st.sampled_from([1, 2, 4]))
+
+
+@given(_requantize_cases())
+def test_streamed_requantize_equals_requantize(case):
+    img, settings, tables, band_rows = case
+    data = fdjpeg.encode(img, **settings)
+    old = fd_stream.BAND_ROWS
+    fd_stream.BAND_ROWS = band_rows
+    try:
+        out = io.BytesIO()
+        fdjpeg.requantize_stream(_CountingReader(data), out, tables)
+    finally:
+        fd_stream.BAND_ROWS = old
+    assert out.getvalue() == fdjpeg.requantize(data, tables, optimize=False)
+
+
+def test_requantize_stream_keeps_metadata_writes_atomically_and_falls_back(tmp_path):
+    photo = fdjpeg.samples.load("rocket")[:90, :130]
+    tables = np.full((8, 8), 9, np.uint16)
+    data = fdjpeg.encode(photo, comment="camera 7", exif=b"Exif\x00\x00MM\x00*x")
+    path = tmp_path / "out.jpg"
+    fdjpeg.requantize_stream(data, path, tables)
+    assert path.read_bytes() == fdjpeg.requantize(data, tables, optimize=False)
+    assert fdjpeg.read_header(path.read_bytes()).comment == b"camera 7"
+    progressive = fdjpeg.encode(photo, progressive=True)  # not streamable: requantized whole, baseline out
+    out = io.BytesIO()
+    fdjpeg.requantize_stream(progressive, out, tables)
+    assert out.getvalue() == fdjpeg.requantize(progressive, tables, optimize=False, progressive=False)
+    with pytest.raises(ValueError):
+        fdjpeg.requantize_stream(data, tmp_path / "bad.jpg", np.zeros((8, 8)))
+    assert sorted(os.listdir(tmp_path)) == ["out.jpg"]
