@@ -79,14 +79,28 @@ def _decode_rows(
                     + blocks[b, ed.B_DX]
                 )
                 t = blocks[b, ed.B_DCTBL]
-                s, pos, buf, bits, marker, insufficient = _decode_symbol(
-                    data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state
-                )
+                # The helpers' own steps written out for the common case (a code of up to 9 bits with
+                # at least 8 bits buffered; value bits already buffered): same refill points.
+                s = -1
+                if bits >= 8:
+                    look = (buf >> (bits - 9)) & 0x1FF if bits >= 9 else (buf << 1) & 0x1FF
+                    entry = lookup[t, look]
+                    if entry != 0 and (entry >> 8) <= bits:
+                        s = np.int64(entry & 0xFF)
+                        bits -= entry >> 8
+                if s < 0:
+                    s, pos, buf, bits, marker, insufficient = _decode_symbol(
+                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state
+                    )
                 diff = np.int64(0)
                 if s != 0:
-                    v, pos, buf, bits, marker, insufficient = _get_bits(
-                        data, pos, buf, bits, marker, insufficient, s, log, state
-                    )
+                    if bits >= s:
+                        bits -= s
+                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                    else:
+                        v, pos, buf, bits, marker, insufficient = _get_bits(
+                            data, pos, buf, bits, marker, insufficient, s, log, state
+                        )
                     diff = _extend(v, s)
                 ci = blocks[b, ed.B_COMP]
                 dc = state[X_DC + ci] + diff
@@ -96,16 +110,40 @@ def _decode_rows(
                 t = blocks[b, ed.B_ACTBL]
                 k = 1
                 while k < 64:
-                    rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state
-                    )
+                    rs = -1
+                    if bits >= 8:
+                        look = (buf >> (bits - 9)) & 0x1FF if bits >= 9 else (buf << 1) & 0x1FF
+                        entry = lookup[t, look]
+                        if entry != 0 and (entry >> 8) <= bits:
+                            rs = np.int64(entry & 0xFF)
+                            bits -= entry >> 8
+                    if rs < 0:
+                        rs, pos, buf, bits, marker, insufficient = _decode_symbol(
+                            data,
+                            pos,
+                            buf,
+                            bits,
+                            marker,
+                            insufficient,
+                            t,
+                            lookup,
+                            maxcode,
+                            valoffset,
+                            huffval,
+                            log,
+                            state,
+                        )
                     r = rs >> 4
                     s = rs & 15
                     if s != 0:
                         k += r
-                        v, pos, buf, bits, marker, insufficient = _get_bits(
-                            data, pos, buf, bits, marker, insufficient, s, log, state
-                        )
+                        if bits >= s:
+                            bits -= s
+                            v = (buf >> bits) & ((np.int64(1) << s) - 1)
+                        else:
+                            v, pos, buf, bits, marker, insufficient = _get_bits(
+                                data, pos, buf, bits, marker, insufficient, s, log, state
+                            )
                         coef[row, natural[k & 127]] = _extend(v, s)
                     else:
                         if r != 15:
