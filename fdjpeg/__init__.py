@@ -18,15 +18,20 @@ from .base.errors import JPEGError, JPEGWarning, UnsupportedJPEG
 from .base.requantize import requantize_coefficients
 from .decoder.decompress import decode
 from .decoder.reader import read_coefficients, read_header
+from .decoder.stream import Decoder
 from .encoder.compress import encode, encode_to
+from .encoder.stream import Encoder
 from .encoder.transcode import write_coefficients
 from .fd.distill import distill, requantize
+from .fd.stream import requantize_stream
 from .validator.report import check, info
 from .validator.structure import Problem
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Decoder",
+    "Encoder",
     "JPEGCoefficients",
     "JPEGError",
     "JPEGWarning",
@@ -43,6 +48,7 @@ __all__ = [
     "read_header",
     "requantize",
     "requantize_coefficients",
+    "requantize_stream",
     "samples",
     "tables",
     "write_coefficients",

@@ -28,6 +28,7 @@ PUBLIC = {
     "encode", "encode_to", "decode", "read_header", "read_coefficients", "write_coefficients", "JPEGCoefficients",
     "distill", "requantize", "requantize_coefficients", "check", "info", "Problem",
     "JPEGError", "JPEGWarning", "UnsupportedJPEG", "tables", "samples", "__version__",
+    "Encoder", "Decoder", "requantize_stream",  # issue 17: streaming
 }  # fmt: skip
 
 
