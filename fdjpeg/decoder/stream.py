@@ -22,8 +22,8 @@ from ..base.errors import JPEGError, UnsupportedJPEG
 from ..base.layout import ceil_div, component_blocks
 from ..base.limits import MAX_PIXELS, MAX_SCANS
 from .color import convert_high_precision, convert_mode
-from .compose import _COMPOSE, _compose_range, _four
-from .decompress import _COMPONENTS, coefficients_to_pixels
+from .compose import _COMPONENTS, _COMPOSE, _compose_range, _four
+from .decompress import coefficients_to_pixels
 from .idct import _check_arithmetic, _idct_rows, idct_multipliers
 from .lossless import decode_lossless, maybe_lossless
 from .reader import read_coefficients
