@@ -25,6 +25,20 @@ from .cases import LIBRARIES, OPERATIONS, SECTIONS, Case, make_plan, memory_case
 from .worker import SINGLE_THREAD_ENV
 
 DEFAULT_OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+#: Sections that other bench commands (bench.scaled, bench.streaming, ...) add to RESULTS.md after this line;
+#: a full run rewrites everything above it and keeps them.
+KEEP_MARKER = "<!-- sections below come from other bench commands"
+
+
+def kept_sections(path: str) -> str:
+    """The part of an existing RESULTS.md from KEEP_MARKER on ("" if there is none)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    except OSError:
+        return ""
+    i = old.find(KEEP_MARKER)
+    return "" if i < 0 else "\n" + old[i:]
 
 
 def log(msg: str) -> None:
@@ -140,6 +154,7 @@ def main(argv=None) -> int:
     meta["environment"]["Numba threading layer"] = ", ".join(layers) or "not started (no parallel kernel ran)"
     meta["environment"]["run time"] = f"{time.perf_counter() - started:.0f} s"
     text = report.render(meta, timings, memory, first)
+    text += kept_sections(args.output)
     tmp_out = args.output + ".tmp"
     with open(tmp_out, "w") as f:
         f.write(text)

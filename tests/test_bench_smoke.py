@@ -182,3 +182,14 @@ def test_threads_report_renders_ratios_and_first_calls():
     assert text.count("| `encode` 224×224") == 2
     assert "| 3.00 | 1.00 | 1.00 | 0.33 (0.25–0.50) |" in text, text
     assert "| 512×512 | 2.50 | 2.50 | 1" in text
+
+
+def test_full_run_keeps_the_sections_of_other_bench_commands(tmp_path):
+    """python -m bench rewrites RESULTS.md but keeps what bench.scaled / bench.streaming appended."""
+    from bench.__main__ import KEEP_MARKER, kept_sections
+
+    out = tmp_path / "RESULTS.md"
+    assert kept_sections(str(out)) == ""
+    out.write_text(f"# old run\n\n{KEEP_MARKER} -->\n\n## Streaming\n\n| a |\n", encoding="utf-8")
+    kept = kept_sections(str(out))
+    assert kept.startswith(f"\n{KEEP_MARKER}") and "## Streaming" in kept and "old run" not in kept
