@@ -38,7 +38,7 @@ from ..base.jit import kernel
 from .compose import _COMPOSE, _compose_rows, _four, validate_for_pixels
 from .idct import _idct_planes_parallel, idct_multipliers, idct_tasks
 from .idct_islow import _idct_islow_block, _sat16
-from .smoothing import _idct_islow_plane_smoothed, _smooth_block, smoothing_state
+from .smoothing import _block_row_setup, _gather_block, _idct_islow_plane_smoothed, _smooth_block, smoothing_state
 from .upsample import METHOD_CODES
 
 #: The reductions decode() accepts, as 1/denom: scale value -> denom.
@@ -372,45 +372,16 @@ def _idct_reduced_plane_smoothed(
 ):
     """smoothing.py's decompress_smooth_data walk (the same neighbourhood rules) feeding the reduced IDCT:
     libjpeg smooths the coefficients and then calls whichever inverse_DCT the component was given."""
-    nby_pad = coefs.shape[0]
     blk = np.empty(64, dtype=np.int64)
     dc = np.empty(25, dtype=np.int64)
     rows = np.empty(5, dtype=np.int64)
     ws = np.zeros(128, dtype=np.int64)
-    last_col = nbx - 1
     for r in range(nby):
-        imcu = r // v_samp
-        block_row = r - imcu * v_samp
-        if imcu < total_imcu_rows - 1:
-            block_rows = v_samp
-        else:
-            block_rows = nby - (total_imcu_rows - 1) * v_samp
-        row_no = imcu * block_rows + block_row
-        row_count = block_rows * total_imcu_rows
-        prev = r - 1 if row_no > 0 else r
-        prev2 = r - 2 if row_no > 1 else prev
-        nxt = r + 1 if row_no < row_count - 1 else r
-        nxt2 = r + 2 if row_no < row_count - 2 else nxt
-        rows[0] = prev2
-        rows[1] = prev
-        rows[2] = r
-        rows[3] = nxt
-        rows[4] = nxt2
-        for k in range(5):
-            rows[k] = min(max(rows[k], 0), nby_pad - 1)
-        bits = bits_prev if imcu > last_good_imcu_row else bits_cur
-        change_dc = True
-        for k in range(1, 10):
-            if bits[k] != -1:
-                change_dc = False
+        bits, change_dc = _block_row_setup(
+            coefs, r, v_samp, total_imcu_rows, nby, rows, bits_cur, bits_prev, last_good_imcu_row
+        )
         for bx in range(nbx):
-            for k in range(5):
-                for m in range(5):
-                    col = min(max(bx - 2 + m, 0), last_col)
-                    dc[k * 5 + m] = coefs[rows[k], col, 0, 0]
-            for i in range(8):
-                for j in range(8):
-                    blk[i * 8 + j] = coefs[r, bx, i, j]
+            _gather_block(coefs, r, bx, nbx, rows, dc, blk)
             _smooth_block(blk, dc, quantval, bits, change_dc)
             if size == 8:
                 _idct_islow_block(blk, mult, out, r * 8, bx * 8, True, ws)

@@ -185,6 +185,55 @@ def _smooth_block(blk, dc, q, bits, change_dc):
 
 
 @kernel
+def _block_row_setup(coefs, r, v_samp, total_imcu_rows, nby, rows, bits_cur, bits_prev, last_good_imcu_row):
+    """jdcoefct.c's per-block-row set-up of decompress_smooth_data: the five block rows whose DC values
+    the smoothing reads (into ``rows``), the coefficient-bit state that applies and whether DC may change.
+
+    libjpeg counts rows with the current iMCU row's block count, which is smaller in the last iMCU row
+    when the component height is not a multiple of v_samp blocks; the neighbour tests use those numbers,
+    exactly as jdcoefct.c does."""
+    nby_pad = coefs.shape[0]
+    imcu = r // v_samp
+    block_row = r - imcu * v_samp
+    if imcu < total_imcu_rows - 1:
+        block_rows = v_samp
+    else:
+        block_rows = nby - (total_imcu_rows - 1) * v_samp
+    row_no = imcu * block_rows + block_row
+    row_count = block_rows * total_imcu_rows
+    prev = r - 1 if row_no > 0 else r
+    prev2 = r - 2 if row_no > 1 else prev
+    nxt = r + 1 if row_no < row_count - 1 else r
+    nxt2 = r + 2 if row_no < row_count - 2 else nxt
+    rows[0] = prev2
+    rows[1] = prev
+    rows[2] = r
+    rows[3] = nxt
+    rows[4] = nxt2
+    for k in range(5):
+        rows[k] = min(max(rows[k], 0), nby_pad - 1)
+    bits = bits_prev if imcu > last_good_imcu_row else bits_cur
+    change_dc = True
+    for k in range(1, 10):
+        if bits[k] != -1:
+            change_dc = False
+    return bits, change_dc
+
+
+@kernel
+def _gather_block(coefs, r, bx, nbx, rows, dc, blk):
+    """The 5x5 neighbourhood of DC values (edge blocks replicated) and the block's own coefficients."""
+    last_col = nbx - 1
+    for k in range(5):
+        for m in range(5):
+            col = min(max(bx - 2 + m, 0), last_col)
+            dc[k * 5 + m] = coefs[rows[k], col, 0, 0]
+    for i in range(8):
+        for j in range(8):
+            blk[i * 8 + j] = coefs[r, bx, i, j]
+
+
+@kernel
 def _idct_islow_plane_smoothed(
     coefs, quantval, mult, out, bits_cur, bits_prev, last_good_imcu_row, v_samp, total_imcu_rows, simd
 ):
@@ -193,50 +242,18 @@ def _idct_islow_plane_smoothed(
     ``coefs`` is the MCU-padded (by, bx, 8, 8) array; ``out`` covers the component's real blocks.
     ``quantval`` is the quantization table (the estimates' units), ``mult`` the IDCT's multipliers.
     """
-    nby_pad = coefs.shape[0]
     nby = out.shape[0] // 8
     nbx = out.shape[1] // 8
     blk = np.empty(64, dtype=np.int64)
     dc = np.empty(25, dtype=np.int64)
     rows = np.empty(5, dtype=np.int64)
     scratch = np.empty(128, dtype=np.int64)
-    last_col = nbx - 1
     for r in range(nby):
-        imcu = r // v_samp
-        block_row = r - imcu * v_samp
-        # libjpeg counts rows with the current iMCU row's block count, which is smaller in the last
-        # iMCU row when the component height is not a multiple of v_samp blocks; the neighbour tests
-        # below use those numbers, exactly as jdcoefct.c does.
-        if imcu < total_imcu_rows - 1:
-            block_rows = v_samp
-        else:
-            block_rows = nby - (total_imcu_rows - 1) * v_samp
-        row_no = imcu * block_rows + block_row
-        row_count = block_rows * total_imcu_rows
-        prev = r - 1 if row_no > 0 else r
-        prev2 = r - 2 if row_no > 1 else prev
-        nxt = r + 1 if row_no < row_count - 1 else r
-        nxt2 = r + 2 if row_no < row_count - 2 else nxt
-        rows[0] = prev2
-        rows[1] = prev
-        rows[2] = r
-        rows[3] = nxt
-        rows[4] = nxt2
-        for k in range(5):
-            rows[k] = min(max(rows[k], 0), nby_pad - 1)
-        bits = bits_prev if imcu > last_good_imcu_row else bits_cur
-        change_dc = True
-        for k in range(1, 10):
-            if bits[k] != -1:
-                change_dc = False
+        bits, change_dc = _block_row_setup(
+            coefs, r, v_samp, total_imcu_rows, nby, rows, bits_cur, bits_prev, last_good_imcu_row
+        )
         for bx in range(nbx):
-            for k in range(5):
-                for m in range(5):
-                    col = min(max(bx - 2 + m, 0), last_col)
-                    dc[k * 5 + m] = coefs[rows[k], col, 0, 0]
-            for i in range(8):
-                for j in range(8):
-                    blk[i * 8 + j] = coefs[r, bx, i, j]
+            _gather_block(coefs, r, bx, nbx, rows, dc, blk)
             _smooth_block(blk, dc, quantval, bits, change_dc)
             _idct_islow_block(blk, mult, out, r * 8, bx * 8, simd, scratch)
 
