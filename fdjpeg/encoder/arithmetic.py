@@ -187,6 +187,18 @@ def _reset(e, stats):
 
 
 @kernel
+def _emit_restart(out, e, stats, last_dc, ctx, next_restart):
+    """jcarith.c emit_restart: flush the coder, write RSTn, and reset the statistics, the coder, the DC
+    predictions and the DC contexts of every component."""
+    _flush(out, e)
+    _emit(out, e, 0xFF)
+    _emit(out, e, 0xD0 + next_restart)
+    _reset(e, stats)
+    last_dc[:] = 0
+    ctx[:] = 0
+
+
+@kernel
 def _encode_sequential(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_l, dc_u, ac_k, restart_interval, natural, stats, out):
     """Code every MCU of a sequential scan (jcarith.c encode_mcu, with emit_restart and finish_pass);
     returns the number of bytes the scan needs (written to ``out`` as far as it has room)."""
@@ -201,12 +213,7 @@ def _encode_sequential(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_l, dc_u, ac_k, re
     for mcu in range(nmcu):
         if restart_interval != 0:
             if restarts_to_go == 0:
-                _flush(out, e)
-                _emit(out, e, 0xFF)
-                _emit(out, e, 0xD0 + next_restart)
-                _reset(e, stats)
-                last_dc[:] = 0
-                ctx[:] = 0
+                _emit_restart(out, e, stats, last_dc, ctx, next_restart)
                 restarts_to_go = restart_interval
                 next_restart = (next_restart + 1) & 7
             restarts_to_go -= 1

@@ -30,7 +30,7 @@ from ..base.arithmetic import AC_STAT_BINS, AC_STATS, DC_STAT_BINS, DC_STATS, FI
 from ..base.jit import kernel
 from ..base.markers import SOF10
 from . import markers
-from .arithmetic import _NATURAL, _POS, _STATE_SIZE, _emit, _encode, _flush, _reset, conditioning
+from .arithmetic import _NATURAL, _POS, _STATE_SIZE, _emit_restart, _encode, _flush, _reset, conditioning
 from .progressive import _scan_plan, simple_progression
 
 
@@ -97,12 +97,7 @@ def _encode_progressive_scan(
     for mcu in range(nmcu):
         if restart_interval != 0:
             if restarts_to_go == 0:
-                _flush(out, e)
-                _emit(out, e, 0xFF)
-                _emit(out, e, 0xD0 + next_restart)
-                _reset(e, stats)
-                last_dc[:] = 0
-                ctx[:] = 0
+                _emit_restart(out, e, stats, last_dc, ctx, next_restart)
                 restarts_to_go = restart_interval
                 next_restart = (next_restart + 1) & 7
             restarts_to_go -= 1
