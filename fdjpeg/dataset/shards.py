@@ -49,6 +49,9 @@ JPEG_EXTENSIONS = ("jpg", "jpeg", "jpe", "jfif")
 #: streamed straight through to the output.
 BUFFER_LIMIT = 1 << 20
 
+#: Names the CLI takes for tar shards (besides any file with a tar header, whatever its name).
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
 _SOI = b"\xff\xd8"
 # What a broken tar stream raises from tarfile and its decompressors (gzip's BadGzipFile is an OSError).
 _TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError)
@@ -85,6 +88,19 @@ def split_name(name: str) -> tuple[str | None, str | None]:
     if not dot or not key:
         return None, None
     return folder + sep + key, ext
+
+
+def looks_like_shard(path) -> bool:
+    """Whether the CLI treats the file ``path`` as a tar shard: a tar name (``TAR_SUFFIXES``), or a
+    POSIX/GNU tar header (``ustar`` magic) at its start whatever its name."""
+    if os.fspath(path).lower().endswith(TAR_SUFFIXES):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return False
+    return len(head) == 512 and head[257:262] == b"ustar"
 
 
 def _named_jpeg(name: str) -> bool:
