@@ -166,7 +166,7 @@ class _Reader:
     """The members of a tar stream; tar and decompression errors become ``JPEGError`` naming the shard."""
 
     def __init__(self, fileobj, name: str):
-        self.raw, self.name = _Counting(fileobj), name
+        self.raw, self.name, self.tar = _Counting(fileobj), name, None
         self.tar = self._guard(lambda: tarfile.open(fileobj=self.raw, mode="r|*", tarinfo=_TarInfo))
 
     def _guard(self, fn):
@@ -175,7 +175,8 @@ class _Reader:
         except _TAR_ERRORS as exc:
             if isinstance(exc, OSError) and not _decompression_error(exc):
                 raise
-            raise JPEGError(f"{self.name}: not a readable tar shard ({exc or type(exc).__name__})") from exc
+            what = "not a tar shard" if self.tar is None else "truncated or corrupt tar shard"
+            raise JPEGError(f"{self.name}: {what} ({exc or type(exc).__name__})") from exc
 
     @property
     def comptype(self) -> str:
@@ -331,6 +332,16 @@ def _distill_stream(reader: _Reader, fout, tabs, defense, batch_size, pool, repo
     out = _Counting(fout)
     comp = reader.comptype
     tout = tarfile.open(fileobj=out, mode="w|" + ("" if comp == "tar" else comp), format=tarfile.PAX_FORMAT)
+    try:
+        _copy_members(reader, tout, tabs, defense, batch_size, pool, report)
+    except BaseException:
+        tout.fileobj.closed = tout.closed = True  # abandon: no flush of a half tar into dst at garbage collection
+        raise
+    tout.close()  # the end-of-archive blocks (and the compressor's trailer)
+    report.bytes_out = out.count
+
+
+def _copy_members(reader: _Reader, tout, tabs, defense, batch_size, pool, report: ShardReport) -> None:
     pending = []  # (TarInfo, data or None, is_jpeg) in shard order, written by flush()
     jpegs = 0
 
@@ -366,8 +377,6 @@ def _distill_stream(reader: _Reader, fout, tabs, defense, batch_size, pool, repo
             jpegs = 0
             tout.addfile(info, _Prefixed(head, f))
     flush()
-    tout.close()  # the end-of-archive blocks (and the compressor's trailer)
-    report.bytes_out = out.count
 
 
 def _add(tout, info, data) -> None:
