@@ -330,6 +330,31 @@ def test_iter_shard_bad_jpeg_raises_or_skips(jpegs):
         list(shards.iter_shard(dup))
 
 
+def test_a_batch_module_serves_whole_groups(sample_shard, monkeypatch):
+    """fdjpeg.dataset.batch.requantize_batch, when present, distills each group in one call."""
+    import types
+
+    calls = []
+
+    def requantize_batch(items, tables, errors="raise"):
+        calls.append((len(items), errors))
+        return [shards._distill_one(d, tables, "requantize") for d in items]
+
+    monkeypatch.setitem(sys.modules, "fdjpeg.dataset.batch", types.SimpleNamespace(requantize_batch=requantize_batch))
+    assert distill(sample_shard, batch_size=3)[0] == expected_shard_bytes(sample_shard)
+    assert calls == [(3, "collect"), (1, "collect")]
+
+
+def expected_shard_bytes(src):
+    monkey_free = io.BytesIO()
+    with tarfile.open(fileobj=monkey_free, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for m, data in expected_members(src):
+            if data is not None:
+                m.size = len(data)
+            t.addfile(m, None if data is None else io.BytesIO(data))
+    return monkey_free.getvalue()
+
+
 def test_webdataset_reads_the_distilled_shard(sample_shard, tmp_path):
     wds = pytest.importorskip("webdataset", reason="webdataset is not installed: cannot check it reads the shard")
     (tmp_path / "in.tar").write_bytes(sample_shard)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import tarfile
 import warnings
 import zlib
@@ -53,6 +54,9 @@ BUFFER_LIMIT = 1 << 20
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
 _SOI = b"\xff\xd8"
+# Members webdataset.WebDataset skips as metadata: __x__ at the top level, or a path starting __x__/.
+_META_TOP = re.compile(r"__[^/]*__$")
+_META = re.compile(r"__[^/]*__($|/)")
 # What a broken tar stream raises from tarfile and its decompressors (gzip's BadGzipFile is an OSError).
 _TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError)
 
@@ -427,7 +431,7 @@ def iter_shard(src, *, decode: bool = True, tables=None, defense: str = "requant
         sample, bad = None, False
         for info in reader:
             key, ext = split_name(info.name)
-            if not info.isreg() or key is None or ("/" not in info.name and key.startswith("__")):
+            if not info.isreg() or key is None or _META.match(info.name) or _META_TOP.match(info.name):
                 continue
             if sample is None or key != sample["__key__"]:
                 if sample is not None and not bad:
