@@ -4,8 +4,10 @@ everything else byte for byte and header for header, read and written as a strea
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import os
 import subprocess
 import sys
@@ -185,7 +187,9 @@ def test_truncated_or_corrupt_tar_raises_and_leaves_dst_untouched(sample_shard, 
         at = t.getmembers()[3].offset
     bad_header[at + 148 : at + 156] = b"9999999\x00"  # a later member's header checksum
     cuts = [sample_shard[:n] for n in (0, 100, 512, 1024, 1500, 2048, at, at + 100, 5000)]
-    for broken in [*cuts, bytes(bad_header), b"not a tar at all" * 100, gzip.compress(sample_shard)[:300]]:
+    compressed = [m(sample_shard) for m in (gzip.compress, bz2.compress, lzma.compress)]
+    damaged = [c[:300] for c in compressed] + [c[:20] + bytes(400) + c[420:] for c in compressed]
+    for broken in [*cuts, bytes(bad_header), b"not a tar at all" * 100, *damaged]:
         with pytest.raises(fdjpeg.JPEGError, match="tar shard"):
             shards.distill_shard(io.BytesIO(broken), dst)
         with pytest.raises(fdjpeg.JPEGError, match="tar shard"):
@@ -240,11 +244,11 @@ def test_large_non_jpeg_members_stream_through(jpegs, monkeypatch):
     assert_same_members(read_members(distill(src, batch_size=8)[0]), expected_members(src))
 
 
-def test_compressed_shards_stay_compressed(sample_shard):
-    src = gzip.compress(sample_shard)
-    out, _ = distill(src)
-    assert out[:2] == b"\x1f\x8b"
-    assert_same_members(read_members(gzip.decompress(out)), expected_members(sample_shard))
+@pytest.mark.parametrize("codec, magic", [(gzip, b"\x1f\x8b"), (bz2, b"BZh"), (lzma, b"\xfd7zXZ")])
+def test_compressed_shards_stay_compressed(sample_shard, codec, magic):
+    out, _ = distill(codec.compress(sample_shard))
+    assert out.startswith(magic)
+    assert_same_members(read_members(codec.decompress(out)), expected_members(sample_shard))
 
 
 def test_one_pass_members_become_pngs_of_the_defended_pixels(sample_shard):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import lzma
 import os
 import re
 import tarfile
@@ -57,8 +58,8 @@ _SOI = b"\xff\xd8"
 # Members webdataset.WebDataset skips as metadata: __x__ at the top level, or a path starting __x__/.
 _META_TOP = re.compile(r"__[^/]*__$")
 _META = re.compile(r"__[^/]*__($|/)")
-# What a broken tar stream raises from tarfile and its decompressors (gzip's BadGzipFile is an OSError).
-_TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError)
+# What a broken tar stream raises from tarfile and its decompressors (gzip's and bz2's are OSErrors).
+_TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError)
 
 
 @dataclasses.dataclass
@@ -224,10 +225,9 @@ class _TarInfo(tarfile.TarInfo):
 
 
 def _decompression_error(exc: OSError) -> bool:
-    import gzip
-    import lzma
-
-    return isinstance(exc, (gzip.BadGzipFile, lzma.LZMAError)) or "compressed" in str(exc).lower()
+    """gzip's BadGzipFile and bz2's "Invalid data stream" are OSErrors without an errno; a failing
+    disk or socket has one (and is not the shard's fault)."""
+    return exc.errno is None
 
 
 class _GuardedFile:
