@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -186,73 +187,41 @@ class _Progress:
 
     def __init__(self, total: int, enabled: bool):
         self.total, self.done, self.failed, self.enabled = total, 0, 0, enabled
+        self.lock = threading.Lock()
+
+    def note(self, text: str) -> None:
+        """Show what the job under way has done (a shard's members) on the bar's line."""
+        if self.enabled:
+            with self.lock:
+                self._draw(text)
+
+    def _draw(self, name: str) -> None:
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+            f"{f' ({self.failed} failed)' if self.failed else ''} {name[:40]:<40}"
+        )
+        sys.stderr.flush()
 
     def step(self, ok: bool, name: str) -> None:
-        self.done += 1
-        self.failed += not ok
-        if self.enabled:
-            width = 30
-            filled = width * self.done // max(self.total, 1)
-            sys.stderr.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                f"{f' ({self.failed} failed)' if self.failed else ''} {name[:40]:<40}"
-            )
-            sys.stderr.flush()
+        with self.lock:
+            self.done += 1
+            self.failed += not ok
+            if self.enabled:
+                self._draw(name)
 
     def close(self) -> None:
         if self.enabled:
             sys.stderr.write("\n")
 
 
-def _shard_warnings(report) -> int:
-    """Name each JPEG member of a distilled shard that was copied unchanged; return how many."""
-    for member, why in report.failures:
-        print(f"fdjpeg: warning: {report.src}: {member}: {why}", file=sys.stderr)
-    return len(report.failures)
-
-
-def _shard_summary(reports, shards: int) -> str:
-    distilled = sum(r.distilled for r in reports)
-    kept = sum(len(r.failures) for r in reports)
-    return (
-        f"{len(reports)} of {shards} shards ({distilled} JPEG members distilled"
-        + (f", {kept} left unchanged" if kept else "")
-        + ")"
-    )
-
-
-def _distill_shard_stdio(arg: str, table, args) -> int:
-    """``fdjpeg distill SHARD|- -o -``: one shard, streamed to stdout (not atomic: a failure midway
-    leaves a partial tar there, and exit status 1)."""
-    from fdjpeg.base.errors import JPEGError
-    from fdjpeg.dataset.shards import distill_shard
-
-    if sys.stdout.isatty():
-        raise cio.CLIError("refusing to write a tar shard to a terminal; redirect stdout", status=2)
-    src = sys.stdin.buffer if arg == cio.STDIO else arg
-    sys.stdout.flush()
-    with cio.about(arg):
-        try:
-            report = distill_shard(
-                src, sys.stdout.buffer, table, defense="one-pass" if args.one_pass else "requantize",
-                jobs=args.jobs or os.cpu_count() or 1,
-            )  # fmt: skip
-        except JPEGError as exc:  # a broken tar; its message names the shard already
-            raise cio.CLIError(str(exc).removeprefix(f"{getattr(src, 'name', src)}: ")) from exc
-        sys.stdout.buffer.flush()
-    report.src = "stdin" if arg == cio.STDIO else arg
-    failed = _shard_warnings(report)
-    if not args.quiet:
-        print(f"fdjpeg distill: {_shard_summary([report], 1)} written to stdout", file=sys.stderr)
-    return 1 if failed else 0
-
-
 def cmd_distill(args) -> int:
     """Apply feature distillation to many images and tar shards, in parallel, writing each result atomically."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     import fdjpeg
+    from fdjpeg import _cli_shards as shard_cli
     from fdjpeg.dataset import shards as shardlib
 
     table = _load_tables(args.tables)
@@ -265,7 +234,7 @@ def cmd_distill(args) -> int:
             os.path.isfile(args.inputs[0]) and shardlib.looks_like_shard(args.inputs[0])
         ):
             raise cio.CLIError("-o - writes one tar shard to stdout; this input is not a tar shard", args.inputs[0], 2)
-        return _distill_shard_stdio(args.inputs[0], table, args)
+        return shard_cli.distill_stdio(args.inputs[0], table, args)
     out_root = Path(args.output)
     for arg in args.inputs:  # OUT inside an input directory is fine (skipped when walking it), not the reverse
         if Path(arg).is_dir() and Path(arg).resolve().is_relative_to(out_root.resolve()):
@@ -302,6 +271,7 @@ def cmd_distill(args) -> int:
                 report = shardlib.distill_shard(
                     src, dest, table, defense="one-pass" if args.one_pass else "requantize",
                     jobs=max(1, workers // len(jobs)),  # one shard alone still gets every core
+                    progress=lambda r: progress.note(f"{src.name}: {r.jpegs} JPEGs"),
                 )  # fmt: skip
             except fdjpeg.JPEGError as exc:  # a broken tar; its message names the shard already
                 raise cio.CLIError(str(exc).removeprefix(f"{src}: ")) from exc
@@ -355,10 +325,10 @@ def cmd_distill(args) -> int:
     progress.close()
     for exc in failures:
         print(f"fdjpeg: {exc}", file=sys.stderr)
-    kept = sum(_shard_warnings(r) for r in sorted(reports, key=lambda r: r.src))
+    kept = sum(shard_cli.report_failures(r) for r in sorted(reports, key=lambda r: r.src))
     if not args.quiet:
         images = len(jobs) - len(shard_files)
-        done = [_shard_summary(reports, len(shard_files))] if shard_files else []
+        done = [shard_cli.summary(reports, len(shard_files))] if shard_files else []
         if images or not shard_files:
             failed_images = len(failures) - (len(shard_files) - len(reports))
             done.append(f"{images - failed_images} of {images} images")
@@ -489,7 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--one-pass",
         action="store_true",
-        help="write the defended pixels as PNG (decoder-side defense) instead of JPEGs carrying the tables",
+        help="write the defended pixels as PNG (decoder-side defense) instead of JPEGs carrying the tables "
+        "(in tar shards: each JPEG member becomes a .png member)",
     )
     p.add_argument(
         "--subsampling",

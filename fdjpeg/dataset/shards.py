@@ -288,7 +288,7 @@ def distill_group(datas: list, tables, defense: str = "requantize", pool=None) -
 
 
 def distill_shard(
-    src, dst, tables="robust", *, defense: str = "requantize", batch_size: int = 64, jobs: int = 1
+    src, dst, tables="robust", *, defense: str = "requantize", batch_size: int = 64, jobs: int = 1, progress=None
 ) -> ShardReport:
     """Distill the JPEG members of the tar shard ``src`` into the tar shard ``dst`` (module docstring).
 
@@ -299,6 +299,7 @@ def distill_shard(
         one), "q<N>", a JSON tables file, one 8x8 table or (luma, chroma).
     defense: "requantize" (JPEG members stay JPEGs, carrying the tables) or "one-pass" (PNG members).
     batch_size: JPEG members distilled together (and held in memory at once); jobs: threads for them.
+    progress: None, or a callable given the ``ShardReport`` so far after each group is written.
     """
     _check_defense(defense)
     for name, value in (("batch_size", batch_size), ("jobs", jobs)):
@@ -312,9 +313,9 @@ def distill_shard(
         with ThreadPoolExecutor(jobs) if jobs > 1 else _no_pool() as pool:
             if isinstance(dst, (str, os.PathLike)):
                 with atomic_output(dst) as fout:
-                    _distill_stream(reader, fout, tabs, defense, batch_size, pool, report)
+                    _distill_stream(reader, fout, tabs, defense, batch_size, pool, report, progress)
             elif callable(getattr(dst, "write", None)):
-                _distill_stream(reader, dst, tabs, defense, batch_size, pool, report)
+                _distill_stream(reader, dst, tabs, defense, batch_size, pool, report, progress)
             else:
                 raise TypeError(f"dst must be a path or a binary file object, got {type(dst).__name__}")
         report.bytes_in = reader.raw.count
@@ -332,12 +333,12 @@ class _no_pool:
         return False
 
 
-def _distill_stream(reader: _Reader, fout, tabs, defense, batch_size, pool, report: ShardReport) -> None:
+def _distill_stream(reader: _Reader, fout, tabs, defense, batch_size, pool, report: ShardReport, progress) -> None:
     out = _Counting(fout)
     comp = reader.comptype
     tout = tarfile.open(fileobj=out, mode="w|" + ("" if comp == "tar" else comp), format=tarfile.PAX_FORMAT)
     try:
-        _copy_members(reader, tout, tabs, defense, batch_size, pool, report)
+        _copy_members(reader, tout, tabs, defense, batch_size, pool, report, progress)
     except BaseException:
         tout.fileobj.closed = tout.closed = True  # abandon: no flush of a half tar into dst at garbage collection
         raise
@@ -345,7 +346,7 @@ def _distill_stream(reader: _Reader, fout, tabs, defense, batch_size, pool, repo
     report.bytes_out = out.count
 
 
-def _copy_members(reader: _Reader, tout, tabs, defense, batch_size, pool, report: ShardReport) -> None:
+def _copy_members(reader: _Reader, tout, tabs, defense, batch_size, pool, report: ShardReport, progress) -> None:
     pending = []  # (TarInfo, data or None, is_jpeg) in shard order, written by flush()
     jpegs = 0
 
@@ -359,6 +360,8 @@ def _copy_members(reader: _Reader, tout, tabs, defense, batch_size, pool, report
                 _add(tout, info, data)
             else:
                 _add(tout, info, data)
+        if pending and progress is not None:
+            progress(report)
         pending.clear()
 
     for info in reader:
