@@ -378,6 +378,18 @@ def test_webdataset_reads_the_distilled_shard(sample_shard, tmp_path):
     ]
 
 
+def test_iter_shard_groups_tricky_names_as_webdataset_does(tmp_path):
+    wds = pytest.importorskip("webdataset", reason="webdataset is not installed: cannot compare with it")
+    names = ["__meta__", "__x__/a.txt", "noext", "a.b/c.TXT", "a.b/c.Seg.PNG", "d.cls", "__k__.json", "e..x"]
+    src = make_shard([(n, n.encode()) for n in names])
+    (tmp_path / "s.tar").write_bytes(src)
+    theirs = [
+        {k: v for k, v in s.items() if k not in ("__url__", "__local_path__")}
+        for s in wds.WebDataset(str(tmp_path / "s.tar"), shardshuffle=False, empty_check=False)
+    ]
+    assert list(shards.iter_shard(src, decode=False)) == theirs != []
+
+
 # -- random member lists -----------------------------------------------------------------------------
 
 _NAMES = st.tuples(
