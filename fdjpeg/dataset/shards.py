@@ -13,7 +13,9 @@ extension everything after it; consecutive members with one key form a sample):
   with the tables in the coefficient domain (``fdjpeg.requantize``, as ``fdjpeg distill`` does for
   JPEG files), keeping its name; with ``defense="one-pass"`` it is decoded with the one-pass defense
   (``fdjpeg.decode(data, defense=tables)``) and stored as a PNG, its last extension becoming ``.png``
-  (``a.jpg`` -> ``a.png``, ``a.seg.jpg`` -> ``a.seg.png``), as ``fdjpeg distill --one-pass`` does;
+  (``a.jpg`` -> ``a.png``, ``a.seg.jpg`` -> ``a.seg.png``), as ``fdjpeg distill --one-pass`` does (a
+  sample that already has a ``.png`` member then holds two, which WebDataset refuses: not checked, since
+  the stream cannot look ahead);
 * a member fdjpeg cannot decode (``JPEGError``), or one named ``.jpg``/``.jpeg`` that holds no JPEG
   data, is copied unchanged and listed in ``ShardReport.failures``;
 * every other member (class labels, JSON, text, PNG, directories, links) is copied byte for byte.
