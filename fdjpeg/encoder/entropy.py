@@ -148,6 +148,26 @@ def _pad_to_byte(buf, nbits, out, pos):
     return pos
 
 
+def _zigzag_bit_tables() -> np.ndarray:
+    """(8, 256) uint64: for row r of a block and a byte whose bit c says "coefficient (r, c) is nonzero",
+    the same positions as bits of a zigzag-order map (bit i: zigzag position i). The DC (0, 0) is left
+    out. Eight lookups turn a natural-order nonzero map into the zigzag-order one."""
+    zz_of = np.empty(64, np.int64)
+    zz_of[np.asarray(ZIGZAG, np.int64)] = np.arange(64)
+    table = np.zeros((8, 256), np.uint64)
+    for r in range(8):
+        for byte in range(256):
+            bits = 0
+            for c in range(8):
+                if byte >> c & 1 and r * 8 + c != 0:
+                    bits |= 1 << int(zz_of[r * 8 + c])
+            table[r, byte] = bits
+    return table
+
+
+_ZIGZAG_BITS = _zigzag_bit_tables()
+
+
 @kernel
 def _encode_range(
     blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, m_end, stuff, finish, out, pos, state
@@ -169,7 +189,6 @@ def _encode_range(
     margin = bpm * MAX_BLOCK_BYTES + 2 + 16
     buf = np.uint64(state[S_BUF])
     nbits = state[S_BITS]
-    zz = np.zeros(64, dtype=np.int64)
     one = np.uint64(1)
     m = state[S_NEXT]
     while m < m_end:
@@ -214,11 +233,13 @@ def _encode_range(
             if nbits > 32:
                 nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
             # AC: map the nonzero zigzag positions 1..63, then code (run, size) symbols.
+            # The map is built in natural order (a loop LLVM vectorizes), then reordered a row at a time.
+            natural = np.uint64(0)
+            for i in range(64):
+                natural |= np.uint64(blocks[b, i] != 0) << np.uint64(i)
             nz = np.uint64(0)
-            for i in range(1, 64):
-                v = np.int64(blocks[b, ZIGZAG[i]])
-                zz[i] = v
-                nz |= np.uint64(v != 0) << np.uint64(i)
+            for r in range(8):
+                nz |= _ZIGZAG_BITS[r, (natural >> np.uint64(8 * r)) & np.uint64(0xFF)]
             t = 2 + ac_tbl[c]
             last = 0
             while nz != 0:
@@ -235,7 +256,7 @@ def _encode_range(
                     if nbits > 32:
                         nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
                     r -= 16
-                v = zz[i]
+                v = np.int64(blocks[b, ZIGZAG[i]])
                 nb = _category(abs(v))
                 if nb > 10:
                     return STATUS_BAD_COEF, pos
