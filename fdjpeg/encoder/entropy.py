@@ -73,6 +73,39 @@ def _start_state(blocks, comp_in_mcu, restart_interval, m0, state):
             state[S_PRED + comp_in_mcu[i]] = blocks[(m0 - 1) * bpm + i, 0]
 
 
+def _zigzag_bit_tables() -> np.ndarray:
+    """(8, 256) uint64: for row r of a block and a byte whose bit c says "coefficient (r, c) is nonzero",
+    the same positions as bits of a zigzag-order map (bit i: zigzag position i). The DC (0, 0) is left
+    out. Eight lookups turn a natural-order nonzero map into the zigzag-order one."""
+    zz_of = np.empty(64, np.int64)
+    zz_of[np.asarray(ZIGZAG, np.int64)] = np.arange(64)
+    table = np.zeros((8, 256), np.uint64)
+    for r in range(8):
+        for byte in range(256):
+            bits = 0
+            for c in range(8):
+                if byte >> c & 1 and r * 8 + c != 0:
+                    bits |= 1 << int(zz_of[r * 8 + c])
+            table[r, byte] = bits
+    return table
+
+
+_ZIGZAG_BITS = _zigzag_bit_tables()
+
+
+@kernel
+def _nonzero_map(blocks, b):
+    """Bit i set where the AC coefficient at zigzag position i (1..63) of block row b is nonzero. The
+    map is built in natural order (a loop LLVM vectorizes), then reordered a row at a time."""
+    natural = np.uint64(0)
+    for i in range(64):
+        natural |= np.uint64(blocks[b, i] != 0) << np.uint64(i)
+    nz = np.uint64(0)
+    for r in range(8):
+        nz |= _ZIGZAG_BITS[r, (natural >> np.uint64(8 * r)) & np.uint64(0xFF)]
+    return nz
+
+
 @kernel
 def _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, m0, m1, dc_freq, ac_freq):
     """First pass of ``optimize_coding`` over MCUs m0..m1-1: count DC categories and AC run/size
@@ -93,22 +126,22 @@ def _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, m0, m1,
             if nb > 11:
                 return STATUS_BAD_COEF
             dc_freq[dc_tbl[c], nb] += 1
-            r = 0
             t = ac_tbl[c]
-            for i in range(1, 64):
-                v = np.int64(blocks[b, ZIGZAG[i]])
-                if v == 0:
-                    r += 1
-                else:
-                    while r > 15:
-                        ac_freq[t, 0xF0] += 1
-                        r -= 16
-                    nb = _category(abs(v))
-                    if nb > 10:
-                        return STATUS_BAD_COEF
-                    ac_freq[t, (r << 4) + nb] += 1
-                    r = 0
-            if r > 0:
+            nz = _nonzero_map(blocks, b)
+            last = 0
+            while nz != 0:
+                i = np.int64(trailing_zeros(nz))
+                nz &= nz - np.uint64(1)
+                r = i - last - 1
+                last = i
+                while r > 15:
+                    ac_freq[t, 0xF0] += 1
+                    r -= 16
+                nb = _category(abs(np.int64(blocks[b, ZIGZAG[i]])))
+                if nb > 10:
+                    return STATUS_BAD_COEF
+                ac_freq[t, (r << 4) + nb] += 1
+            if last != 63:
                 ac_freq[t, 0] += 1
     return STATUS_OK
 
@@ -146,26 +179,6 @@ def _pad_to_byte(buf, nbits, out, pos):
         buf = (buf << fill) | ((np.uint64(1) << fill) - np.uint64(1))
         nbits, pos = _flush_bytes(buf, 8, out, pos, True)
     return pos
-
-
-def _zigzag_bit_tables() -> np.ndarray:
-    """(8, 256) uint64: for row r of a block and a byte whose bit c says "coefficient (r, c) is nonzero",
-    the same positions as bits of a zigzag-order map (bit i: zigzag position i). The DC (0, 0) is left
-    out. Eight lookups turn a natural-order nonzero map into the zigzag-order one."""
-    zz_of = np.empty(64, np.int64)
-    zz_of[np.asarray(ZIGZAG, np.int64)] = np.arange(64)
-    table = np.zeros((8, 256), np.uint64)
-    for r in range(8):
-        for byte in range(256):
-            bits = 0
-            for c in range(8):
-                if byte >> c & 1 and r * 8 + c != 0:
-                    bits |= 1 << int(zz_of[r * 8 + c])
-            table[r, byte] = bits
-    return table
-
-
-_ZIGZAG_BITS = _zigzag_bit_tables()
 
 
 @kernel
@@ -233,13 +246,7 @@ def _encode_range(
             if nbits > 32:
                 nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
             # AC: map the nonzero zigzag positions 1..63, then code (run, size) symbols.
-            # The map is built in natural order (a loop LLVM vectorizes), then reordered a row at a time.
-            natural = np.uint64(0)
-            for i in range(64):
-                natural |= np.uint64(blocks[b, i] != 0) << np.uint64(i)
-            nz = np.uint64(0)
-            for r in range(8):
-                nz |= _ZIGZAG_BITS[r, (natural >> np.uint64(8 * r)) & np.uint64(0xFF)]
+            nz = _nonzero_map(blocks, b)
             t = 2 + ac_tbl[c]
             last = 0
             while nz != 0:
