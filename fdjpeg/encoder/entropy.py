@@ -181,6 +181,35 @@ def _pad_to_byte(buf, nbits, out, pos):
     return pos
 
 
+#: For the 4-bytes-at-once flush: 0x01 and 0x80 in every byte of a 32-bit word.
+_ONES32 = np.uint64(0x01010101)
+_HIGHS32 = np.uint64(0x80808080)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@kernel
+def _put32(buf, nbits, out, pos, stuff):
+    """Write the top 32 of the ``nbits`` (32..64) buffered bits as 4 bytes (jchuff.c's 64-bit
+    put_buffer flush), with a 0x00 after any 0xFF when ``stuff``. Returns (bits left, new pos)."""
+    nbits -= 32
+    w = (buf >> np.uint64(nbits)) & _LOW32
+    x = ~w & _LOW32
+    if stuff and ((x - _ONES32) & ~x & _HIGHS32) != 0:  # some byte is 0xFF (rare)
+        for j in range(4):
+            byte = (w >> np.uint64(24 - 8 * j)) & np.uint64(0xFF)
+            out[pos] = np.uint8(byte)
+            pos += 1
+            if byte == 0xFF:
+                out[pos] = 0
+                pos += 1
+        return nbits, pos
+    out[pos] = np.uint8(w >> np.uint64(24))
+    out[pos + 1] = np.uint8((w >> np.uint64(16)) & np.uint64(0xFF))
+    out[pos + 2] = np.uint8((w >> np.uint64(8)) & np.uint64(0xFF))
+    out[pos + 3] = np.uint8(w & np.uint64(0xFF))
+    return nbits, pos + 4
+
+
 @kernel
 def _encode_range(
     blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, m_end, stuff, finish, out, pos, state
@@ -193,8 +222,9 @@ def _encode_range(
     STATUS_NEED_SPACE when fewer than one MCU's worst case is left in ``out`` (state is kept, so
     the call can be repeated with a larger buffer).
 
-    Bits collect right-aligned in a 64-bit accumulator that is flushed once it holds more than 32
-    bits, so a symbol plus its extra bits (at most 16 + 11) always fits. AC coefficients are found
+    Bits collect right-aligned in a 64-bit accumulator; once it holds 32 or more, its top 32 go out as
+    4 bytes in one step (``_put32``, jchuff.c's 64-bit put_buffer), so at most 31 are pending when a
+    symbol and its extra bits (at most 16 + 11) are added. AC coefficients are found
     through a 64-bit map of the nonzero zigzag positions, visiting only nonzero ones (the approach of
     libjpeg-turbo's jchuff.c).
     """
@@ -243,8 +273,8 @@ def _encode_range(
             bits = (np.uint64(ehufco[t, nb]) << np.uint64(nb)) | (np.uint64(diff & ((1 << nb) - 1)))
             buf = (buf << np.uint64(size + nb)) | bits
             nbits += size + nb
-            if nbits > 32:
-                nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+            if nbits >= 32:
+                nbits, pos = _put32(buf, nbits, out, pos, stuff)
             # AC: map the nonzero zigzag positions 1..63, then code (run, size) symbols.
             nz = _nonzero_map(blocks, b)
             t = 2 + ac_tbl[c]
@@ -260,8 +290,8 @@ def _encode_range(
                         return STATUS_NO_CODE, pos
                     buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0xF0])
                     nbits += size
-                    if nbits > 32:
-                        nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+                    if nbits >= 32:
+                        nbits, pos = _put32(buf, nbits, out, pos, stuff)
                     r -= 16
                 v = np.int64(blocks[b, ZIGZAG[i]])
                 nb = _category(abs(v))
@@ -276,16 +306,16 @@ def _encode_range(
                 bits = (np.uint64(ehufco[t, sym]) << np.uint64(nb)) | np.uint64(v & ((1 << nb) - 1))
                 buf = (buf << np.uint64(size + nb)) | bits
                 nbits += size + nb
-                if nbits > 32:
-                    nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+                if nbits >= 32:
+                    nbits, pos = _put32(buf, nbits, out, pos, stuff)
             if last != 63:  # EOB
                 size = np.int64(ehufsi[t, 0])
                 if size == 0:
                     return STATUS_NO_CODE, pos
                 buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0])
                 nbits += size
-                if nbits > 32:
-                    nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+                if nbits >= 32:
+                    nbits, pos = _put32(buf, nbits, out, pos, stuff)
         m += 1
     state[S_NEXT] = m
     if finish:
