@@ -37,6 +37,17 @@ def load() -> str:
     return f"{one:.2f} (1 min), {five:.2f} (5 min)"
 
 
+def busy_note(start: float, end: float, cores: int) -> str:
+    """A warning line when other processes held the cores during the run ("" on a quiet machine)."""
+    if max(start, end) < cores:
+        return ""
+    return (
+        f"> **Busy machine:** load average {start:.1f} at start and {end:.1f} at end on {cores} cores. Both sides "
+        "of every ratio ran in the same process in interleaved rounds, but contention still skews them (the "
+        "per-round ranges show how much); rerun `python -m bench.targets` on a quiet machine for the record."
+    )
+
+
 def render(meta: dict, timings: list[dict], first: dict | None) -> str:
     env = dict(meta["environment"])
     parts = [
@@ -44,6 +55,7 @@ def render(meta: dict, timings: list[dict], first: dict | None) -> str:
         "",
         f"Command: `{meta['command']}` ({meta['runs']} runs per median; {meta['date']})",
         "",
+        *([meta["busy"], ""] if meta.get("busy") else []),
         report.table(["", ""], [[k, v] for k, v in env.items()]),
         "",
         report.turbo_targets_section(meta, timings, first),
@@ -93,6 +105,7 @@ def main(argv=None) -> int:
         "cores": environment.usable_cores(),
         "environment": env,
     }
+    load_start = os.getloadavg()[0]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fdjpeg-bench-targets-") as tmp:
         store = images.ImageStore(os.path.join(tmp, "images"))
@@ -100,6 +113,7 @@ def main(argv=None) -> int:
         log("first call:")
         first = firstcall.measure(images.mosaic(512, 512), 5, log=log, keys=("encode",), empty=False)
     env["load average at end"] = load()
+    meta["busy"] = busy_note(load_start, os.getloadavg()[0], meta["cores"])
     env["run time"] = f"{time.perf_counter() - started:.0f} s"
     text = render(meta, timings, first)
     with open(args.output + ".tmp", "w", encoding="utf-8") as f:
@@ -110,8 +124,7 @@ def main(argv=None) -> int:
         section = text.replace(f"# {report.TURBO_TITLE}", f"## {report.TURBO_TITLE}", 1)
         section = section.replace(
             "\n\n",
-            f"\n\nFrom `{meta['command']}` on {meta['date']} (load {env['load average at start']} at start, "
-            f"{env['load average at end']} at end); a full `python -m bench` run rewrites it.\n\n",
+            "\n\nWritten by `python -m bench.targets --results`; a full `python -m bench` run rewrites it.\n\n",
             1,
         )
         splice_into_results(section)

@@ -100,6 +100,8 @@ def test_turbo_targets_table_and_its_standalone_splice(tmp_path):
     assert "| not run | not run | n/a | ≤ 0.8 | n/a |" in rows[3]  # decode on all cores was not measured
     assert "| 0.40 s | 0.10 s (Pillow) | 4.00 | ≤ 0.5 s | yes |" in rows[4]
 
+    assert targets.busy_note(0.5, 1.9, 2) == "" and "Busy machine" in targets.busy_note(3.0, 1.0, 2)
+
     results = tmp_path / "RESULTS.md"
     results.write_text(f"# r\n\n## Targets (issue #5)\n\nold\n\n## {report.TITLES['encode']}\n\nenc\n")
     targets.splice_into_results(f"## {report.TURBO_TITLE}\n\nfirst\n", str(results))
