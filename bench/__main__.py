@@ -3,6 +3,7 @@
     python -m bench                       # full run (sizes 224² … 24 MP, 7 runs per median)
     python -m bench --quick               # smoke test: 224² and 1 MP, 3 runs
     python -m bench --only encode,memory  # some sections: encode, decode, distill, requantize, memory, firstcall
+    python -m bench --targets-only        # just the issue #16 targets vs raw libjpeg-turbo (= python -m bench.targets)
 
 Every measurement runs in a child process: one per (operation, thread configuration) for the speed tables,
 one per (operation, library, size) for peak memory, and fresh ``python -c`` processes for the first-call
@@ -59,11 +60,12 @@ def _crashed(case: Case, threads: str, rc: int) -> dict:
     return {"case": case.as_dict(), "threads": threads, "libs": {lib: err for lib in LIBRARIES[case.op]}, "checks": {}}
 
 
-def run_timings(plan, ops, threads_list, store, tmp) -> list[dict]:
-    """Speed tables: one worker process per (operation, thread configuration)."""
+def run_timings(plan, ops, threads_list, store, tmp, select=None) -> list[dict]:
+    """Speed tables: one worker process per (operation, thread configuration). ``select``: keep only the
+    cases whose id it accepts (bench.targets runs just the targets' cases)."""
     records = []
     for op in ops:
-        cases = timing_cases(plan, op)
+        cases = [c for c in timing_cases(plan, op) if select is None or select(c.id)]
         for spec in {c.image for c in cases}:
             store.get(spec)  # build images once, in the parent, outside every timing
         for threads in threads_list:
@@ -112,6 +114,7 @@ def parse_args(argv):
     ap.add_argument("--threads", default="1,all", help="thread columns: 1, all, or 1,all (default)")
     ap.add_argument("--output", default=DEFAULT_OUTPUT, help="Markdown file to write (default bench/RESULTS.md)")
     ap.add_argument("--json", default=None, help="also write the raw measurements to this JSON file")
+    ap.add_argument("--targets-only", action="store_true", help="run python -m bench.targets instead (its options)")
     args = ap.parse_args(argv)
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
     bad = [s for s in args.sections if s not in SECTIONS]
@@ -127,6 +130,10 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if "--targets-only" in argv:
+        from . import targets
+
+        return targets.main([a for a in argv if a != "--targets-only"])
     args = parse_args(argv)
     plan = make_plan(args.quick, args.runs)
     ops = [op for op in OPERATIONS if op in args.sections]
@@ -138,6 +145,7 @@ def main(argv=None) -> int:
         "sections": args.sections,
         "threads": args.threads_list,
         "reference": plan.reference,
+        "cores": environment.usable_cores(),
         "batch": plan.batch,
         "largest": plan.sizes[-1],
         "sizes": list(plan.sizes),

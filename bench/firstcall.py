@@ -70,8 +70,9 @@ def _median_or_error(fn, runs: int) -> dict:
     return {"median_s": median(times), "runs_s": times}
 
 
-def measure(image: np.ndarray, runs: int, log=print) -> dict:
-    """Medians of ``runs`` fresh processes for every snippet: fdjpeg warm, fdjpeg empty, Pillow."""
+def measure(image: np.ndarray, runs: int, log=print, keys=None, empty: bool = True) -> dict:
+    """Medians of ``runs`` fresh processes for every snippet: fdjpeg warm, fdjpeg empty, Pillow.
+    ``keys``: only these snippets (default all); ``empty=False`` skips the empty-cache column (the slow one)."""
     from .peers import pillow_encode
 
     base_env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
@@ -88,6 +89,8 @@ def measure(image: np.ndarray, runs: int, log=print) -> dict:
 
         result = {"python -c pass": _median_or_error(lambda: _run("pass", base_env), runs), "rows": []}
         for key, label, fd_code, pil_code, op in SNIPPETS:
+            if keys is not None and key not in keys:
+                continue
             log(f"  first call: {key}")
             fd_code, pil_code = fd_code.format(**fmt), pil_code.format(**fmt)
             row = {"key": key, "label": label}
@@ -99,7 +102,8 @@ def measure(image: np.ndarray, runs: int, log=print) -> dict:
                     row["fdjpeg warm"] = _median_or_error(lambda code=fd_code: _run(code, warm_env), runs)
                 except Exception as exc:
                     row["fdjpeg warm"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-                row["fdjpeg empty"] = _median_or_error(lambda code=fd_code: _run(code, empty_env()), runs)
+                if empty:
+                    row["fdjpeg empty"] = _median_or_error(lambda code=fd_code: _run(code, empty_env()), runs)
             _median_or_error(lambda code=pil_code: _run(code, base_env), 1)  # warm the OS file cache, excluded
             row["Pillow"] = _median_or_error(lambda code=pil_code: _run(code, base_env), runs)
             result["rows"].append(row)

@@ -228,6 +228,61 @@ def targets_section(meta: dict, timings: list[dict], memory: list[dict], firstca
     return table(["target (issue #5)", "fdjpeg", "peer", "ratio", "limit", "met"], rows)
 
 
+#: Issue #16's targets against raw libjpeg-turbo: (label, case id at the reference size, threads, limit).
+TURBO_TARGETS = (
+    ("encode 4:2:0 q75, {ref}, 1 thread", "encode/rgb/{ref}/4:2:0/standard", "1", 1.2),
+    ("encode 4:2:0 q75, {ref}, all cores ({cores})", "encode/rgb/{ref}/4:2:0/standard", "all", 0.7),
+    ("decode baseline 4:2:0 q75 (no restart markers), {ref}, 1 thread", "decode/rgb/{ref}/4:2:0/baseline", "1", 1.15),
+    (
+        "decode baseline 4:2:0 q75 (no restart markers), {ref}, all cores ({cores})",
+        "decode/rgb/{ref}/4:2:0/baseline",
+        "all",
+        0.8,
+    ),
+)
+TURBO_TITLE = "Targets vs raw libjpeg-turbo (issue #16)"
+#: Issue #16's absolute limit on a fresh process: import + first 512² encode, warm Numba cache.
+TURBO_FIRSTCALL_LIMIT_S = 0.5
+
+TURBO_NOTE = (
+    "Peer: simplejpeg (libjpeg-turbo with its SIMD code, no Python-side conversions), in the same process as "
+    "fdjpeg: `decode_jpeg(data, fastdct=False, fastupsample=False)` (accurate islow IDCT, fancy upsampling; "
+    "both honoured) and `encode_jpeg(a, quality=75, colorsubsampling='420', fastdct=False)`, which simplejpeg "
+    "1.9 ignores: its encoder runs the faster ifast FDCT, so the encode rows compare against slightly less "
+    "work than fdjpeg's islow. Decode inputs are written by Pillow without restart markers. *All cores* is "
+    "this machine's core count ({cores}); the issue's targets are stated for two. simplejpeg is "
+    "single-threaded in both columns. `python -m bench.targets` reruns just these rows (a few minutes)."
+)
+
+
+def turbo_targets_section(meta: dict, timings: list[dict], firstcall: dict | None) -> str:
+    """Issue #16's targets against raw libjpeg-turbo (simplejpeg), with both sides of each ratio."""
+    ref = meta["reference"]
+    cores = meta.get("cores", "?")
+    rows = []
+    for label, case_id, threads, limit in TURBO_TARGETS:
+        ours, theirs = _lookup(timings, case_id.format(ref=ref), threads, "simplejpeg")
+        a, b, r = ratio_cells(ours, theirs) if ours is not None else ("not run", "not run", "n/a")
+        met = "n/a" if r == "n/a" else ("yes" if ours["median_ms"] / theirs["median_ms"] <= limit else "no")
+        rows.append([label.format(ref=ref, cores=cores), a, b, r, f"≤ {limit:g}", met])
+    enc = next((row for row in firstcall["rows"] if row["key"] == "encode"), None) if firstcall else None
+    entry, pil = (enc.get("fdjpeg warm"), enc.get("Pillow")) if enc else (None, None)
+    ok = entry is not None and "median_s" in entry
+    pil_ok = pil is not None and "median_s" in pil
+    rows.append(
+        [
+            "fresh process: import + first encode 512², warm Numba cache (absolute limit)",
+            f"{fmt_s(entry['median_s'])} s" if ok else (status_text(entry) if enc else "not run"),
+            f"{fmt_s(pil['median_s'])} s (Pillow)" if pil_ok else (status_text(pil) if enc else "not run"),
+            fmt_ratio(entry["median_s"] / pil["median_s"]) if ok and pil_ok else "n/a",
+            f"≤ {TURBO_FIRSTCALL_LIMIT_S:g} s",
+            ("yes" if entry["median_s"] <= TURBO_FIRSTCALL_LIMIT_S else "no") if ok else "n/a",
+        ]
+    )
+    header = ["target (issue #16)", "fdjpeg ms", "simplejpeg ms", "ratio", "limit", "met"]
+    return TURBO_NOTE.format(cores=cores) + "\n\n" + table(header, rows)
+
+
 def memory_section(op: str, memory: list[dict]) -> str:
     """Peak RSS increase per (case, library), in MB and as a multiple of the image array."""
     libs = LIBRARIES[op]
@@ -328,6 +383,7 @@ def render(meta: dict, timings: list[dict], memory: list[dict], firstcall: dict 
     ]
     parts += [table(["", ""], [[k, v] for k, v in meta["environment"].items()]), "", HOW_TO_READ, ""]
     parts += ["## Targets (issue #5)", "", targets_section(meta, timings, memory, firstcall), ""]
+    parts += [f"## {TURBO_TITLE}", "", turbo_targets_section(meta, timings, firstcall), ""]
     threads = tuple(meta.get("threads", ("1", "all")))
     for op in OPERATIONS:
         parts += [f"## {TITLES[op]}", ""]

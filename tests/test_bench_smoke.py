@@ -77,6 +77,40 @@ def test_render_quick_report_with_missing_operation():
     assert "| 12.0 | 4.00 | 3.00 | ≤ 3 | yes |" in targets
 
 
+def test_turbo_targets_table_and_its_standalone_splice(tmp_path):
+    from bench import targets
+
+    ids = targets.target_case_ids("1MP")
+    assert ids == {"encode/rgb/1MP/4:2:0/standard", "decode/rgb/1MP/4:2:0/baseline"}
+    timings = [
+        _record("encode", "encode/rgb/1MP/4:2:0/standard", t,
+                {"fdjpeg": {"median_ms": 12.0 if t == "1" else 6.0}, "simplejpeg": {"median_ms": 10.0}})
+        for t in ("1", "all")
+    ] + [_record("decode", "decode/rgb/1MP/4:2:0/baseline", "1", {"fdjpeg": {"median_ms": 11.0},
+                                                               "simplejpeg": {"median_ms": 10.0}})]  # fmt: skip
+    first = {
+        "rows": [{"key": "encode", "label": "encode", "fdjpeg warm": {"median_s": 0.4}, "Pillow": {"median_s": 0.1}}]
+    }
+    text = report.render(_meta(cores=2), timings, [], first)
+    section = text.split(f"## {report.TURBO_TITLE}")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "target" not in line]
+    assert "| 12.0 | 10.0 | 1.20 | ≤ 1.2 | yes |" in rows[0]
+    assert "all cores (2) | 6.00 | 10.0 | 0.60 | ≤ 0.7 | yes |" in rows[1]
+    assert "| 11.0 | 10.0 | 1.10 | ≤ 1.15 | yes |" in rows[2]
+    assert "| not run | not run | n/a | ≤ 0.8 | n/a |" in rows[3]  # decode on all cores was not measured
+    assert "| 0.40 s | 0.10 s (Pillow) | 4.00 | ≤ 0.5 s | yes |" in rows[4]
+
+    assert targets.busy_note(0.5, 1.9, 2) == "" and "Busy machine" in targets.busy_note(3.0, 1.0, 2)
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text(f"# r\n\n## Targets (issue #5)\n\nold\n\n## {report.TITLES['encode']}\n\nenc\n")
+    targets.splice_into_results(f"## {report.TURBO_TITLE}\n\nfirst\n", str(results))
+    targets.splice_into_results(f"## {report.TURBO_TITLE}\n\nsecond\n", str(results))
+    out = results.read_text()
+    assert out.count(report.TURBO_TITLE) == 1 and "second" in out and "first" not in out
+    assert out.index("old") < out.index("second") < out.index("enc")
+
+
 def test_memory_and_firstcall_tables():
     case = {"op": "encode", "id": "encode/x", "label": "24 MP", "image": "rgb:1MP", "params": {}}
     mem = [

@@ -91,3 +91,29 @@ def test_fused_front_end_equals_the_stage_kernels(image, subsampling, q, two):
         by, bx = ref.shape[:2]
         got = coefs.components[c][:by, :bx].reshape(by, bx, 64)
         assert np.array_equal(got, ref), f"component {c}"
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_nonzero_map_is_the_zigzag_scan(seed, density):
+    """encoder.entropy._nonzero_map (natural-order map + row tables) equals a plain zigzag walk of 1..63."""
+    from fdjpeg.base.zigzag import ZIGZAG
+    from fdjpeg.encoder.entropy import _nonzero_map
+
+    rng = np.random.default_rng(seed)
+    blocks = (rng.integers(-1023, 1024, (4, 64)) * (rng.random((4, 64)) < density)).astype(np.int16)
+    for b in range(4):
+        want = sum(1 << i for i in range(1, 64) if blocks[b, ZIGZAG[i]] != 0)
+        assert int(_nonzero_map(blocks, b)) == want
+
+
+def test_put32_writes_four_bytes_and_stuffs_only_when_asked():
+    from fdjpeg.encoder.entropy import _put32
+
+    out = np.zeros(16, np.uint8)
+    buf = np.uint64(0x5_12FF34AB)  # 35 bits: the top 32 are 0xA25FE695 (no FF); then with an FF byte
+    nbits, pos = _put32(buf, 35, out, 0, True)
+    assert (nbits, pos) == (3, 4) and out[:4].tolist() == [0xA2, 0x5F, 0xE6, 0x95]
+    nbits, pos = _put32(np.uint64(0x12FF34AB), 32, out, 0, True)
+    assert (nbits, pos) == (0, 5) and out[:5].tolist() == [0x12, 0xFF, 0x00, 0x34, 0xAB]
+    nbits, pos = _put32(np.uint64(0x12FF34AB), 32, out, 0, False)
+    assert (nbits, pos) == (0, 4) and out[:4].tolist() == [0x12, 0xFF, 0x34, 0xAB]

@@ -73,6 +73,39 @@ def _start_state(blocks, comp_in_mcu, restart_interval, m0, state):
             state[S_PRED + comp_in_mcu[i]] = blocks[(m0 - 1) * bpm + i, 0]
 
 
+def _zigzag_bit_tables() -> np.ndarray:
+    """(8, 256) uint64: for row r of a block and a byte whose bit c says "coefficient (r, c) is nonzero",
+    the same positions as bits of a zigzag-order map (bit i: zigzag position i). The DC (0, 0) is left
+    out. Eight lookups turn a natural-order nonzero map into the zigzag-order one."""
+    zz_of = np.empty(64, np.int64)
+    zz_of[np.asarray(ZIGZAG, np.int64)] = np.arange(64)
+    table = np.zeros((8, 256), np.uint64)
+    for r in range(8):
+        for byte in range(256):
+            bits = 0
+            for c in range(8):
+                if byte >> c & 1 and r * 8 + c != 0:
+                    bits |= 1 << int(zz_of[r * 8 + c])
+            table[r, byte] = bits
+    return table
+
+
+_ZIGZAG_BITS = _zigzag_bit_tables()
+
+
+@kernel
+def _nonzero_map(blocks, b):
+    """Bit i set where the AC coefficient at zigzag position i (1..63) of block row b is nonzero. The
+    map is built in natural order (a loop LLVM vectorizes), then reordered a row at a time."""
+    natural = np.uint64(0)
+    for i in range(64):
+        natural |= np.uint64(blocks[b, i] != 0) << np.uint64(i)
+    nz = np.uint64(0)
+    for r in range(8):
+        nz |= _ZIGZAG_BITS[r, (natural >> np.uint64(8 * r)) & np.uint64(0xFF)]
+    return nz
+
+
 @kernel
 def _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, m0, m1, dc_freq, ac_freq):
     """First pass of ``optimize_coding`` over MCUs m0..m1-1: count DC categories and AC run/size
@@ -93,22 +126,22 @@ def _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, m0, m1,
             if nb > 11:
                 return STATUS_BAD_COEF
             dc_freq[dc_tbl[c], nb] += 1
-            r = 0
             t = ac_tbl[c]
-            for i in range(1, 64):
-                v = np.int64(blocks[b, ZIGZAG[i]])
-                if v == 0:
-                    r += 1
-                else:
-                    while r > 15:
-                        ac_freq[t, 0xF0] += 1
-                        r -= 16
-                    nb = _category(abs(v))
-                    if nb > 10:
-                        return STATUS_BAD_COEF
-                    ac_freq[t, (r << 4) + nb] += 1
-                    r = 0
-            if r > 0:
+            nz = _nonzero_map(blocks, b)
+            last = 0
+            while nz != 0:
+                i = np.int64(trailing_zeros(nz))
+                nz &= nz - np.uint64(1)
+                r = i - last - 1
+                last = i
+                while r > 15:
+                    ac_freq[t, 0xF0] += 1
+                    r -= 16
+                nb = _category(abs(np.int64(blocks[b, ZIGZAG[i]])))
+                if nb > 10:
+                    return STATUS_BAD_COEF
+                ac_freq[t, (r << 4) + nb] += 1
+            if last != 63:
                 ac_freq[t, 0] += 1
     return STATUS_OK
 
@@ -148,6 +181,35 @@ def _pad_to_byte(buf, nbits, out, pos):
     return pos
 
 
+#: For the 4-bytes-at-once flush: 0x01 and 0x80 in every byte of a 32-bit word.
+_ONES32 = np.uint64(0x01010101)
+_HIGHS32 = np.uint64(0x80808080)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@kernel
+def _put32(buf, nbits, out, pos, stuff):
+    """Write the top 32 of the ``nbits`` (32..64) buffered bits as 4 bytes (jchuff.c's 64-bit
+    put_buffer flush), with a 0x00 after any 0xFF when ``stuff``. Returns (bits left, new pos)."""
+    nbits -= 32
+    w = (buf >> np.uint64(nbits)) & _LOW32
+    x = ~w & _LOW32
+    if stuff and ((x - _ONES32) & ~x & _HIGHS32) != 0:  # some byte is 0xFF (rare)
+        for j in range(4):
+            byte = (w >> np.uint64(24 - 8 * j)) & np.uint64(0xFF)
+            out[pos] = np.uint8(byte)
+            pos += 1
+            if byte == 0xFF:
+                out[pos] = 0
+                pos += 1
+        return nbits, pos
+    out[pos] = np.uint8(w >> np.uint64(24))
+    out[pos + 1] = np.uint8((w >> np.uint64(16)) & np.uint64(0xFF))
+    out[pos + 2] = np.uint8((w >> np.uint64(8)) & np.uint64(0xFF))
+    out[pos + 3] = np.uint8(w & np.uint64(0xFF))
+    return nbits, pos + 4
+
+
 @kernel
 def _encode_range(
     blocks, comp_in_mcu, dc_tbl, ac_tbl, ehufco, ehufsi, restart_interval, m_end, stuff, finish, out, pos, state
@@ -160,8 +222,9 @@ def _encode_range(
     STATUS_NEED_SPACE when fewer than one MCU's worst case is left in ``out`` (state is kept, so
     the call can be repeated with a larger buffer).
 
-    Bits collect right-aligned in a 64-bit accumulator that is flushed once it holds more than 32
-    bits, so a symbol plus its extra bits (at most 16 + 11) always fits. AC coefficients are found
+    Bits collect right-aligned in a 64-bit accumulator; once it holds 32 or more, its top 32 go out as
+    4 bytes in one step (``_put32``, jchuff.c's 64-bit put_buffer), so at most 31 are pending when a
+    symbol and its extra bits (at most 16 + 11) are added. AC coefficients are found
     through a 64-bit map of the nonzero zigzag positions, visiting only nonzero ones (the approach of
     libjpeg-turbo's jchuff.c).
     """
@@ -169,7 +232,6 @@ def _encode_range(
     margin = bpm * MAX_BLOCK_BYTES + 2 + 16
     buf = np.uint64(state[S_BUF])
     nbits = state[S_BITS]
-    zz = np.zeros(64, dtype=np.int64)
     one = np.uint64(1)
     m = state[S_NEXT]
     while m < m_end:
@@ -211,14 +273,10 @@ def _encode_range(
             bits = (np.uint64(ehufco[t, nb]) << np.uint64(nb)) | (np.uint64(diff & ((1 << nb) - 1)))
             buf = (buf << np.uint64(size + nb)) | bits
             nbits += size + nb
-            if nbits > 32:
-                nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+            if nbits >= 32:
+                nbits, pos = _put32(buf, nbits, out, pos, stuff)
             # AC: map the nonzero zigzag positions 1..63, then code (run, size) symbols.
-            nz = np.uint64(0)
-            for i in range(1, 64):
-                v = np.int64(blocks[b, ZIGZAG[i]])
-                zz[i] = v
-                nz |= np.uint64(v != 0) << np.uint64(i)
+            nz = _nonzero_map(blocks, b)
             t = 2 + ac_tbl[c]
             last = 0
             while nz != 0:
@@ -232,10 +290,10 @@ def _encode_range(
                         return STATUS_NO_CODE, pos
                     buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0xF0])
                     nbits += size
-                    if nbits > 32:
-                        nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+                    if nbits >= 32:
+                        nbits, pos = _put32(buf, nbits, out, pos, stuff)
                     r -= 16
-                v = zz[i]
+                v = np.int64(blocks[b, ZIGZAG[i]])
                 nb = _category(abs(v))
                 if nb > 10:
                     return STATUS_BAD_COEF, pos
@@ -248,16 +306,16 @@ def _encode_range(
                 bits = (np.uint64(ehufco[t, sym]) << np.uint64(nb)) | np.uint64(v & ((1 << nb) - 1))
                 buf = (buf << np.uint64(size + nb)) | bits
                 nbits += size + nb
-                if nbits > 32:
-                    nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+                if nbits >= 32:
+                    nbits, pos = _put32(buf, nbits, out, pos, stuff)
             if last != 63:  # EOB
                 size = np.int64(ehufsi[t, 0])
                 if size == 0:
                     return STATUS_NO_CODE, pos
                 buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0])
                 nbits += size
-                if nbits > 32:
-                    nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
+                if nbits >= 32:
+                    nbits, pos = _put32(buf, nbits, out, pos, stuff)
         m += 1
     state[S_NEXT] = m
     if finish:
