@@ -176,30 +176,32 @@ def _pixels_one(store, comp, mults, planes_flat, item, out):
 
 
 @kernel
-def _decode_serial(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, mults, planes, poff, out, ooff):
+def _decode_serial(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff):
     for i in range(items.shape[0]):
-        _decode_task(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, mults, planes, poff, out, ooff, i)
+        _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff, i)
 
 
 @kernel
-def _decode_task(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, mults, planes, poff, out, ooff, i):
-    """File i: entropy decoding into its slice of ``store``; pixels only when the scan was clean (no
-    warning logged); the caller redoes any other file one at a time."""
+def _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff, i):
+    """File i: entropy decoding, then pixels when the scan was clean (no warning logged); the caller
+    redoes any other file one at a time. The coefficients and planes are the task's own scratch
+    (freed, and so reused while still in cache, by the next file of the thread)."""
     item = items[i]
-    st = store[soff[i] : soff[i + 1]]
+    st = np.zeros((soff[i + 1] - soff[i], 64), np.int16)
     _entropy_one(data[doff[i] : doff[i + 1]], st, blocks[i], item, tables, natural, state[i], log[i])
     if state[i, ed.S_NLOG] != 0:
         return
     h = item[I_HEIGHT]
     o = out[ooff[i] : ooff[i + 1]].reshape(h, (ooff[i + 1] - ooff[i]) // h)
-    _pixels_one(st, comp[i], mults[i], planes[poff[i] : poff[i + 1]], item, o)
+    planes = np.empty(poff[i + 1] - poff[i], np.uint8)
+    _pixels_one(st, comp[i], mults[i], planes, item, o)
 
 
-@parallel_kernel(work=lambda data, doff, store, *args: store.shape[0] if doff.shape[0] > 2 else 0, serial=_decode_serial)
-def _decode_parallel(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, mults, planes, poff, out, ooff):
+@parallel_kernel(work=lambda data, doff, soff, *args: soff[-1] if doff.shape[0] > 2 else 0, serial=_decode_serial)
+def _decode_parallel(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff):
     """_decode_task for every file, one file per parallel task (nothing inside a task is parallel)."""
     for i in prange(items.shape[0]):
-        _decode_task(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, mults, planes, poff, out, ooff, i)
+        _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff, i)
 
 
 @kernel
@@ -299,16 +301,12 @@ def decode_planned(plans: list[Plan]) -> list[np.ndarray | None]:
         return []
     data, doff, soff, poff, ooff, blocks, items, tables, comp, mults, shapes = _pack(plans, True)
     n = len(plans)
-    store = np.zeros((int(soff[-1]), 64), np.int16)
-    planes = np.empty(int(poff[-1]), np.uint8)
     out = np.empty(int(ooff[-1]), np.uint8)
     state = np.zeros((n, ed.STATE_SIZE), np.int64)
     for i, p in enumerate(plans):
         state[i, ed.S_POS] = p.scan_pos
     log = np.zeros((n, ed.LOG_SIZE, 4), np.int64)
-    _decode_parallel(
-        data, doff, store, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, mults, planes, poff, out, ooff
-    )
+    _decode_parallel(data, doff, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, mults, poff, out, ooff)
     ok = _finish(plans, state, True)
     return [out[ooff[i] : ooff[i + 1]].reshape(shapes[i]) if ok[i] else None for i in range(n)]
 
