@@ -42,12 +42,12 @@ def _same(a, b) -> bool:
     return a == b
 
 
-@given(st.lists(jpeg_items(), max_size=6), st.sampled_from([None, "RGB", "L", "BGR"]))
-def test_decode_batch_equals_decode_image_for_image(items, mode):
-    got = fdjpeg.decode_batch(items, mode=mode, stack=False)
+@given(st.lists(jpeg_items(), max_size=6), st.sampled_from([None, "RGB", "L", "BGR"]), st.sampled_from([None, ROBUST]))
+def test_decode_batch_equals_decode_image_for_image(items, mode, defense):
+    got = fdjpeg.decode_batch(items, mode=mode, defense=defense, stack=False)
     assert len(got) == len(items)
     for data, pixels in zip(items, got):
-        assert _same(pixels, fdjpeg.decode(data, mode=mode))
+        assert _same(pixels, fdjpeg.decode(data, mode=mode, defense=defense))
 
 
 @given(st.lists(jpeg_items(), max_size=5))

@@ -116,7 +116,7 @@ def decode_batch(
     _check_decode_options(mode, max_pixels, max_scans, defense, scale, apply_exif_orientation)
     results: list = [None] * len(items)
     raws = _load_all(items, results)
-    fast = defense is None and scale_denominator(scale) == 1 and not apply_exif_orientation and mode != "YCbCr"
+    fast = scale_denominator(scale) == 1 and not apply_exif_orientation and mode != "YCbCr"
     plans, where = [], []
     for i, raw in enumerate(raws):
         if raw is None:
@@ -125,7 +125,10 @@ def decode_batch(
         if p is not None:
             plans.append(p)
             where.append(i)
-    done = decode_planned(plans)
+    per_component = None
+    if defense is not None:
+        per_component = [component_tables(defense, len(p.header.components)) for p in plans]
+    done = decode_planned(plans, per_component)
     for i, pixels in zip(where, done):
         if pixels is not None:
             results[i] = pixels if mode is None else _converted(pixels, mode)

@@ -176,21 +176,28 @@ def _pixels_one(store, comp, mults, planes_flat, item, out):
 
 
 @kernel
-def _decode_serial(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff):
+def _decode_serial(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff):
     for i in range(items.shape[0]):
-        _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff, i)
+        _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff, i)
 
 
 @kernel
-def _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff, i):
+def _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff, i):
     """File i: entropy decoding, then pixels when the scan was clean (no warning logged); the caller
-    redoes any other file one at a time. The coefficients and planes are the task's own scratch
-    (freed, and so reused while still in cache, by the next file of the thread)."""
+    redoes any other file one at a time. With a defense (``qfile`` has rows), the coefficients are
+    re-quantized from ``qfile`` to ``mults`` first (base/requantize.py). The coefficients and planes
+    are the task's own scratch (freed, and so reused while still in cache, by the thread's next file)."""
     item = items[i]
     st = np.zeros((soff[i + 1] - soff[i], 64), np.int16)
     _entropy_one(data[doff[i] : doff[i + 1]], st, blocks[i], item, tables, natural, state[i], log[i])
     if state[i, ed.S_NLOG] != 0:
         return
+    if qfile.shape[0] != 0:
+        ncomp = item[I_NCOMP]
+        for c in range(ncomp):
+            b0 = comp[i, c, C_BASE]
+            b1 = comp[i, c + 1, C_BASE] if c + 1 < ncomp else st.shape[0]
+            _requantize_blocks(st[b0:b1], qfile[i, c], mults[i, c], st[b0:b1])
     h = item[I_HEIGHT]
     o = out[ooff[i] : ooff[i + 1]].reshape(h, (ooff[i + 1] - ooff[i]) // h)
     planes = np.empty(poff[i + 1] - poff[i], np.uint8)
@@ -198,10 +205,10 @@ def _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, c
 
 
 @parallel_kernel(work=lambda data, doff, soff, *args: soff[-1] if doff.shape[0] > 2 else 0, serial=_decode_serial)
-def _decode_parallel(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff):
+def _decode_parallel(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff):
     """_decode_task for every file, one file per parallel task (nothing inside a task is parallel)."""
     for i in prange(items.shape[0]):
-        _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, mults, poff, out, ooff, i)
+        _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff, i)
 
 
 @kernel
@@ -294,9 +301,10 @@ def _finish(plans, state, data_ok):
     return ok
 
 
-def decode_planned(plans: list[Plan]) -> list[np.ndarray | None]:
-    """Pixels of every planned file (the arrays ``decode`` returns with mode=None), None where the
-    file must be decoded one at a time after all."""
+def decode_planned(plans: list[Plan], defense: list[list[np.ndarray]] | None = None) -> list[np.ndarray | None]:
+    """Pixels of every planned file (the arrays ``decode`` returns with mode=None, or with
+    ``defense=``: ``defense[i]`` is file i's validated table per component), None where the file must
+    be decoded one at a time after all."""
     if not plans:
         return []
     data, doff, soff, poff, ooff, blocks, items, tables, comp, mults, shapes = _pack(plans, True)
@@ -306,7 +314,13 @@ def decode_planned(plans: list[Plan]) -> list[np.ndarray | None]:
     for i, p in enumerate(plans):
         state[i, ed.S_POS] = p.scan_pos
     log = np.zeros((n, ed.LOG_SIZE, 4), np.int64)
-    _decode_parallel(data, doff, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, mults, poff, out, ooff)
+    qfile = np.ones((0, 4, 64), np.int64)
+    if defense is not None:
+        qfile = mults.copy()
+        for i in range(n):
+            for c, table in enumerate(defense[i]):
+                mults[i, c] = np.asarray(table).reshape(64)
+    _decode_parallel(data, doff, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, qfile, mults, poff, out, ooff)
     ok = _finish(plans, state, True)
     return [out[ooff[i] : ooff[i + 1]].reshape(shapes[i]) if ok[i] else None for i in range(n)]
 
