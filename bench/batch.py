@@ -1,0 +1,180 @@
+"""Batch calls on small images (issue 14 item 5): ``fdjpeg.decode_batch`` and ``fdjpeg.requantize_batch``
+of 256 JPEGs of 224x224 (4:2:0, q90, Pillow-written crops of the bundled photos) against a loop of
+libjpeg-turbo calls doing the same job. Prints Markdown; ``--write`` also puts the section into
+bench/RESULTS.md after the keep marker (replacing an earlier one).
+
+    python -m bench.batch                 # a few minutes on 2 cores
+    python -m bench.batch --runs 5 --write
+
+Each thread setting runs in its own process (NUMBA_NUM_THREADS=1, then the machine's cores), and in it
+the callables are timed in interleaved rounds (bench/timing.compare; medians of ``--runs``):
+  * decode: ``fdjpeg.decode_batch(files)`` vs ``[simplejpeg.decode_jpeg(f, fastdct=False,
+    fastupsample=False) for f in files]`` (libjpeg-turbo's default islow IDCT and fancy upsampling, the
+    pixels fdjpeg reproduces; checked equal before timing);
+  * requantize: ``fdjpeg.requantize_batch(files, robust)`` vs ``Pillow open + load + save(qtables=robust)``
+    per file, both with optimized Huffman tables (fdjpeg's default; Pillow ``optimize=True``), and both
+    with the standard tables (``optimize=False``). Pillow's path re-encodes pixels; fdjpeg's stays in
+    the coefficient domain (the defended image is the same up to rounding, the work is the same job).
+Ratios are fdjpeg's median over the peer's median of the same run (lower is better for fdjpeg).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+if __package__ in (None, ""):  # python bench/batch.py
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+N_IMAGES, SIDE = 256, 224
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+TITLE = "## Batch calls on 224×224 images (issue 14)"
+
+
+def _files() -> list[bytes]:
+    from PIL import Image
+
+    from bench import images
+
+    out = []
+    for img in images.crops_batch(N_IMAGES, SIDE):
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, "JPEG", quality=90, subsampling=2)
+        out.append(buf.getvalue())
+    return out
+
+
+def child(runs: int) -> dict:
+    """Timings in this process (its NUMBA_NUM_THREADS), as per-image microseconds."""
+    import numba
+    import simplejpeg
+    from PIL import Image
+
+    import fdjpeg
+    from bench.timing import compare
+
+    files = _files()
+    robust = fdjpeg.tables.preset("robust")
+    qtables = [[int(v) for v in robust.reshape(64)]] * 2
+    got = fdjpeg.decode_batch(files)
+    ref = np.stack([simplejpeg.decode_jpeg(f, fastdct=False, fastupsample=False) for f in files])
+    if not np.array_equal(got, ref):
+        raise AssertionError("decode_batch differs from simplejpeg (libjpeg-turbo islow, fancy upsampling)")
+
+    def pillow_requantize(optimize):
+        for f in files:
+            im = Image.open(io.BytesIO(f))
+            im.load()
+            im.save(io.BytesIO(), "JPEG", qtables=qtables, subsampling=2, optimize=optimize)
+
+    fns = {
+        "fd_decode": lambda: fdjpeg.decode_batch(files),
+        "sj_decode": lambda: [simplejpeg.decode_jpeg(f, fastdct=False, fastupsample=False) for f in files],
+        "fd_rq_opt": lambda: fdjpeg.requantize_batch(files, robust),
+        "pil_rq_opt": lambda: pillow_requantize(True),
+        "fd_rq_std": lambda: fdjpeg.requantize_batch(files, robust, optimize=False),
+        "pil_rq_std": lambda: pillow_requantize(False),
+    }
+    for fn in fns.values():
+        fn()  # warm-up: JIT cache loads, allocator
+    t = compare(fns, runs)
+    return {
+        "threads": numba.get_num_threads(),
+        "us_per_image": {k: v.median_s / N_IMAGES * 1e6 for k, v in t.items()},
+        "load": os.getloadavg(),
+    }
+
+
+def _run_child(threads: str | None, runs: int) -> dict:
+    env = dict(os.environ)
+    env.pop("NUMBA_NUM_THREADS", None)
+    if threads is not None:
+        env.update(NUMBA_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.batch", "--child", "--runs", str(runs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def section(results: list[dict], runs: int, load_before, load_after) -> str:
+    from bench import environment
+
+    env = environment.describe()
+    lines = [
+        TITLE,
+        "",
+        f"Command: `python -m bench.batch --runs {runs}` (bench/batch.py). {N_IMAGES} JPEGs of {SIDE}×{SIDE}, "
+        "4:2:0, q90, written by Pillow from crops of the bundled photos; one process per thread setting, "
+        f"interleaved rounds, medians of {runs}. Environment: {env['CPU']}, {env['cores']}; "
+        f"fdjpeg {env['fdjpeg']}. Load average (1, 5, 15 min) before: "
+        f"{', '.join(f'{x:.2f}' for x in load_before)}; after: {', '.join(f'{x:.2f}' for x in load_after)} "
+        "(the machine is shared: rerun on a quiet one before quoting absolute numbers).",
+        "",
+        "| threads | job | fdjpeg batch µs/image | peer loop µs/image | fdjpeg ÷ peer | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    jobs = [
+        ("decode (peer: simplejpeg)", "fd_decode", "sj_decode"),
+        ("requantize robust, optimized Huffman (peer: Pillow decode+encode, optimize=True)", "fd_rq_opt", "pil_rq_opt"),
+        ("requantize robust, standard Huffman (peer: Pillow decode+encode)", "fd_rq_std", "pil_rq_std"),
+    ]
+    for r in results:
+        target = "≤ 1.0" if r["threads"] == 1 else "≤ 0.6"
+        for label, ours, peer in jobs:
+            a, b = r["us_per_image"][ours], r["us_per_image"][peer]
+            mark = "met" if a / b <= float(target[2:]) else "missed"
+            lines.append(f"| {r['threads']} | {label} | {a:.0f} | {b:.0f} | {a / b:.2f} | {target} ({mark}) |")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: str = RESULTS) -> None:
+    """Put ``text`` into RESULTS.md after the keep marker, replacing this command's earlier section."""
+    from bench.__main__ import KEEP_MARKER
+
+    with open(path, encoding="utf-8") as f:
+        old = f.read()
+    if KEEP_MARKER not in old:
+        raise SystemExit(f"{path} has no keep marker; run python -m bench first")
+    start = old.find(TITLE)
+    if start >= 0:
+        end = old.find("\n## ", start + len(TITLE))
+        old = old[:start] + (old[end + 1 :] if end >= 0 else "")
+    new = old.rstrip("\n") + "\n\n" + text
+    from fdjpeg.base.io import write_atomic
+
+    write_atomic(path, new.encode("utf-8"))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--write", action="store_true", help="put the section into bench/RESULTS.md")
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.runs)))
+        return 0
+    load_before = os.getloadavg()
+    results = [_run_child("1", args.runs), _run_child(None, args.runs)]
+    text = section(results, args.runs, load_before, os.getloadavg())
+    print(text)
+    if args.write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
