@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import fdjpeg
 from fdjpeg.testing import encoder_settings, images
+
 from helpers import make_image, pillow_decode, pillow_jpeg
 
 ROBUST = fdjpeg.tables.preset("robust")
@@ -214,7 +215,9 @@ def test_bad_arguments():
 def test_options_without_a_batch_kernel_path_equal_decode():
     files = _mixed_pillow_files()
     for kw in ({"scale": "1/2"}, {"defense": ROBUST}, {"mode": "YCbCr"}, {"apply_exif_orientation": True}):
-        kinds = files if kw.get("mode") != "YCbCr" else [f for f in files if fdjpeg.read_header(f).colorspace == "YCbCr"]
+        kinds = (
+            files if kw.get("mode") != "YCbCr" else [f for f in files if fdjpeg.read_header(f).colorspace == "YCbCr"]
+        )
         got = fdjpeg.decode_batch(kinds, stack=False, **kw)
         for data, pixels in zip(kinds, got):
             assert _same(pixels, fdjpeg.decode(data, **kw)), kw
@@ -311,3 +314,13 @@ def test_small_batches_stay_serial_and_forked_children_run_large_ones(layer):
     )
     assert "small None" in out, out
     assert "large tbb" in out or "large workqueue" in out, out
+
+
+def test_large_files_equal_decode_whether_batched_or_not():
+    """With fewer files than threads, large files take the one-at-a-time path (parallel inside the
+    image); with more, the batch kernel: the pixels are the same either way."""
+    big = [pillow_jpeg(np.resize(fdjpeg.samples.load(n), (520, 520, 3)), quality=85) for n in ("coffee", "rocket")]
+    expected = [fdjpeg.decode(d) for d in big]
+    for items in (big[:1], big * 3):
+        got = fdjpeg.decode_batch(items, stack=False)
+        assert all(np.array_equal(g, expected[k % 2]) for k, g in enumerate(got))

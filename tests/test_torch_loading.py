@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import fdjpeg
+
 from helpers import make_image, pillow_jpeg
 
 if importlib.util.find_spec("torch") is None:
@@ -101,13 +102,15 @@ def test_dataloader_workers_decode_and_distill(tmp_path, context):
     paths = _files(tmp_path, sizes=((32, 40),) * 8)
     t = JPEGDistill("robust", dtype=torch.float32)
     expected = torch.stack([t(p) for p in paths])  # in this process, the parent
-    loader = DataLoader(
-        JPEGFolder(paths, t), batch_size=3, num_workers=2, multiprocessing_context=context, timeout=300
-    )
+    loader = DataLoader(JPEGFolder(paths, t), batch_size=3, num_workers=2, multiprocessing_context=context, timeout=300)
     got = torch.cat([x for x, _ in loader])
     assert torch.equal(got, expected)
     batched = DataLoader(
-        JPEGBytes(paths), batch_size=4, num_workers=2, multiprocessing_context=context, collate_fn=t.batch,
+        JPEGBytes(paths),
+        batch_size=4,
+        num_workers=2,
+        multiprocessing_context=context,
+        collate_fn=t.batch,
         timeout=300,
     )
     assert torch.equal(torch.cat(list(batched)), expected)

@@ -17,14 +17,16 @@ Errors: with ``errors="collect"`` (default) a failed item's slot holds the ``fdj
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ..base.errors import JPEGError
 from ..base.io import load_bytes
+from ..base.jit import PARALLEL_MIN_BLOCKS
 from ..base.limits import MAX_PIXELS, MAX_SCANS
 from ..base.quant import validate_fd_tables
 from ..base.requantize import component_tables
-from ..decoder.batch import decode_planned, plan, requantize_planned
+from ..decoder.batch import decode_planned, plan, planned_blocks, requantize_planned
 from ..decoder.color import convert_mode
 from ..decoder.decompress import decode
 from ..decoder.idct_scaled import scale_denominator
@@ -125,6 +127,7 @@ def decode_batch(
         if p is not None:
             plans.append(p)
             where.append(i)
+    plans, where = _few_large_apart(plans, where)
     per_component = None
     if defense is not None:
         per_component = [component_tables(defense, len(p.header.components)) for p in plans]
@@ -162,6 +165,16 @@ def _converted(pixels: np.ndarray, mode: str) -> np.ndarray:
     return convert_mode(pixels, mode)
 
 
+def _few_large_apart(plans: list, where: list) -> tuple[list, list]:
+    """With fewer files than threads, a large file (over PARALLEL_MIN_BLOCKS blocks) is left to the
+    one-at-a-time call, whose stages are parallel inside the image; the batch kernel is one file per
+    thread."""
+    if len(plans) >= numba.get_num_threads():
+        return plans, where
+    keep = [k for k, p in enumerate(plans) if planned_blocks(p) < PARALLEL_MIN_BLOCKS]
+    return [plans[k] for k in keep], [where[k] for k in keep]
+
+
 def _opt_int(value):
     return None if value is None else int(value)
 
@@ -186,7 +199,10 @@ def _stacked(results: list, stack):
         base is not None
         and all(r.base is base for r in results)
         and base.size == first.size * len(results)
-        and all(r.__array_interface__["data"][0] == first.__array_interface__["data"][0] + k * r.nbytes for k, r in enumerate(results))
+        and all(
+            r.__array_interface__["data"][0] == first.__array_interface__["data"][0] + k * r.nbytes
+            for k, r in enumerate(results)
+        )
     ):
         return base.reshape((len(results), *first.shape))
     return np.stack(results)
@@ -217,6 +233,7 @@ def requantize_batch(
                 if p is not None:
                     plans.append(p)
                     where.append(i)
+    plans, where = _few_large_apart(plans, where)
     done = requantize_planned(plans, [per_component[len(p.header.components)] for p in plans])
     for i, coefs in zip(where, done):
         if coefs is not None:
@@ -248,4 +265,3 @@ def encode_batch(images, tables=None, **options) -> list[bytes]:
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"images[{i}]: {exc}") from exc
     return out
-

@@ -120,6 +120,11 @@ def plan(raw: bytes, max_pixels: int | None, max_scans: int | None) -> Plan | No
     return None
 
 
+def planned_blocks(p: Plan) -> int:
+    """The 8x8 blocks of a planned file (its coefficient store)."""
+    return sum(gy * gx for gy, gx in p.grids)
+
+
 @kernel
 def _entropy_one(data, store, blocks, item, tables, natural, state, log):
     lookup, maxcode, valoffset, huffval, fast = tables
@@ -178,7 +183,9 @@ def _pixels_one(store, comp, mults, planes_flat, item, out):
 @kernel
 def _decode_serial(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff):
     for i in range(items.shape[0]):
-        _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff, i)
+        _decode_task(
+            data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff, i
+        )
 
 
 @kernel
@@ -208,7 +215,9 @@ def _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, c
 def _decode_parallel(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff):
     """_decode_task for every file, one file per parallel task (nothing inside a task is parallel)."""
     for i in prange(items.shape[0]):
-        _decode_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff, i)
+        _decode_task(
+            data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, mults, poff, out, ooff, i
+        )
 
 
 @kernel
@@ -233,7 +242,9 @@ def _requantize_task(data, doff, store, soff, blocks, items, tables, natural, st
         _requantize_blocks(st[b0:b1], qfile[i, c], qnew[i, c], rs[b0:b1])
 
 
-@parallel_kernel(work=lambda data, doff, store, *args: store.shape[0] if doff.shape[0] > 2 else 0, serial=_requantize_serial)
+@parallel_kernel(
+    work=lambda data, doff, store, *args: store.shape[0] if doff.shape[0] > 2 else 0, serial=_requantize_serial
+)
 def _requantize_parallel(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res):
     """_requantize_task for every file, one file per parallel task."""
     for i in prange(items.shape[0]):
@@ -320,7 +331,9 @@ def decode_planned(plans: list[Plan], defense: list[list[np.ndarray]] | None = N
         for i in range(n):
             for c, table in enumerate(defense[i]):
                 mults[i, c] = np.asarray(table).reshape(64)
-    _decode_parallel(data, doff, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, qfile, mults, poff, out, ooff)
+    _decode_parallel(
+        data, doff, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, qfile, mults, poff, out, ooff
+    )
     ok = _finish(plans, state, True)
     return [out[ooff[i] : ooff[i + 1]].reshape(shapes[i]) if ok[i] else None for i in range(n)]
 
@@ -344,7 +357,9 @@ def requantize_planned(plans: list[Plan], new_tables: list[list[np.ndarray]]) ->
     for i, p in enumerate(plans):
         state[i, ed.S_POS] = p.scan_pos
     log = np.zeros((n, ed.LOG_SIZE, 4), np.int64)
-    _requantize_parallel(data, doff, store, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, qfile, qnew, res)
+    _requantize_parallel(
+        data, doff, store, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, qfile, qnew, res
+    )
     ok = _finish(plans, state, True)
     result = []
     for i, p in enumerate(plans):
