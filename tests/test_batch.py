@@ -324,3 +324,30 @@ def test_large_files_equal_decode_whether_batched_or_not():
     for items in (big[:1], big * 3):
         got = fdjpeg.decode_batch(items, stack=False)
         assert all(np.array_equal(g, expected[k % 2]) for k, g in enumerate(got))
+
+
+def _outcome(call):
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            return call(), [str(w.message) for w in caught]
+    except fdjpeg.JPEGError as exc:
+        return exc, []
+
+
+@given(st.lists(st.tuples(jpeg_items(), st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4))
+def test_damaged_items_give_decode_s_pixels_or_error(cases):
+    """Bytes overwritten anywhere (headers or entropy data): each item gives decode's pixels (and
+    warnings) or decode's error class and message, never a crash."""
+    items = []
+    for data, where, value in cases:
+        buf = bytearray(data)
+        buf[2 + where % (len(buf) - 2)] = value
+        items.append(bytes(buf))
+    got, _ = _outcome(lambda: fdjpeg.decode_batch(items, stack=False))
+    for k, item in enumerate(items):
+        want, _ = _outcome(lambda item=item: fdjpeg.decode(item))
+        if isinstance(want, fdjpeg.JPEGError):
+            assert type(got[k]) is type(want) and got[k].message == f"item {k}: {want.message}"
+        else:
+            assert _same(got[k], want)
