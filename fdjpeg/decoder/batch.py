@@ -23,7 +23,7 @@ import numpy as np
 
 from ..base.coefficients import JPEGCoefficients
 from ..base.jit import kernel, parallel_kernel, prange
-from ..base.layout import component_blocks
+from ..base.layout import component_blocks, component_grid
 from ..base.requantize import _requantize_blocks
 from . import entropy as ed
 from .compose import _COMPONENTS, _COMPOSE, _compose_range
@@ -90,7 +90,15 @@ def plan(raw: bytes, max_pixels: int | None, max_scans: int | None) -> Plan | No
         hmax, vmax = hdr.max_sampling
         if any(hmax % h or vmax % v for h, v in hdr.sampling):
             raise _NotPlannable
-        reader._allocate(hdr, scan.offset)
+        # reader._allocate's geometry, without its coefficient store (the batch kernel has its own).
+        base = 0
+        for c in hdr.components:
+            reader.real.append(component_blocks(hdr.width, hdr.height, c.h, c.v, hmax, vmax))
+            gy, gx = component_grid(hdr.width, hdr.height, c.h, c.v, hmax, vmax)
+            reader.grids.append((gy, gx))
+            reader.bases.append(base)
+            base += gy * gx
+        reader.latched = [None] * len(hdr.components)
         blocks, mcus_x, mcus_y, _ = reader._geometry(hdr, scan)
         reader._latch_quant(hdr, scan)
         tables = reader._tables(scan, dc=True, ac=True)
