@@ -51,10 +51,11 @@ def test_decode_batch_equals_decode_image_for_image(items, mode, defense):
         assert _same(pixels, fdjpeg.decode(data, mode=mode, defense=defense))
 
 
-@given(st.lists(jpeg_items(), max_size=5))
-def test_requantize_batch_equals_requantize_item_for_item(items):
-    got = fdjpeg.requantize_batch(items, ROBUST)
-    assert got == [fdjpeg.requantize(d, ROBUST) for d in items]
+@given(st.lists(jpeg_items(), max_size=5), st.booleans(), st.booleans(), st.sampled_from([None, False]))
+def test_requantize_batch_equals_requantize_item_for_item(items, optimize, keep_metadata, progressive):
+    kw = dict(optimize=optimize, keep_metadata=keep_metadata, progressive=progressive)
+    got = fdjpeg.requantize_batch(items, ROBUST, **kw)
+    assert got == [fdjpeg.requantize(d, ROBUST, **kw) for d in items]
 
 
 @given(st.lists(images(max_side=24, channels=(3,)), max_size=4), st.sampled_from(["4:4:4", "4:2:0"]))

@@ -6,8 +6,9 @@ Python, then run entropy decoding, the IDCT, upsampling and colour conversion (d
 re-quantization (requantizing) for the whole batch in one compiled call, parallel over files with the
 GIL released (decoder/batch.py). Files outside that kernel's case (progressive, arithmetic, 12-bit,
 lossless, several scans, damaged data, any warning) go through the one-at-a-time call, with its
-warnings and errors; so do ``scale``/``apply_exif_orientation``/``defense`` decodes. Writing the
-requantized files and ``encode_batch`` still run one file at a time after the batch stage.
+warnings and errors; so do ``scale``/``apply_exif_orientation``/``mode="YCbCr"`` decodes. The
+requantized files are coded in two more batch kernels (Huffman statistics, entropy coding;
+encoder/batch.py), their markers written per file; ``encode_batch`` encodes one image at a time.
 
 Errors: with ``errors="collect"`` (default) a failed item's slot holds the ``fdjpeg.JPEGError`` (or
 ``UnsupportedJPEG``) whose message starts with ``item <index>:``, and the other items are done; with
@@ -30,8 +31,8 @@ from ..decoder.batch import decode_planned, plan, planned_blocks, requantize_pla
 from ..decoder.color import convert_mode
 from ..decoder.decompress import decode
 from ..decoder.idct_scaled import scale_denominator
+from ..encoder.batch import write_baseline_batch
 from ..encoder.compress import encode
-from ..encoder.transcode import write_coefficients
 from ..fd.design import resolve_tables
 from ..fd.distill import requantize
 
@@ -214,7 +215,8 @@ def requantize_batch(
     """Requantize many JPEGs; item ``i`` equals ``fdjpeg.requantize(items[i], tables, ...)`` (bytes), or
     its error (``errors="collect"``). ``tables``: as ``requantize`` (arrays, or a preset name such as
     "robust"). Entropy decoding and re-quantization run for the whole batch in one compiled call;
-    the files are then written one at a time (encoder/transcode.py)."""
+    so do the Huffman statistics and the coding of the new files (encoder/batch.py); tables and markers
+    are written per file."""
     items = _check_common(items, errors)
     if isinstance(tables, str):  # a preset name (as the CLI takes it): the tables it names
         resolved = resolve_tables(tables)
@@ -235,9 +237,10 @@ def requantize_batch(
                     where.append(i)
     plans, where = _few_large_apart(plans, where)
     done = requantize_planned(plans, [per_component[len(p.header.components)] for p in plans])
-    for i, coefs in zip(where, done):
-        if coefs is not None:
-            _one(i, lambda coefs=coefs: write_coefficients(coefs, progressive=False, **write_options), results)
+    kept = [(i, coefs) for i, coefs in zip(where, done) if coefs is not None]
+    written = write_baseline_batch([c for _, c in kept], optimize=bool(optimize), keep_metadata=bool(keep_metadata))
+    for (i, _), data in zip(kept, written):
+        results[i] = data  # None: written one at a time below
     for i, raw in enumerate(raws):
         if raw is not None and results[i] is None:
             _one(i, lambda raw=raw: requantize(raw, tables, progressive=progressive, **write_options), results)

@@ -1,0 +1,166 @@
+"""Writing many small baseline files from coefficients in two compiled calls (fdjpeg.dataset.batch's
+``requantize_batch`` uses it): one kernel counts every file's Huffman symbols (for optimal tables),
+one codes every file's scan, each ``prange`` over files, one file per task calling the serial stage
+kernels of entropy.py (no nested parallel region). Tables, markers and checks stay per file in Python,
+the same code as ``write_coefficients`` (transcode.py), so the bytes are the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base.coefficients import JPEGCoefficients
+from ..base.huffman import STANDARD_AC, STANDARD_DC, optimal_spec
+from ..base.jit import kernel, parallel_kernel, prange
+from ..base.layout import FrameLayout
+from .entropy import (
+    STATE_SIZE,
+    STATUS_OK,
+    _encode_range,
+    _gather_range,
+    _lookup_tables,
+    _start_state,
+    components_in_mcu,
+)
+from .markers import write_baseline
+from .transcode import _check_coefficients, file_parts
+
+
+@kernel
+def _gather_serial(blocks, boff, cim, ncim, tbl, dc_freq, ac_freq, status):
+    for i in range(boff.shape[0] - 1):
+        _gather_task(blocks, boff, cim, ncim, tbl, dc_freq, ac_freq, status, i)
+
+
+@kernel
+def _gather_task(blocks, boff, cim, ncim, tbl, dc_freq, ac_freq, status, i):
+    b = blocks[boff[i] : boff[i + 1]]
+    c = cim[i, : ncim[i]]
+    status[i] = _gather_range(
+        b, c, tbl[i], tbl[i], np.int64(0), np.int64(0), b.shape[0] // ncim[i], dc_freq[i], ac_freq[i]
+    )
+
+
+@parallel_kernel(work=lambda blocks, boff, *args: blocks.shape[0] if boff.shape[0] > 2 else 0, serial=_gather_serial)
+def _gather_files(blocks, boff, cim, ncim, tbl, dc_freq, ac_freq, status):
+    """Symbol counts of every file's scan, one file per parallel task."""
+    for i in prange(boff.shape[0] - 1):
+        _gather_task(blocks, boff, cim, ncim, tbl, dc_freq, ac_freq, status, i)
+
+
+@kernel
+def _encode_serial(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengths, status):
+    for i in range(boff.shape[0] - 1):
+        _encode_task(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengths, status, i)
+
+
+@kernel
+def _encode_task(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengths, status, i):
+    b = blocks[boff[i] : boff[i + 1]]
+    c = cim[i, : ncim[i]]
+    state = np.zeros(STATE_SIZE, np.int64)
+    _start_state(b, c, np.int64(0), np.int64(0), state)
+    st, pos = _encode_range(
+        b,
+        c,
+        tbl[i],
+        tbl[i],
+        ehufco[i],
+        ehufsi[i],
+        np.int64(0),
+        b.shape[0] // ncim[i],
+        True,
+        True,
+        out[ooff[i] : ooff[i + 1]],
+        np.int64(0),
+        state,
+    )
+    status[i] = st
+    lengths[i] = pos
+
+
+@parallel_kernel(work=lambda blocks, boff, *args: blocks.shape[0] if boff.shape[0] > 2 else 0, serial=_encode_serial)
+def _encode_files(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengths, status):
+    """Every file's scan coded into its slice of ``out``, one file per parallel task."""
+    for i in prange(boff.shape[0] - 1):
+        _encode_task(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengths, status, i)
+
+
+def write_baseline_batch(coefs_list: list[JPEGCoefficients], *, optimize: bool, keep_metadata: bool) -> list:
+    """``write_coefficients(c, optimize=optimize, keep_metadata=keep_metadata)`` of each (sequential
+    output, no restarts), or None where a file must be written one at a time (its checks failed, or a
+    coefficient does not fit the baseline coder: the one-at-a-time call raises the error)."""
+    prepared, where = [], []
+    for k, coefs in enumerate(coefs_list):
+        layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
+        try:
+            _check_coefficients(coefs, layout)
+        except (ValueError, TypeError):
+            continue
+        slots, tq, apps, coms, colour, flat = file_parts(coefs, keep_metadata)
+        prepared.append((layout, coefs, slots, tq, apps, coms, colour, flat[layout.transmission_order()]))
+        where.append(k)
+    result: list = [None] * len(coefs_list)
+    n = len(prepared)
+    if n == 0:
+        return result
+    boff = np.zeros(n + 1, np.int64)
+    cim = np.zeros((n, 10), np.int64)
+    ncim = np.zeros(n, np.int64)
+    tbl = np.zeros((n, 4), np.int64)
+    for i, (layout, *_, blocks) in enumerate(prepared):
+        boff[i + 1] = boff[i] + blocks.shape[0]
+        c = components_in_mcu(layout.scan_sampling)
+        cim[i, : c.shape[0]] = c
+        ncim[i] = c.shape[0]
+        ncomp = len(layout.sampling)
+        tbl[i, :ncomp] = [0] + [1] * (ncomp - 1)  # luma table 0, chroma table 1 (write_baseline's rule)
+    blocks = np.ascontiguousarray(np.concatenate([p[-1] for p in prepared]), dtype=np.int16)
+    status = np.zeros(n, np.int64)
+    specs = []
+    if optimize:
+        dc_freq = np.zeros((n, 2, 256), np.int64)
+        ac_freq = np.zeros((n, 2, 256), np.int64)
+        _gather_files(blocks, boff, cim, ncim, tbl, dc_freq, ac_freq, status)
+        for i, p in enumerate(prepared):
+            used = {0} if len(p[0].sampling) == 1 else {0, 1}
+            if status[i] != STATUS_OK:
+                specs.append(None)
+                continue
+            specs.append(
+                (
+                    [optimal_spec(dc_freq[i, t]) if t in used else None for t in range(2)],
+                    [optimal_spec(ac_freq[i, t]) if t in used else None for t in range(2)],
+                )
+            )
+    else:
+        specs = [(list(STANDARD_DC), list(STANDARD_AC))] * n
+    ehufco = np.zeros((n, 4, 256), np.uint32)
+    ehufsi = np.zeros((n, 4, 256), np.uint8)
+    for i, sp in enumerate(specs):
+        if sp is not None:
+            ehufco[i], ehufsi[i] = _lookup_tables(*sp)
+    # Typical files need well under 48 bytes per block (entropy.encode_scan's first guess); a file
+    # that runs out is written one at a time.
+    ooff = np.zeros(n + 1, np.int64)
+    ooff[1:] = np.cumsum(4096 + np.diff(boff) * 48)
+    out = np.empty(int(ooff[-1]), np.uint8)
+    lengths = np.zeros(n, np.int64)
+    estatus = np.zeros(n, np.int64)
+    _encode_files(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengths, estatus)
+    for i, (layout, coefs, slots, tq, apps, coms, colour, fblocks) in enumerate(prepared):
+        if specs[i] is None or estatus[i] != STATUS_OK:
+            continue
+        data = out[ooff[i] : ooff[i] + lengths[i]].tobytes()
+        result[where[i]] = write_baseline(
+            layout,
+            list(coefs.component_ids),
+            fblocks,
+            slots,
+            tq,
+            app_segments=apps,
+            com_segments=coms,
+            colour_segment=colour,
+            entropy=(data, *specs[i]),
+        )
+    return result
