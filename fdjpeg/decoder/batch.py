@@ -229,16 +229,17 @@ def _decode_parallel(data, doff, soff, blocks, items, tables, natural, state, lo
 
 
 @kernel
-def _requantize_serial(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res):
+def _requantize_serial(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res):
     for i in range(items.shape[0]):
-        _requantize_task(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res, i)
+        _requantize_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res, i)
 
 
 @kernel
-def _requantize_task(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res, i):
-    """File i: entropy decoding, then the one-pass defense (base/requantize.py) component by component."""
+def _requantize_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res, i):
+    """File i: entropy decoding into the task's scratch, then the one-pass defense (base/requantize.py)
+    component by component into the file's slice of ``res``."""
     item = items[i]
-    st = store[soff[i] : soff[i + 1]]
+    st = np.zeros((soff[i + 1] - soff[i], 64), np.int16)
     _entropy_one(data[doff[i] : doff[i + 1]], st, blocks[i], item, tables, natural, state[i], log[i])
     if state[i, ed.S_NLOG] != 0:
         return
@@ -250,13 +251,11 @@ def _requantize_task(data, doff, store, soff, blocks, items, tables, natural, st
         _requantize_blocks(st[b0:b1], qfile[i, c], qnew[i, c], rs[b0:b1])
 
 
-@parallel_kernel(
-    work=lambda data, doff, store, *args: store.shape[0] if doff.shape[0] > 2 else 0, serial=_requantize_serial
-)
-def _requantize_parallel(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res):
+@parallel_kernel(work=lambda data, doff, soff, *args: soff[-1] if doff.shape[0] > 2 else 0, serial=_requantize_serial)
+def _requantize_parallel(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res):
     """_requantize_task for every file, one file per parallel task."""
     for i in prange(items.shape[0]):
-        _requantize_task(data, doff, store, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res, i)
+        _requantize_task(data, doff, soff, blocks, items, tables, natural, state, log, comp, qfile, qnew, res, i)
 
 
 def _pack(plans: list[Plan], pixels: bool):
@@ -353,8 +352,7 @@ def requantize_planned(plans: list[Plan], new_tables: list[list[np.ndarray]]) ->
         return []
     data, doff, soff, _, _, blocks, items, tables, comp, _, _ = _pack(plans, False)
     n = len(plans)
-    store = np.zeros((int(soff[-1]), 64), np.int16)
-    res = np.empty_like(store)
+    res = np.empty((int(soff[-1]), 64), np.int16)
     qfile = np.ones((n, 4, 64), np.int64)
     qnew = np.ones((n, 4, 64), np.int64)
     for i, p in enumerate(plans):
@@ -365,9 +363,7 @@ def requantize_planned(plans: list[Plan], new_tables: list[list[np.ndarray]]) ->
     for i, p in enumerate(plans):
         state[i, ed.S_POS] = p.scan_pos
     log = np.zeros((n, ed.LOG_SIZE, 4), np.int64)
-    _requantize_parallel(
-        data, doff, store, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, qfile, qnew, res
-    )
+    _requantize_parallel(data, doff, soff, blocks, items, tables, _NATURAL_U8, state, log, comp, qfile, qnew, res)
     ok = _finish(plans, state, True)
     result = []
     for i, p in enumerate(plans):
