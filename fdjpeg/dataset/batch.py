@@ -27,7 +27,7 @@ from ..base.jit import PARALLEL_MIN_BLOCKS
 from ..base.limits import MAX_PIXELS, MAX_SCANS
 from ..base.quant import validate_fd_tables
 from ..base.requantize import component_tables
-from ..decoder.batch import decode_planned, plan, planned_blocks, requantize_planned
+from ..decoder.batch import PlanCache, decode_planned, planned_blocks, requantize_planned
 from ..decoder.color import convert_mode
 from ..decoder.decompress import decode
 from ..decoder.idct_scaled import scale_denominator
@@ -121,10 +121,11 @@ def decode_batch(
     raws = _load_all(items, results)
     fast = scale_denominator(scale) == 1 and not apply_exif_orientation and mode != "YCbCr"
     plans, where = [], []
+    planner = PlanCache(_opt_int(max_pixels), _opt_int(max_scans))
     for i, raw in enumerate(raws):
         if raw is None:
             continue
-        p = plan(raw, max_pixels, max_scans) if fast else None
+        p = planner(raw) if fast else None
         if p is not None:
             plans.append(p)
             where.append(i)
@@ -228,10 +229,11 @@ def requantize_batch(
     results: list = [None] * len(items)
     raws = _load_all(items, results)
     plans, where = [], []
+    planner = PlanCache(MAX_PIXELS, MAX_SCANS)
     if not progressive:  # a progressive output is written by the one-at-a-time path
         for i, raw in enumerate(raws):
             if raw is not None:
-                p = plan(raw, MAX_PIXELS, MAX_SCANS)
+                p = planner(raw)
                 if p is not None:
                     plans.append(p)
                     where.append(i)

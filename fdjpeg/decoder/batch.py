@@ -17,7 +17,7 @@ pixels, warnings and errors are those of ``decode``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -126,6 +126,27 @@ def plan(raw: bytes, max_pixels: int | None, max_scans: int | None) -> Plan | No
     except Exception:  # noqa: BLE001  (the one-at-a-time decode raises it again, with its message)
         return None
     return None
+
+
+class PlanCache:
+    """``plan`` with a memo of parsed headers: files of one data set usually share their bytes up to the
+    scan (same encoder, quality and size), and the parse of identical bytes is identical, so a file
+    whose first ``scan_pos`` bytes equal an earlier plan's reuses it (only ``raw`` differs). At most
+    ``max_kinds`` header lengths are tried per file, so a batch of all-different headers stays linear."""
+
+    def __init__(self, max_pixels: int | None, max_scans: int | None, max_kinds: int = 8):
+        self.max_pixels, self.max_scans, self.max_kinds = max_pixels, max_scans, max_kinds
+        self.by_length: dict[int, dict[bytes, Plan]] = {}
+
+    def __call__(self, raw: bytes) -> Plan | None:
+        for length, known in self.by_length.items():
+            hit = known.get(raw[:length])
+            if hit is not None:
+                return replace(hit, raw=raw)
+        p = plan(raw, self.max_pixels, self.max_scans)
+        if p is not None and (p.scan_pos in self.by_length or len(self.by_length) < self.max_kinds):
+            self.by_length.setdefault(p.scan_pos, {})[raw[: p.scan_pos]] = p
+        return p
 
 
 def planned_blocks(p: Plan) -> int:
