@@ -352,3 +352,16 @@ def test_damaged_items_give_decode_s_pixels_or_error(cases):
             assert type(got[k]) is type(want) and got[k].message == f"item {k}: {want.message}"
         else:
             assert _same(got[k], want)
+
+
+def test_files_with_identical_headers_share_one_parse_and_keep_their_own_pixels():
+    from fdjpeg.decoder.batch import PlanCache
+
+    files = [pillow_jpeg(make_image(32, 40, seed=s), quality=90) for s in range(4)]
+    cache = PlanCache(None, None)
+    plans = [cache(f) for f in files]
+    assert len(cache.by_length) == 1 and len(next(iter(cache.by_length.values()))) == 1  # one parse
+    assert [p.raw for p in plans] == files
+    got = fdjpeg.decode_batch(files, stack=False)
+    assert all(np.array_equal(g, fdjpeg.decode(f)) for g, f in zip(got, files))
+    assert len({g.tobytes() for g in got}) == 4
