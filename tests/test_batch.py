@@ -365,3 +365,12 @@ def test_files_with_identical_headers_share_one_parse_and_keep_their_own_pixels(
     got = fdjpeg.decode_batch(files, stack=False)
     assert all(np.array_equal(g, fdjpeg.decode(f)) for g, f in zip(got, files))
     assert len({g.tobytes() for g in got}) == 4
+
+
+def test_errors_raise_reports_the_lowest_index_whatever_failed(tmp_path):
+    good = _mixed_pillow_files()[0]
+    items = [good, tmp_path / "missing.jpg", b"\xff\xd8 not a jpeg"]
+    with pytest.raises(fdjpeg.JPEGError, match=r"^item 1: cannot read"):
+        fdjpeg.decode_batch(items, errors="raise")
+    with pytest.raises(fdjpeg.JPEGError, match=r"^item 1: cannot read"):
+        fdjpeg.requantize_batch(items, ROBUST, errors="raise")

@@ -140,8 +140,8 @@ def decode_batch(
     for i, raw in enumerate(raws):
         if raw is not None and results[i] is None:
             _one(i, lambda raw=raw: decode(raw, **options), results)
-            if errors == "raise" and isinstance(results[i], JPEGError):
-                raise results[i]
+        if errors == "raise" and isinstance(results[i], JPEGError):
+            raise results[i]
     if errors == "raise" or stack is True:
         _raise_first(results)
     return _stacked(results, stack)
