@@ -86,44 +86,33 @@ def _encode_files(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengt
         _encode_task(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengths, status, i)
 
 
-def write_baseline_batch(coefs_list: list[JPEGCoefficients], *, optimize: bool, keep_metadata: bool) -> list:
-    """``write_coefficients(c, optimize=optimize, keep_metadata=keep_metadata)`` of each (sequential
-    output, no restarts), or None where a file must be written one at a time (its checks failed, or a
-    coefficient does not fit the baseline coder: the one-at-a-time call raises the error)."""
-    prepared, where = [], []
-    for k, coefs in enumerate(coefs_list):
-        layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
-        try:
-            _check_coefficients(coefs, layout)
-        except (ValueError, TypeError):
-            continue
-        slots, tq, apps, coms, colour, flat = file_parts(coefs, keep_metadata)
-        prepared.append((layout, coefs, slots, tq, apps, coms, colour, flat[layout.transmission_order()]))
-        where.append(k)
-    result: list = [None] * len(coefs_list)
-    n = len(prepared)
+def code_scans(scans: list[tuple[FrameLayout, np.ndarray]], optimize: bool) -> list:
+    """Each (layout, blocks in transmission order) coded as ``write_baseline`` codes its one scan (no
+    restarts): (data, dc_specs, ac_specs), or None where a coefficient does not fit the baseline coder
+    or the data outgrows the buffer (the one-at-a-time writer then raises or retries)."""
+    n = len(scans)
     if n == 0:
-        return result
+        return []
     boff = np.zeros(n + 1, np.int64)
     cim = np.zeros((n, 10), np.int64)
     ncim = np.zeros(n, np.int64)
     tbl = np.zeros((n, 4), np.int64)
-    for i, (layout, *_, blocks) in enumerate(prepared):
+    for i, (layout, blocks) in enumerate(scans):
         boff[i + 1] = boff[i] + blocks.shape[0]
         c = components_in_mcu(layout.scan_sampling)
         cim[i, : c.shape[0]] = c
         ncim[i] = c.shape[0]
         ncomp = len(layout.sampling)
         tbl[i, :ncomp] = [0] + [1] * (ncomp - 1)  # luma table 0, chroma table 1 (write_baseline's rule)
-    blocks = np.ascontiguousarray(np.concatenate([p[-1] for p in prepared]), dtype=np.int16)
+    blocks = np.ascontiguousarray(np.concatenate([b for _, b in scans]), dtype=np.int16)
     status = np.zeros(n, np.int64)
-    specs = []
+    specs: list = []
     if optimize:
         dc_freq = np.zeros((n, 2, 256), np.int64)
         ac_freq = np.zeros((n, 2, 256), np.int64)
         _gather_files(blocks, boff, cim, ncim, tbl, dc_freq, ac_freq, status)
-        for i, p in enumerate(prepared):
-            used = {0} if len(p[0].sampling) == 1 else {0, 1}
+        for i, (layout, _) in enumerate(scans):
+            used = {0} if len(layout.sampling) == 1 else {0, 1}
             if status[i] != STATUS_OK:
                 specs.append(None)
                 continue
@@ -148,19 +137,41 @@ def write_baseline_batch(coefs_list: list[JPEGCoefficients], *, optimize: bool, 
     lengths = np.zeros(n, np.int64)
     estatus = np.zeros(n, np.int64)
     _encode_files(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, lengths, estatus)
-    for i, (layout, coefs, slots, tq, apps, coms, colour, fblocks) in enumerate(prepared):
-        if specs[i] is None or estatus[i] != STATUS_OK:
+    return [
+        None
+        if specs[i] is None or estatus[i] != STATUS_OK
+        else (out[ooff[i] : ooff[i] + lengths[i]].tobytes(), *specs[i])
+        for i in range(n)
+    ]
+
+
+def write_baseline_batch(coefs_list: list[JPEGCoefficients], *, optimize: bool, keep_metadata: bool) -> list:
+    """``write_coefficients(c, optimize=optimize, keep_metadata=keep_metadata)`` of each (sequential
+    output, no restarts), or None where a file must be written one at a time (its checks failed, or a
+    coefficient does not fit the baseline coder: the one-at-a-time call raises the error)."""
+    prepared, where = [], []
+    for k, coefs in enumerate(coefs_list):
+        layout = FrameLayout(int(coefs.width), int(coefs.height), tuple((int(h), int(v)) for h, v in coefs.sampling))
+        try:
+            _check_coefficients(coefs, layout)
+        except (ValueError, TypeError):
             continue
-        data = out[ooff[i] : ooff[i] + lengths[i]].tobytes()
-        result[where[i]] = write_baseline(
-            layout,
-            list(coefs.component_ids),
-            fblocks,
-            slots,
-            tq,
-            app_segments=apps,
-            com_segments=coms,
-            colour_segment=colour,
-            entropy=(data, *specs[i]),
-        )
+        slots, tq, apps, coms, colour, flat = file_parts(coefs, keep_metadata)
+        prepared.append((layout, coefs, slots, tq, apps, coms, colour, flat[layout.transmission_order()]))
+        where.append(k)
+    result: list = [None] * len(coefs_list)
+    coded = code_scans([(p[0], p[-1]) for p in prepared], optimize)
+    for i, (layout, coefs, slots, tq, apps, coms, colour, fblocks) in enumerate(prepared):
+        if coded[i] is not None:
+            result[where[i]] = write_baseline(
+                layout,
+                list(coefs.component_ids),
+                fblocks,
+                slots,
+                tq,
+                app_segments=apps,
+                com_segments=coms,
+                colour_segment=colour,
+                entropy=coded[i],
+            )
     return result
