@@ -171,9 +171,10 @@ def _few_large_apart(plans: list, where: list) -> tuple[list, list]:
     """With fewer files than threads, a large file (over PARALLEL_MIN_BLOCKS blocks) is left to the
     one-at-a-time call, whose stages are parallel inside the image; the batch kernel is one file per
     thread."""
-    if len(plans) >= numba.get_num_threads():
-        return plans, where
     keep = [k for k, p in enumerate(plans) if planned_blocks(p) < PARALLEL_MIN_BLOCKS]
+    # (numba.get_num_threads() starts Numba's thread pool: only asked when there is large work.)
+    if len(keep) == len(plans) or len(plans) >= numba.get_num_threads():
+        return plans, where
     return [plans[k] for k in keep], [where[k] for k in keep]
 
 
