@@ -58,11 +58,16 @@ def test_requantize_batch_equals_requantize_item_for_item(items, optimize, keep_
     assert got == [fdjpeg.requantize(d, ROBUST, **kw) for d in items]
 
 
-@given(st.lists(images(max_side=24, channels=(3,)), max_size=4), st.sampled_from(["4:4:4", "4:2:0"]))
-def test_encode_batch_equals_encode(imgs, subsampling):
-    assert fdjpeg.encode_batch(imgs, quality=85, subsampling=subsampling) == [
-        fdjpeg.encode(i, quality=85, subsampling=subsampling) for i in imgs
-    ]
+@given(st.lists(images(max_side=40), max_size=5), encoder_settings(metadata=True), st.booleans())
+def test_encode_batch_equals_encode(imgs, settings, restarts):
+    """Gray and colour images of several sizes in one batch, every subsampling, quality or tables,
+    optimize, comments (the batch kernels), and restart markers (the one-at-a-time path)."""
+    kw = dict(settings)
+    if not restarts:
+        kw.pop("restart_interval", None)
+        kw.pop("restart_rows", None)
+    tables = kw.pop("tables", None)
+    assert fdjpeg.encode_batch(imgs, tables, **kw) == [fdjpeg.encode(i, tables, **kw) for i in imgs]
 
 
 def test_encode_batch_takes_one_stacked_array():

@@ -8,7 +8,8 @@ GIL released (decoder/batch.py). Files outside that kernel's case (progressive, 
 lossless, several scans, damaged data, any warning) go through the one-at-a-time call, with its
 warnings and errors; so do ``scale``/``apply_exif_orientation``/``mode="YCbCr"`` decodes. The
 requantized files are coded in two more batch kernels (Huffman statistics, entropy coding;
-encoder/batch.py), their markers written per file; ``encode_batch`` encodes one image at a time.
+encoder/batch.py), their markers written per file; ``encode_batch`` runs the encoder's front end and
+entropy coding in batch kernels too (its markers per image).
 
 Errors: with ``errors="collect"`` (default) a failed item's slot holds the ``fdjpeg.JPEGError`` (or
 ``UnsupportedJPEG``) whose message starts with ``item <index>:``, and the other items are done; with
@@ -25,14 +26,15 @@ from ..base.errors import JPEGError
 from ..base.io import load_bytes
 from ..base.jit import PARALLEL_MIN_BLOCKS
 from ..base.limits import MAX_PIXELS, MAX_SCANS
-from ..base.quant import validate_fd_tables
+from ..base.quant import validate_fd_tables, validate_tables
 from ..base.requantize import component_tables
 from ..decoder.batch import PlanCache, decode_planned, planned_blocks, requantize_planned
 from ..decoder.color import convert_mode
 from ..decoder.decompress import decode
 from ..decoder.idct_scaled import scale_denominator
-from ..encoder.batch import write_baseline_batch
-from ..encoder.compress import encode
+from ..encoder.batch import encode_images, write_baseline_batch
+from ..encoder.compress import _validate_image, encode
+from ..encoder.markers import metadata_segments
 from ..fd.design import resolve_tables
 from ..fd.distill import requantize
 
@@ -256,18 +258,46 @@ def encode_batch(images, tables=None, **options) -> list[bytes]:
     """Encode many images; item ``i`` equals ``fdjpeg.encode(images[i], tables, **options)``.
 
     ``images``: a list of arrays, or one (N, H, W[, C]) array. Errors are argument errors
-    (ValueError/TypeError, naming the image), raised. Images are encoded one at a time (the encoder's
-    stages are not batched yet)."""
+    (ValueError/TypeError, naming the image), raised. With the options ``quality``, ``subsampling``,
+    ``optimize``, ``comment``, ``exif`` and ``icc_profile`` (and ``tables``), the front end (colour
+    conversion, downsampling, FDCT, quantization) and the entropy coding run in batch kernels over images
+    (encoder/batch.py); other options (restarts, progressive, arithmetic, mjpeg, profile) encode one
+    image at a time."""
     if isinstance(images, np.ndarray):
         if images.ndim not in (3, 4):
             raise ValueError(f"images as one array must be (N, H, W) or (N, H, W, C), got shape {images.shape}")
         images = list(images)
     elif isinstance(images, (bytes, str)) or not hasattr(images, "__iter__"):
         raise TypeError(f"images must be a list of arrays or an (N, H, W[, C]) array, got {type(images).__name__}")
-    out = []
-    for i, image in enumerate(images):
+    else:
+        images = list(images)
+
+    def one(i):
         try:
-            out.append(encode(image, tables, **options))
+            return encode(images[i], tables, **options)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"images[{i}]: {exc}") from exc
+
+    if not images:
+        return []
+    first = one(0)  # checks every option, as encode does, before the batch
+    if not set(options) <= _BATCH_ENCODE_OPTIONS:
+        return [first] + [one(i) for i in range(1, len(images))]
+    valid, where = [], []
+    for i in range(1, len(images)):
+        try:
+            valid.append(_validate_image(images[i]))
+            where.append(i)
+        except (TypeError, ValueError):
+            one(i)  # raises encode's error for this image
+    qtables = validate_tables(tables, options.get("quality"))
+    apps, coms = metadata_segments(options.get("comment"), options.get("exif"), options.get("icc_profile"))
+    coded = encode_images(valid, qtables, options.get("subsampling"), bool(options.get("optimize", False)), apps, coms)
+    out = [first] + [None] * (len(images) - 1)
+    for i, data in zip(where, coded):
+        out[i] = data if data is not None else one(i)
     return out
+
+
+#: encode options the batch kernels cover (the others go one image at a time).
+_BATCH_ENCODE_OPTIONS = frozenset({"quality", "subsampling", "optimize", "comment", "exif", "icc_profile"})

@@ -13,6 +13,7 @@ from ..base.coefficients import JPEGCoefficients
 from ..base.huffman import STANDARD_AC, STANDARD_DC, optimal_spec
 from ..base.jit import kernel, parallel_kernel, prange
 from ..base.layout import FrameLayout
+from .compress import frame_setup
 from .entropy import (
     STATE_SIZE,
     STATUS_OK,
@@ -22,8 +23,105 @@ from .entropy import (
     _start_state,
     components_in_mcu,
 )
-from .markers import write_baseline
+from .markers import write_baseline, write_jfif
+from .prepare import _prepare_strips
 from .transcode import _check_coefficients, file_parts
+
+#: The front end's serial twin, called per image by the batch kernel (never a nested parallel region).
+_prepare_serial = _prepare_strips.serial
+
+#: Columns of the per-image rows of _front_files.
+F_H, F_W, F_CH, F_NCOMP, F_MCUS_X, F_MCUS_Y, F_BPM, F_MAX_V, F_PADDED = range(9)
+
+
+@kernel
+def _front_serial(pixels, poff, params, geoms, divisors, out, boff):
+    for i in range(params.shape[0]):
+        _front_task(pixels, poff, params, geoms, divisors, out, boff, i)
+
+
+@kernel
+def _front_task(pixels, poff, params, geoms, divisors, out, boff, i):
+    """Image i: colour conversion, downsampling, FDCT and quantization (prepare.py) into its blocks."""
+    p = params[i]
+    img = pixels[poff[i] : poff[i + 1]].reshape(p[F_H], p[F_W], p[F_CH])
+    n = p[F_NCOMP]
+    _prepare_serial(
+        img,
+        p[F_H],
+        p[F_W],
+        geoms[i, :n],
+        divisors[i, :n],
+        p[F_MCUS_X],
+        p[F_MCUS_Y],
+        p[F_BPM],
+        p[F_MAX_V],
+        p[F_PADDED],
+        out[boff[i] : boff[i + 1]],
+    )
+
+
+@parallel_kernel(
+    work=lambda pixels, poff, params, geoms, divisors, out, boff: out.shape[0] if poff.shape[0] > 2 else 0,
+    serial=_front_serial,
+)
+def _front_files(pixels, poff, params, geoms, divisors, out, boff):
+    """The front end of every image, one image per parallel task."""
+    for i in prange(params.shape[0]):
+        _front_task(pixels, poff, params, geoms, divisors, out, boff, i)
+
+
+def encode_images(images: list[np.ndarray], qtables: list[np.ndarray], subsampling, optimize: bool, apps, coms) -> list:
+    """``encode(image, qtables, subsampling=..., optimize=..., comment/exif/icc segments)`` of every
+    validated uint8 image (no restarts, progressive, arithmetic, MJPEG or profile), front end and
+    entropy coding in batch kernels; None where an image must be encoded one at a time."""
+    n = len(images)
+    if n == 0:
+        return []
+    params = np.zeros((n, 9), np.int64)
+    geoms = np.zeros((n, 3, 7), np.int64)
+    divisors = None
+    setups = []
+    poff = np.zeros(n + 1, np.int64)
+    boff = np.zeros(n + 1, np.int64)
+    for i, img in enumerate(images):
+        h, w = img.shape[:2]
+        gray = img.ndim == 2
+        sub = subsampling if subsampling is not None else ("4:4:4" if gray else "4:2:0")
+        layout, tq, geom, div, max_v, padded = frame_setup(h, w, gray, qtables, sub)
+        if divisors is None:
+            divisors = np.zeros((n, 3, *div.shape[1:]), div.dtype)
+        ncomp = geom.shape[0]
+        geoms[i, :ncomp] = geom
+        divisors[i, :ncomp] = div
+        nblocks = layout.mcus_x * layout.mcus_y * layout.blocks_per_mcu
+        params[i] = (h, w, 1 if gray else 3, ncomp, layout.mcus_x, layout.mcus_y, layout.blocks_per_mcu, max_v, padded)
+        poff[i + 1] = poff[i] + img.size
+        boff[i + 1] = boff[i] + nblocks
+        setups.append((layout, tq))
+    pixels = np.concatenate([img.reshape(-1) for img in images])
+    out = np.empty((int(boff[-1]), 64), np.int16)
+    _front_files(pixels, poff, params, geoms, divisors, out, boff)
+    coded = code_scans([(setups[i][0], out[boff[i] : boff[i + 1]]) for i in range(n)], optimize)
+    result: list = []
+    for i, (layout, tq) in enumerate(setups):
+        if coded[i] is None:
+            result.append(None)
+            continue
+        result.append(
+            write_baseline(
+                layout,
+                [1] if images[i].ndim == 2 else [1, 2, 3],
+                out[boff[i] : boff[i + 1]],
+                qtables,
+                tq,
+                app_segments=apps,
+                com_segments=coms,
+                colour_segment=write_jfif(),
+                entropy=coded[i],
+            )
+        )
+    return result
 
 
 @kernel
