@@ -227,3 +227,21 @@ def test_full_run_keeps_the_sections_of_other_bench_commands(tmp_path):
     out.write_text(f"# old run\n\n{KEEP_MARKER} -->\n\n## Streaming\n\n| a |\n", encoding="utf-8")
     kept = kept_sections(str(out))
     assert kept.startswith(f"\n{KEEP_MARKER}") and "## Streaming" in kept and "old run" not in kept
+
+
+def test_batch_bench_section_formats_and_replaces_itself(tmp_path):
+    from bench import batch
+    from bench.__main__ import KEEP_MARKER
+
+    us = {"fd_decode": 90, "sj_decode": 100, "fd_rq_opt": 300, "pil_rq_opt": 200, "fd_rq_std": 60, "pil_rq_std": 100}
+    text = batch.section(
+        [{"threads": 1, "us_per_image": us}, {"threads": 2, "us_per_image": us}], 3, (1, 2, 3), (1, 2, 3)
+    )
+    assert "| 1 | decode (peer: simplejpeg) | 90 | 100 | 0.90 | ≤ 1.0 (met) |" in text
+    assert "| 2 | decode (peer: simplejpeg) | 90 | 100 | 0.90 | ≤ 0.6 (missed) |" in text
+    path = tmp_path / "RESULTS.md"
+    path.write_text(f"# head\n\n{KEEP_MARKER} -->\n\n## Other\n\nkept\n", encoding="utf-8")
+    batch.write_section(text, str(path))
+    batch.write_section(text.replace("| 90 |", "| 80 |"), str(path))
+    out = path.read_text(encoding="utf-8")
+    assert out.count(batch.TITLE) == 1 and "| 80 |" in out and "kept" in out

@@ -43,28 +43,34 @@ def _validate_image(image) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def frame_setup(height: int, width: int, gray: bool, qtables: list[np.ndarray], subsampling: str):
+    """The front end's parameters for an image: (layout, table index per component, prepare geometry,
+    divisors per component, sample rows per strip ``max_v`` / 8, padded row width)."""
+    if gray:
+        # One component: its sampling factors are written to SOF as libjpeg-turbo does for an explicit
+        # subsampling (Pillow subsampling=1/2, cjpeg -sample 2x1/2x2); the single, non-interleaved scan
+        # codes the same blocks whatever they are, so only the SOF bytes change.
+        sampling, tq = (SUBSAMPLING[subsampling],), [0]
+    else:
+        sampling = (SUBSAMPLING[subsampling], (1, 1), (1, 1))
+        tq = [0, 1, 1] if len(qtables) == 2 else [0, 0, 0]
+    layout = FrameLayout(width, height, sampling)
+    geom = layout.prepare_geometry()
+    divisors = np.stack([quant_divisors(qtables[t]) for t in tq])
+    # Strips are iMCU rows; a single-component scan has one-block MCUs, so its strips are 8 rows.
+    max_v = layout.max_v if layout.interleaved else 1
+    padded_width = int(max(geom[:, 2] * 8 * geom[:, 4]))
+    return layout, tq, geom, divisors, max_v, padded_width
+
+
 def image_to_mcu_blocks(image: np.ndarray, qtables: list[np.ndarray], subsampling: str):
     """Validated uint8 image -> (layout, quantized blocks (n, 64) int16 in transmission order, table
     index per component). Colour conversion, edge replication, downsampling, FDCT, quantization and
     libjpeg's dummy blocks all happen in ``prepare._prepare_strips`` (spec/codec.md section 2)."""
     height, width = image.shape[:2]
-    if image.ndim == 2:
-        # One component: its sampling factors are written to SOF as libjpeg-turbo does for an explicit
-        # subsampling (Pillow subsampling=1/2, cjpeg -sample 2x1/2x2); the single, non-interleaved scan
-        # codes the same blocks whatever they are, so only the SOF bytes change.
-        sampling, tq = (SUBSAMPLING[subsampling],), [0]
-        pixels = image[:, :, None]
-    else:
-        sampling = (SUBSAMPLING[subsampling], (1, 1), (1, 1))
-        tq = [0, 1, 1] if len(qtables) == 2 else [0, 0, 0]
-        pixels = image
-    layout = FrameLayout(width, height, sampling)
-    geom = layout.prepare_geometry()
-    divisors = np.stack([quant_divisors(qtables[t]) for t in tq])
+    pixels = image[:, :, None] if image.ndim == 2 else image
+    layout, tq, geom, divisors, max_v, padded_width = frame_setup(height, width, image.ndim == 2, qtables, subsampling)
     out = np.empty((layout.mcus_x * layout.mcus_y * layout.blocks_per_mcu, 64), np.int16)
-    # Strips are iMCU rows; a single-component scan has one-block MCUs, so its strips are 8 rows.
-    max_v = layout.max_v if layout.interleaved else 1
-    padded_width = int(max(geom[:, 2] * 8 * geom[:, 4]))
     _prepare_strips(
         np.ascontiguousarray(pixels),
         height,

@@ -191,6 +191,7 @@ def write_baseline(
     colour_segment=None,
     with_dht=True,
     arithmetic=False,
+    entropy=None,
 ) -> bytes:
     """Assemble a sequential file with one scan (interleaved when there are several components) from
     quantized blocks (n, 64) int16 in transmission order (see ``FrameLayout.transmission_order``).
@@ -201,7 +202,8 @@ def write_baseline(
     out (a Motion-JPEG frame coded with the standard tables, which its decoders then assume).
     ``arithmetic=True`` codes the scan with the arithmetic coder instead (arithmetic.py): SOF9
     and a DAC segment with libjpeg's default conditioning where SOF0/1 and DHT would be, as
-    ``cjpeg -arithmetic`` writes them (``optimize`` does not apply).
+    ``cjpeg -arithmetic`` writes them (``optimize`` does not apply). ``entropy``: the scan already
+    coded, (data, dc_specs, ac_specs) with the Huffman tables it was coded with (encoder/batch.py).
     """
     ncomp = len(layout.sampling)
     # Luma uses Huffman tables 0, chroma (every further component) tables 1, like jpeg_set_colorspace.
@@ -210,7 +212,9 @@ def write_baseline(
     blocks = np.ascontiguousarray(blocks, dtype=np.int16)
     if restart_rows:
         restart_interval = min(restart_rows * layout.mcus_x, 65535)
-    if arithmetic:
+    if entropy is not None:
+        data, dc_specs, ac_specs = entropy
+    elif arithmetic:
         dc_l, dc_u, ac_k, dac = conditioning(set(htbl), set(htbl))
         data = encode_scan_arithmetic(blocks, comp_in_mcu, htbl, htbl, dc_l, dc_u, ac_k, restart_interval)
         dc_specs = ac_specs = []
@@ -222,7 +226,7 @@ def write_baseline(
     else:
         dc_specs = list(STANDARD_DC)
         ac_specs = list(STANDARD_AC)
-    if not arithmetic:
+    if not arithmetic and entropy is None:
         data = encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
 
     out = [write_soi(), colour_segment or write_jfif(), *app_segments, *com_segments]

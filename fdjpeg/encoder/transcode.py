@@ -42,6 +42,31 @@ def _check_coefficients(coefs: JPEGCoefficients, layout) -> None:
         raise ValueError(f"component ids must be distinct bytes, got {coefs.component_ids}")
 
 
+def file_parts(coefs: JPEGCoefficients, keep_metadata: bool):
+    """What every writer of ``coefs`` needs besides the entropy coder: the DQT slots, each component's
+    slot, the APPn / COM / colour segments and the blocks of all components concatenated (n, 64)."""
+    # One DQT slot per distinct table, in component order (at most 4 slots, T.81 B.2.4.1).
+    slots: list[np.ndarray] = []
+    tq = []
+    for q in coefs.quant_tables:
+        q = np.asarray(q, dtype=np.uint16).reshape(8, 8)
+        match = next((i for i, s in enumerate(slots) if np.array_equal(s, q)), None)
+        if match is None:
+            slots.append(q)
+            match = len(slots) - 1
+        tq.append(match)
+    header = coefs.header if keep_metadata else None
+    apps, _ = metadata_segments(
+        exif=getattr(header, "exif", None) or None, icc_profile=getattr(header, "icc_profile", None) or None
+    )
+    coms = [write_com(c) for c in getattr(header, "comments", ()) if c]  # every COM, in order
+    colour = None
+    if coefs.colorspace in _ADOBE_TRANSFORM:
+        colour = write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
+    flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
+    return slots, tq, apps, coms, colour, flat
+
+
 def write_coefficients(
     coefs: JPEGCoefficients,
     *,
@@ -73,25 +98,7 @@ def write_coefficients(
     restart_rows = _int_arg(restart_rows, "restart_rows", 0, 65535)
     if restart_interval and restart_rows:
         raise ValueError("give restart_interval (in MCUs) or restart_rows (in MCU rows), not both")
-    # One DQT slot per distinct table, in component order (at most 4 slots, T.81 B.2.4.1).
-    slots: list[np.ndarray] = []
-    tq = []
-    for q in coefs.quant_tables:
-        q = np.asarray(q, dtype=np.uint16).reshape(8, 8)
-        match = next((i for i, s in enumerate(slots) if np.array_equal(s, q)), None)
-        if match is None:
-            slots.append(q)
-            match = len(slots) - 1
-        tq.append(match)
-    header = coefs.header if keep_metadata else None
-    apps, _ = metadata_segments(
-        exif=getattr(header, "exif", None) or None, icc_profile=getattr(header, "icc_profile", None) or None
-    )
-    coms = [write_com(c) for c in getattr(header, "comments", ()) if c]  # every COM, in order
-    colour = None
-    if coefs.colorspace in _ADOBE_TRANSFORM:
-        colour = write_adobe(_ADOBE_TRANSFORM[coefs.colorspace])
-    flat = np.concatenate([np.asarray(c, dtype=np.int16).reshape(-1, 64) for c in coefs.components])
+    slots, tq, apps, coms, colour, flat = file_parts(coefs, keep_metadata)
     if progressive:
         writer = write_progressive_arithmetic if arithmetic else write_progressive
         return writer(
