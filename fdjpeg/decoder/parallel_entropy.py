@@ -1,0 +1,598 @@
+"""Parallel Huffman decoding of one sequential scan on CPU threads, exact by self-synchronization
+(spec/decoder-parsing.md, "Parallel entropy decoding").
+
+Only clean streams take this path; ``try_decode`` returns False for anything else and the caller runs
+entropy.py's sequential decoder, which keeps libjpeg's warnings and resynchronisation. Steps:
+
+1. ``_unstuff``: the entropy-coded segment is copied once into a clean byte array (FF 00 -> FF), the
+   restart markers' positions are noted, and anything unusual (fill bytes, RSTn out of order or where
+   there is no restart interval, DNL, no marker before the end of the data) makes the scan unclean.
+2. Chunks. With restart markers each chunk is a run of whole restart intervals: its start, global
+   block index and DC predictors (zero) are known. Without them the bit array is cut into equal
+   chunks; chunk 0 starts at the true start, every other chunk's decoder starts at its first bit with
+   a guess (first block of an MCU) and decodes speculatively, recording each block's start (bit
+   position and block-in-MCU index) -- ``_phase1``.
+3. ``_phase2``: the decoder of chunk i goes on past its end into chunk i+1 and stops at the first
+   block boundary where its (position, block-in-MCU class) equals a record of chunk i+1's decoder.
+   From that record on both decoders would read exactly the same bits the same way, so chunk i+1's
+   output from there is the true one. A decoder that finds no such record goes on into the next
+   chunk's records, up to the end of the data (then it has decoded the rest sequentially).
+4. The chain of sync points gives every block its global index; DC differences are summed per chunk
+   and component, prefixed across chunks (``_dc_sums``), and ``_scatter`` writes the coefficients.
+
+Decoders write sparse per-chunk buffers (per block: start record, DC difference, end of its AC list;
+per nonzero AC coefficient: ``k << 16 | value``), so nothing reaches the coefficient store before the
+whole scan is known to be clean.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..base.huffman import FAST_BITS
+from ..base.jit import PARALLEL_MIN_BLOCKS, kernel, parallel_kernel, prange
+from .entropy import B_ACTBL, B_BASE, B_COMP, B_DCTBL, B_DX, B_DY, B_H, B_STRIDE, B_V, S_DISCARDED, S_LAST_GOOD
+from .entropy import S_MARKER, S_POS
+
+_FAST_MASK = (1 << FAST_BITS) - 1
+#: Zero bytes after the clean data: a block reads at most 64 symbols of at most 31 bits past its start.
+_PAD = 512
+
+# Private overrides for tests: chunks per scan (None: two per thread) and the smallest scan (blocks)
+# that takes the parallel path (None: PARALLEL_MIN_BLOCKS, and only with more than one thread).
+_FORCE_CHUNKS: int | None = None
+_MIN_BLOCKS: int | None = None
+
+#: Counters and the last scan's sync statistics (tests and bench read them).
+STATS = {"parallel": 0, "fallback": 0, "reason": "", "sync_bits": [], "sync_blocks": []}
+
+# Per-chunk results of the decoding kernels (columns of ``out``).
+O_N = 0  # blocks decoded (records 0..n-1 hold their starts)
+O_POS = 1  # bit position after the last decoded block
+O_B = 2  # block-in-MCU index of the next block
+O_NC = 3  # AC entries written
+O_CLEAN = 4  # first record not preceded by a restart after a bad code (sync must be at or after it)
+O_RESETS = 5  # bad codes met (speculation restarted one bit later)
+O_STATUS = 6  # see ST_*
+O_SYNC_T = 7  # phase 2: the chunk synchronised with (-1: none, decoded to the end)
+O_SYNC_J = 8  # phase 2: that chunk's record index
+O_SYNC_L = 9  # phase 2: this chunk's block count at the sync point
+O_COLS = 10
+
+ST_OK = 0
+ST_END = 1  # a block would read past the data: stopped before it
+ST_OVERFLOW = 2  # buffers full (speculation in very dense garbage): the scan falls back
+ST_BAD = 3  # a bad Huffman code where the decoder is anchored (restart mode, phase 2)
+
+
+@kernel
+def _unstuff(data, start, interval_on, clean, rst):
+    """Copy the entropy-coded data from ``start`` into ``clean`` without stuffing. Returns (clean bytes,
+    offset of the ending marker's FF, restart markers found, ok). ``rst[i]``: clean offset where the
+    data after the i-th RSTn starts."""
+    n = data.shape[0]
+    i = start
+    m = 0
+    nrst = 0
+    while i < n:
+        c = data[i]
+        if c != 0xFF:
+            clean[m] = c
+            m += 1
+            i += 1
+            continue
+        if i + 1 >= n:
+            return m, i, nrst, False
+        c2 = data[i + 1]
+        if c2 == 0:
+            clean[m] = 0xFF
+            m += 1
+            i += 2
+            continue
+        if 0xD0 <= c2 <= 0xD7:
+            if not interval_on or nrst >= rst.shape[0] or c2 != 0xD0 + (nrst & 7):
+                return m, i, nrst, False
+            rst[nrst] = m
+            nrst += 1
+            i += 2
+            continue
+        if c2 == 0xFF or c2 == 0xDC:  # fill bytes, DNL: the sequential decoder's business
+            return m, i, nrst, False
+        return m, i, nrst, True
+    return m, i, nrst, False
+
+
+@kernel
+def _peek(clean, p):
+    """64 bits of the clean data from bit p, left-aligned (at least 57 of them are stream bits)."""
+    i = p >> 3
+    w = (
+        (np.int64(clean[i]) << 56)
+        | (np.int64(clean[i + 1]) << 48)
+        | (np.int64(clean[i + 2]) << 40)
+        | (np.int64(clean[i + 3]) << 32)
+        | (np.int64(clean[i + 4]) << 24)
+        | (np.int64(clean[i + 5]) << 16)
+        | (np.int64(clean[i + 6]) << 8)
+        | np.int64(clean[i + 7])
+    )
+    return w << (p & 7)
+
+
+@kernel
+def _slow_symbol(lb, t, maxcode, valoffset, huffval):
+    """A code longer than FAST_BITS (T.81 Figure F.16 from FAST_BITS + 1 on): (symbol, length), or
+    length 0 when no code of up to 16 bits matches."""
+    for length in range(FAST_BITS + 1, 17):
+        code = (lb >> (64 - length)) & ((np.int64(1) << length) - 1)
+        if code <= maxcode[t, length]:
+            return np.int64(huffval[t, (code + valoffset[t, length]) & 0xFF]), np.int64(length)
+    return np.int64(0), np.int64(0)
+
+
+@kernel(inline="always")
+def _block(clean, p, tdc, tac, fast, maxcode, valoffset, huffval, cv, nc):
+    """Decode one block from bit p: (ok, p after it, DC difference, AC entries end). AC coefficients
+    go to ``cv[nc:]`` as ``k << 16 | value & 0xFFFF`` (k may pass 63 in corrupt data, as in entropy.py)."""
+    lb = _peek(clean, p)
+    avail = 64 - (p & 7)
+    e = np.int64(fast[tdc, (lb >> (64 - FAST_BITS)) & _FAST_MASK])
+    tl = (e >> 12) & 15
+    if tl != 0:
+        diff = e >> 16
+        lb <<= tl
+        avail -= tl
+        p += tl
+    else:
+        cl = (e >> 8) & 15
+        if cl != 0:
+            s = e & 0xFF
+        else:
+            s, cl = _slow_symbol(lb, tdc, maxcode, valoffset, huffval)
+            if cl == 0:
+                return False, p, np.int64(0), nc
+        lb <<= cl
+        avail -= cl
+        p += cl
+        diff = np.int64(0)
+        if s != 0:
+            v = (lb >> (64 - s)) & ((np.int64(1) << s) - 1)
+            lb <<= s
+            avail -= s
+            p += s
+            diff = v
+            if v < (np.int64(1) << (s - 1)):  # T.81 F.12 EXTEND
+                diff = v - (np.int64(1) << s) + 1
+    k = 1
+    while k < 64:
+        if avail < 32:
+            lb = _peek(clean, p)
+            avail = 64 - (p & 7)
+        e = np.int64(fast[tac, (lb >> (64 - FAST_BITS)) & _FAST_MASK])
+        tl = (e >> 12) & 15
+        if tl != 0:
+            lb <<= tl
+            avail -= tl
+            p += tl
+            if (e & 15) != 0:
+                k += (e >> 4) & 15
+                cv[nc] = (k << 16) | ((e >> 16) & 0xFFFF)
+                nc += 1
+                k += 1
+                continue
+            if (e & 0xFF) != 0xF0:
+                break  # EOB
+            k += 16  # ZRL
+            continue
+        cl = (e >> 8) & 15
+        if cl != 0:
+            rs = e & 0xFF
+        else:
+            rs, cl = _slow_symbol(lb, tac, maxcode, valoffset, huffval)
+            if cl == 0:
+                return False, p, np.int64(0), nc
+        lb <<= cl
+        avail -= cl
+        p += cl
+        r = rs >> 4
+        s = rs & 15
+        if s != 0:
+            k += r
+            v = (lb >> (64 - s)) & ((np.int64(1) << s) - 1)
+            lb <<= s
+            avail -= s
+            p += s
+            if v < (np.int64(1) << (s - 1)):
+                v = v - (np.int64(1) << s) + 1
+            cv[nc] = (k << 16) | (v & 0xFFFF)
+            nc += 1
+        else:
+            if r != 15:
+                break  # EOB
+            k += 15
+        k += 1
+    return True, p, diff, nc
+
+
+def _work(*args):
+    return args[-1]
+
+
+@parallel_kernel(work=_work)
+def _phase1(clean, nbits, starts, stops, tdc, tac, fast, maxcode, valoffset, huffval, rec, dcs, cend, cv, out, work):
+    """Chunk c decodes from bit ``starts[c]`` (guessed: first block of an MCU) until a block boundary at
+    or after ``stops[c]``. A bad code restarts a speculative decoder one bit later; chunk 0, which starts
+    at the true start, stops with ST_BAD instead."""
+    nchunks = starts.shape[0]
+    capb = rec.shape[1] - 1
+    capc = cv.shape[1] - 64
+    for c in prange(nchunks):
+        p = starts[c]
+        stop = stops[c]
+        nb = tdc.shape[0]
+        b = 0
+        n = 0
+        nc = 0
+        clean_from = 0
+        resets = 0
+        status = ST_OK
+        while True:
+            if p >= stop:
+                break
+            if n >= capb or nc > capc:
+                status = ST_OVERFLOW
+                break
+            rec[c, n] = p * 16 + b
+            ok, p2, diff, nc2 = _block(clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv[c], nc)
+            if not ok:
+                if c == 0:
+                    status = ST_BAD
+                    break
+                resets += 1
+                p += 1
+                b = 0
+                clean_from = n
+                continue
+            if p2 > nbits:
+                status = ST_END
+                break
+            dcs[c, n] = diff
+            nc = nc2
+            cend[c, n] = nc
+            n += 1
+            p = p2
+            b += 1
+            if b == nb:
+                b = 0
+        rec[c, n] = p * 16 + b
+        out[c, O_N] = n
+        out[c, O_POS] = p
+        out[c, O_B] = b
+        out[c, O_NC] = nc
+        out[c, O_CLEAN] = clean_from
+        out[c, O_RESETS] = resets
+        out[c, O_STATUS] = status
+
+
+@parallel_kernel(work=_work)
+def _phase2(clean, nbits, n1, cls, tdc, tac, fast, maxcode, valoffset, huffval, rec, dcs, cend, cv, out, work):
+    """Decoder c (< last) continues from where ``_phase1`` left it until its (position, class of its
+    block-in-MCU index) equals one of the ``n1[t]`` phase-1 records of a later chunk t, or the data
+    ends. (Chunk t's own continuation, running meanwhile, writes only past those records.)"""
+    nchunks = out.shape[0]
+    capb = rec.shape[1] - 1
+    capc = cv.shape[1] - 64
+    for c in prange(nchunks - 1):
+        out[c, O_SYNC_T] = -1
+        if out[c, O_STATUS] != ST_OK:
+            continue
+        nb = tdc.shape[0]
+        p = out[c, O_POS]
+        b = out[c, O_B]
+        n = out[c, O_N]
+        nc = out[c, O_NC]
+        t = c + 1
+        j = 0
+        status = ST_OK
+        while True:
+            while t < nchunks:  # first record of chunk t at or after p
+                if j >= n1[t]:
+                    t += 1
+                    j = 0
+                    continue
+                if (rec[t, j] >> 4) >= p:
+                    break
+                j += 1
+            if t < nchunks and (rec[t, j] >> 4) == p and cls[rec[t, j] & 15] == cls[b]:
+                out[c, O_SYNC_T] = t
+                out[c, O_SYNC_J] = j
+                out[c, O_SYNC_L] = n
+                break
+            if p >= nbits:
+                break
+            if n >= capb or nc > capc:
+                status = ST_OVERFLOW
+                break
+            rec[c, n] = p * 16 + b
+            ok, p2, diff, nc2 = _block(clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv[c], nc)
+            if not ok:
+                status = ST_BAD
+                break
+            if p2 > nbits:
+                break
+            dcs[c, n] = diff
+            nc = nc2
+            cend[c, n] = nc
+            n += 1
+            p = p2
+            b += 1
+            if b == nb:
+                b = 0
+        rec[c, n] = p * 16 + b
+        out[c, O_N] = n
+        out[c, O_POS] = p
+        out[c, O_NC] = nc
+        out[c, O_STATUS] = status
+
+
+@parallel_kernel(work=_work)
+def _dc_sums(segs, comp, dcs, sums, work):
+    """Per segment (chunk, first record, end record, first global block): DC differences summed per
+    component."""
+    nb = comp.shape[0]
+    for s in prange(segs.shape[0]):
+        c = segs[s, 0]
+        g = segs[s, 3]
+        for ci in range(4):
+            sums[s, ci] = 0
+        b = g % nb
+        for i in range(segs[s, 1], segs[s, 2]):
+            sums[s, comp[b]] += dcs[c, i]
+            b += 1
+            if b == nb:
+                b = 0
+
+
+@parallel_kernel(work=_work)
+def _scatter(segs, pred, reset_blocks, blocks, mcus_x, natural, dcs, cend, cv, store, work):
+    """Write each segment's blocks at their global indices: DC = running prediction (C int, then JCOEF
+    wrap, as entropy.py), AC entries where nonzero. ``reset_blocks`` > 0: predictions restart at every
+    multiple of it (restart intervals)."""
+    nb = blocks.shape[0]
+    for s in prange(segs.shape[0]):
+        c = segs[s, 0]
+        g = segs[s, 3]
+        last = np.zeros(4, dtype=np.int64)
+        for ci in range(4):
+            last[ci] = pred[s, ci]
+        mcu = g // nb
+        b = g - mcu * nb
+        mrow = mcu // mcus_x
+        mcol = mcu - mrow * mcus_x
+        lo = segs[s, 1]
+        a = 0 if lo == 0 else cend[c, lo - 1]
+        for i in range(lo, segs[s, 2]):
+            if reset_blocks > 0 and g % reset_blocks == 0:
+                last[:] = 0
+            row = (
+                blocks[b, B_BASE]
+                + (mrow * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                + mcol * blocks[b, B_H]
+                + blocks[b, B_DX]
+            )
+            ci = blocks[b, B_COMP]
+            dc = last[ci] + dcs[c, i]
+            dc = ((dc + 2147483648) & 0xFFFFFFFF) - 2147483648
+            last[ci] = dc
+            store[row, 0] = ((dc + 32768) & 0xFFFF) - 32768
+            e = cend[c, i]
+            for q in range(a, e):
+                x = cv[c, q]
+                store[row, natural[(x >> 16) & 127]] = ((x & 0xFFFF) ^ 0x8000) - 0x8000
+            a = e
+            g += 1
+            b += 1
+            if b == nb:
+                b = 0
+                mcol += 1
+                if mcol == mcus_x:
+                    mcol = 0
+                    mrow += 1
+
+
+@parallel_kernel(work=_work)
+def _intervals(clean, seg_start, seg_end, first, per_interval, total, tdc, tac, fast, maxcode, valoffset, huffval,
+               dcs, cend, cv, out, work):
+    """Restart mode: group c decodes the restart intervals ``first[c]`` to ``first[c + 1] - 1``, each
+    from its own start, exactly ``per_interval`` blocks (fewer in the last). A bad code, a block reading
+    past its interval's data, or a whole byte left over after it (the sequential decoder would warn)
+    ends the group with ST_BAD."""
+    nb = tdc.shape[0]
+    capb = dcs.shape[1]
+    capc = cv.shape[1] - 64
+    for c in prange(first.shape[0] - 1):
+        n = 0
+        nc = 0
+        status = ST_OK
+        for j in range(first[c], first[c + 1]):
+            p = seg_start[j]
+            end = seg_end[j]
+            want = min(per_interval, total - j * per_interval)
+            b = 0
+            for _ in range(want):
+                if n >= capb or nc > capc:
+                    status = ST_OVERFLOW
+                    break
+                ok, p2, diff, nc2 = _block(clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv[c], nc)
+                if not ok or p2 > end:
+                    status = ST_BAD
+                    break
+                dcs[c, n] = diff
+                nc = nc2
+                cend[c, n] = nc
+                n += 1
+                p = p2
+                b += 1
+                if b == nb:
+                    b = 0
+            if status == ST_OK and end - p >= 8:
+                status = ST_BAD
+            if status != ST_OK:
+                break
+        out[c, O_N] = n
+        out[c, O_STATUS] = status
+
+
+def _fail(reason: str) -> bool:
+    STATS["fallback"] += 1
+    STATS["reason"] = reason
+    return False
+
+
+def _min_code_length(maxcode: np.ndarray, t: int) -> int:
+    for length in range(1, 17):
+        if maxcode[t, length] >= 0:
+            return length
+    return 16
+
+
+def _classes(tdc: np.ndarray, tac: np.ndarray) -> np.ndarray:
+    """Block-in-MCU indices whose table sequences from there on are the same rotation parse alike: a
+    sync point needs the same class, not the same index."""
+    pairs = list(zip(tdc.tolist(), tac.tolist()))
+    rotations = [tuple(pairs[b:] + pairs[:b]) for b in range(len(pairs))]
+    return np.array([rotations.index(r) for r in rotations], dtype=np.int64)
+
+
+def _chunk_count(total: int) -> int | None:
+    if _FORCE_CHUNKS is not None:
+        return _FORCE_CHUNKS
+    threads = numba.get_num_threads()
+    if threads < 2 or total < (PARALLEL_MIN_BLOCKS if _MIN_BLOCKS is None else _MIN_BLOCKS):
+        return None
+    return 2 * threads
+
+
+def try_decode(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, natural, state) -> bool:
+    """Decode one sequential Huffman scan in parallel into ``store`` and advance ``state`` as
+    entropy._decode_sequential would; False (nothing written) when the scan is small, or not clean."""
+    nb = blocks.shape[0]
+    total = mcus_x * mcus_y * nb
+    nchunks = _chunk_count(total)
+    if nchunks is None:
+        return False
+    STATS["sync_bits"], STATS["sync_blocks"] = [], []
+    if state[S_MARKER] != 0:
+        return _fail("marker pending")
+    _lookup, maxcode, valoffset, huffval, fast = tables
+    start = int(state[S_POS])
+    clean = np.empty(max(data.shape[0] - start, 0) + _PAD, dtype=np.uint8)
+    total_mcus = mcus_x * mcus_y
+    nint = -(-total_mcus // interval) if interval else 1
+    rst = np.empty(nint - 1, dtype=np.int64)
+    m, end, nrst, ok = _unstuff(data, start, interval != 0, clean, rst)
+    if not ok or nrst != nint - 1:
+        return _fail("unusual segment")
+    clean[m:] = 0
+    nbits = 8 * m
+    tdc = np.ascontiguousarray(blocks[:, B_DCTBL])
+    tac = np.ascontiguousarray(blocks[:, B_ACTBL])
+    comp = np.ascontiguousarray(blocks[:, B_COMP])
+    args = (fast, maxcode, valoffset, huffval)
+    if interval:
+        found = _restart_segments(clean, nbits, rst, interval * nb, total, nchunks, tdc, tac, args)
+        reset = interval * nb
+    else:
+        found = _speculative_segments(clean, nbits, nchunks, total, tdc, tac, args)
+        reset = 0
+    if isinstance(found, str):
+        return _fail(found)
+    segs, dcs, cend, cv = found
+    pred = np.zeros((segs.shape[0], 4), dtype=np.int64)
+    if not interval and segs.shape[0] > 1:
+        sums = np.zeros_like(pred)
+        _dc_sums(segs, comp, dcs, sums, total)
+        pred[1:] = np.cumsum(sums[:-1], axis=0)
+        pred = ((pred + 2147483648) & 0xFFFFFFFF) - 2147483648
+    _scatter(segs, pred, reset, blocks, mcus_x, natural, dcs, cend, cv, store, total)
+    state[S_POS] = end
+    state[S_MARKER] = 0
+    state[S_LAST_GOOD] = (mcus_y - 1) // imcu_div
+    STATS["parallel"] += 1
+    return True
+
+
+def _buffers(nchunks: int, capb: int, capc: int):
+    return (
+        np.empty((nchunks, capb), dtype=np.int32),
+        np.empty((nchunks, capb), dtype=np.int32),
+        np.empty((nchunks, capc + 64), dtype=np.int32),
+    )
+
+
+def _restart_segments(clean, nbits, rst, per_interval, total, nchunks, tdc, tac, args):
+    nint = rst.shape[0] + 1
+    groups = min(nint, nchunks)
+    first = (np.arange(groups + 1, dtype=np.int64) * nint) // groups
+    seg_start = np.concatenate(([0], rst)) * 8
+    seg_end = np.concatenate((rst, [nbits // 8])) * 8
+    capb = int(np.max(np.diff(first))) * per_interval
+    capc = min(63 * capb, nbits // 2 + 64)
+    dcs, cend, cv = _buffers(groups, capb, capc)
+    out = np.zeros((groups, O_COLS), dtype=np.int64)
+    _intervals(clean, seg_start, seg_end, first, per_interval, total, tdc, tac, *args, dcs, cend, cv, out, total)
+    if np.any(out[:, O_STATUS] != ST_OK):
+        return "restart interval not clean"
+    g = first[:-1] * per_interval
+    segs = np.stack([np.arange(groups), np.zeros(groups, dtype=np.int64), out[:, O_N], g], axis=1)
+    return np.ascontiguousarray(segs, dtype=np.int64), dcs, cend, cv
+
+
+def _speculative_segments(clean, nbits, nchunks, total, tdc, tac, args):
+    nchunks = max(1, min(nchunks, nbits // 64))
+    maxcode = args[1]
+    nb = tdc.shape[0]
+    min_bits = max(2, min(_min_code_length(maxcode, tdc[b]) + _min_code_length(maxcode, tac[b]) for b in range(nb)))
+    capb = min(total + nbits // nchunks // min_bits, nbits // min_bits) + 16
+    capc = min(63 * capb, nbits // 2 + 64)
+    rec = np.empty((nchunks, capb + 1), dtype=np.int64)
+    dcs, cend, cv = _buffers(nchunks, capb + 1, capc)
+    starts = (np.arange(nchunks + 1, dtype=np.int64) * nbits) // nchunks
+    out = np.zeros((nchunks, O_COLS), dtype=np.int64)
+    out[:, O_SYNC_T] = -1
+    _phase1(clean, nbits, starts[:-1].copy(), starts[1:].copy(), tdc, tac, *args, rec, dcs, cend, cv, out, total)
+    if out[0, O_STATUS] not in (ST_OK, ST_END):
+        return "bad code or overflow at the start"
+    n1 = out[:, O_N].copy()
+    if nchunks > 1:
+        _phase2(clean, nbits, n1, _classes(tdc, tac), tdc, tac, *args, rec, dcs, cend, cv, out, total)
+    segs = []
+    sync_bits, sync_blocks = [], []
+    c, lo, g = 0, 0, 0
+    while True:
+        if out[c, O_STATUS] not in (ST_OK, ST_END):
+            return "bad code or overflow"
+        if c > 0 and lo < out[c, O_CLEAN]:
+            return "sync before a bad code"
+        t = int(out[c, O_SYNC_T])
+        hi = int(out[c, O_N] if t < 0 else out[c, O_SYNC_L])
+        if g + hi - lo >= total:
+            hi = lo + total - g
+            segs.append((c, lo, hi, g))
+            g = total
+            break
+        segs.append((c, lo, hi, g))
+        g += hi - lo
+        if t < 0:
+            return "data ended early"
+        j = int(out[c, O_SYNC_J])
+        sync_bits.append(int(rec[t, j] >> 4) - int(starts[t]))
+        sync_blocks.append(j)
+        c, lo = t, j
+    c, lo, hi, g0 = segs[-1]
+    if nbits - int(rec[c, hi] >> 4) >= 8:
+        return "data left after the last block"
+    STATS["sync_bits"] = sync_bits
+    STATS["sync_blocks"] = sync_blocks
+    return np.array(segs, dtype=np.int64), dcs, cend, cv
