@@ -329,6 +329,7 @@ class _CoefficientReader:
         if self.store is None:
             self._allocate(hdr, scan.offset)
         blocks, mcus_x, mcus_y, imcu_div = self._geometry(hdr, scan)
+        fresh = all(self.latched[sc.index] is None for sc in scan.components)
         self._latch_quant(hdr, scan)
         state, log = self.state, self.log
         state[:] = 0
@@ -349,7 +350,9 @@ class _CoefficientReader:
                 )
             tables = self._tables(scan, dc=True, ac=True)
             # Large clean scans: threads (parallel_entropy.py); anything else, or a failed sync, here.
-            if pe.try_decode(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, _NATURAL_U8, state):
+            if pe.try_decode(
+                data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, _NATURAL_U8, state, fresh
+            ):
                 status = ed.OK
             else:
                 status = ed._decode_sequential(
