@@ -176,7 +176,7 @@ def try_decode(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, 
     pred = np.zeros((segs.shape[0], 4), dtype=np.int64)
     if not interval and segs.shape[0] > 1:
         sums = np.zeros_like(pred)
-        _dc_sums(segs, comp, dcs, sums, total)
+        _dc_sums(segs, comp, dcs, sums, 0)  # a light pass: serial twin, no thread wake-up
         pred[1:] = np.cumsum(sums[:-1], axis=0)
         pred = ((pred + 2147483648) & 0xFFFFFFFF) - 2147483648
     if direct:  # chunk 0's blocks are in the store already
@@ -276,7 +276,9 @@ def _speculative_segments(clean, nbits, nchunks, total, tdc, tac, args, direct_a
     n1 = out[:, O_N].copy()
     if nchunks > 1:
         cls = _classes(tdc, tac)
-        _phase2(clean, nbits, n1, cls, tdc, tac, *args, rec, dcs, cend, cv, out, *direct_args, total)
+        _phase2(
+            clean, nbits, n1, cls, tdc, tac, *args, rec, dcs, cend, cv, out, *direct_args, 0
+        )  # serial: a few blocks per chunk
     segs = []
     sync_bits, sync_blocks = [], []
     c, lo, g = 0, 0, 0
