@@ -158,7 +158,7 @@ def try_decode(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, 
     args = (fast, maxcode, valoffset, huffval)
     direct = bool(fresh) and not interval
     if interval:
-        found = _restart_segments(clean, nbits, rst, interval * nb, total, nchunks, tdc, tac, args)
+        found = _restart_segments(clean, nbits, rst, interval * nb, total, nchunks, tdc, tac, args, store, natural)
         reset = interval * nb
     else:
         found = _speculative_segments(
@@ -213,7 +213,7 @@ def _buffers(nchunks: int, capb: int, capc: int):
     )
 
 
-def _restart_segments(clean, nbits, rst, per_interval, total, nchunks, tdc, tac, args):
+def _restart_segments(clean, nbits, rst, per_interval, total, nchunks, tdc, tac, args, store, natural):
     nint = rst.shape[0] + 1
     groups = min(nint, nchunks)
     first = (np.arange(groups + 1, dtype=np.int64) * nint) // groups
@@ -223,7 +223,24 @@ def _restart_segments(clean, nbits, rst, per_interval, total, nchunks, tdc, tac,
     capc = min(63 * capb, nbits // 2 + 64)
     dcs, cend, cv = _buffers(groups, capb, capc)
     out = np.zeros((groups, O_COLS), dtype=np.int64)
-    _intervals(clean, seg_start, seg_end, first, per_interval, total, tdc, tac, *args, dcs, cend, cv, out, total)
+    _intervals(
+        clean,
+        seg_start,
+        seg_end,
+        first,
+        per_interval,
+        total,
+        tdc,
+        tac,
+        *args,
+        dcs,
+        cend,
+        cv,
+        out,
+        store,
+        natural,
+        total,
+    )
     if np.any(out[:, O_STATUS] != ST_OK):
         return "restart interval not clean"
     g = first[:-1] * per_interval

@@ -67,7 +67,7 @@ def _slow_symbol(lb, t, maxcode, valoffset, huffval):
 
 
 @kernel(inline="always")
-def _block(clean, p, tdc, tac, fast, maxcode, valoffset, huffval, cv, c, nc):
+def _block(clean, p, tdc, tac, fast, maxcode, valoffset, huffval, cv, c, nc, store, row, natural):
     """Decode one block from bit p: (ok, p after it, DC difference, AC entries end). AC coefficients
     go to ``cv[nc:]`` as ``k << 16 | value & 0xFFFF`` (k may pass 63 in corrupt data, as in entropy.py)."""
     lb = _peek(clean, p)
@@ -112,8 +112,11 @@ def _block(clean, p, tdc, tac, fast, maxcode, valoffset, huffval, cv, c, nc):
             p += tl
             if (e & 15) != 0:
                 k += (e >> 4) & 15
-                cv[c, nc] = (k << 16) | ((e >> 16) & 0xFFFF)
-                nc += 1
+                if row >= 0:
+                    store[row, natural[k & 127]] = e >> 16
+                else:
+                    cv[c, nc] = (k << 16) | ((e >> 16) & 0xFFFF)
+                    nc += 1
                 k += 1
                 continue
             if (e & 0xFF) != 0xF0:
@@ -140,8 +143,11 @@ def _block(clean, p, tdc, tac, fast, maxcode, valoffset, huffval, cv, c, nc):
             p += s
             if v < (np.int64(1) << (s - 1)):
                 v = v - (np.int64(1) << s) + 1
-            cv[c, nc] = (k << 16) | (v & 0xFFFF)
-            nc += 1
+            if row >= 0:
+                store[row, natural[k & 127]] = v
+            else:
+                cv[c, nc] = (k << 16) | (v & 0xFFFF)
+                nc += 1
         else:
             if r != 15:
                 break  # EOB
@@ -151,28 +157,33 @@ def _block(clean, p, tdc, tac, fast, maxcode, valoffset, huffval, cv, c, nc):
 
 
 @kernel(inline="always")
-def _emit(mine, c, n, nc, nc2, diff, dcs, cend, cv, store, blocks, natural, b, mcol, mrow, last):
-    """Keep a decoded block: in the chunk's buffers (returns the new end of its AC entries), or, for the
-    direct chunk, in the store at MCU (mrow, mcol), block b (the entries' space is reused)."""
+def _emit(mine, c, n, nc2, diff, dcs, cend, store, row, blocks, b, last):
+    """Keep a decoded block's DC difference and the end of its AC entries; the direct chunk (whose AC
+    coefficients _block wrote to the store's ``row``) also writes the DC value there. Returns the
+    chunk's AC entry count."""
     dcs[c, n] = diff
     if not mine:
         cend[c, n] = nc2
         return nc2
-    row = (
-        blocks[b, B_BASE]
-        + (mrow * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
-        + mcol * blocks[b, B_H]
-        + blocks[b, B_DX]
-    )
     ci = blocks[b, B_COMP]
     dc = last[ci] + diff
     dc = ((dc + 2147483648) & 0xFFFFFFFF) - 2147483648  # C int, then JCOEF, as entropy.py
     last[ci] = dc
     store[row, 0] = ((dc + 32768) & 0xFFFF) - 32768
-    for q in range(nc, nc2):
-        x = cv[c, q]
-        store[row, natural[(x >> 16) & 127]] = ((x & 0xFFFF) ^ 0x8000) - 0x8000
-    return nc
+    return nc2
+
+
+@kernel(inline="always")
+def _row(mine, blocks, b, mrow, mcol):
+    """The store row of block b of MCU (mrow, mcol) for the direct chunk, -1 (AC to the buffers) otherwise."""
+    if not mine:
+        return np.int64(-1)
+    return (
+        blocks[b, B_BASE]
+        + (mrow * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+        + mcol * blocks[b, B_H]
+        + blocks[b, B_DX]
+    )
 
 
 def _work(*args):
@@ -223,9 +234,12 @@ def _chunk1(
             status = ST_OK if mine and n >= total else ST_OVERFLOW
             break
         rec[c, n] = p * 16 + b
-        ok, p2, diff, nc2 = _block(clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv, c, nc)
+        row = _row(mine, blocks, b, mrow, mcol)
+        ok, p2, diff, nc2 = _block(
+            clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv, c, nc, store, row, natural
+        )
         if ok and p2 <= nbits:
-            nc = _emit(mine, c, n, nc, nc2, diff, dcs, cend, cv, store, blocks, natural, b, mcol, mrow, last)
+            nc = _emit(mine, c, n, nc2, diff, dcs, cend, store, row, blocks, b, last)
             n += 1
             p = p2
             b += 1
@@ -411,13 +425,16 @@ def _phase2(
                 status = ST_OVERFLOW
                 break
             rec[c, n] = p * 16 + b
-            ok, p2, diff, nc2 = _block(clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv, c, nc)
+            row = _row(mine, blocks, b, mrow, mcol)
+            ok, p2, diff, nc2 = _block(
+                clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv, c, nc, store, row, natural
+            )
             if not ok:
                 status = ST_BAD
                 break
             if p2 > nbits:
                 break
-            nc = _emit(mine, c, n, nc, nc2, diff, dcs, cend, cv, store, blocks, natural, b, mcol, mrow, last)
+            nc = _emit(mine, c, n, nc2, diff, dcs, cend, store, row, blocks, b, last)
             n += 1
             p = p2
             b += 1
@@ -517,6 +534,8 @@ def _intervals(
     cend,
     cv,
     out,
+    store,
+    natural,
     work,
 ):
     """Restart mode: group c decodes the restart intervals ``first[c]`` to ``first[c + 1] - 1``, each
@@ -539,7 +558,9 @@ def _intervals(
                 if n >= capb or nc > capc:
                     status = ST_OVERFLOW
                     break
-                ok, p2, diff, nc2 = _block(clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv, c, nc)
+                ok, p2, diff, nc2 = _block(
+                    clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv, c, nc, store, -1, natural
+                )
                 if not ok or p2 > end:
                     status = ST_BAD
                     break
