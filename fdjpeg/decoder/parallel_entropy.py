@@ -27,8 +27,6 @@ whole scan is known to be clean.
 
 from __future__ import annotations
 
-import threading
-
 import numba
 import numpy as np
 
@@ -190,19 +188,10 @@ def try_decode(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, 
     return True
 
 
-_LOCAL = threading.local()
-
-
 def _scratch(name: str, dtype, shape: tuple[int, ...]) -> np.ndarray:
-    """An uninitialised work array, kept per thread and reused by later calls: the buffers of a 12 MP
-    scan are megabytes, and the page faults of fresh ones cost a fifth of the decoding. (What stays
-    allocated is about what the largest scan decoded so far touched.)"""
-    cache = _LOCAL.__dict__.setdefault("arrays", {})
-    size = int(np.prod(shape))
-    arr = cache.get(name)
-    if arr is None or arr.dtype != dtype or arr.size < size:
-        arr = cache[name] = np.empty(size, dtype=dtype)
-    return arr[:size].reshape(shape)
+    """An uninitialised work array. (Keeping them per thread between calls saved no measurable time: the
+    page faults of fresh buffers are a small part of the decoding; ``name`` documents the use.)"""
+    return np.empty(shape, dtype=dtype)
 
 
 def _buffers(nchunks: int, capb: int, capc: int):
