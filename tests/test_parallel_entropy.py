@@ -9,6 +9,7 @@ pixels; for damaged streams, the sequential decoder's result and warnings. The p
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import warnings
 
 import numba
@@ -16,12 +17,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
 
 import fdjpeg
 from fdjpeg import read_coefficients
 from fdjpeg.decoder import parallel_entropy as pe
 
-from helpers import make_image, pillow_decode, pillow_encode
+from helpers import CJPEG, make_image, pillow_decode, pillow_encode
 
 pytestmark = pytest.mark.oracle
 
@@ -174,3 +176,23 @@ def test_fallbacks_are_counted_with_a_reason():
     got, got_warn, par, fell = _read(extra, 3)
     assert (par, fell) == (0, 1) and pe.STATS["reason"] == "data left after the last block"
     assert _same(ref, got) and ref_warn == got_warn != []
+
+
+@pytest.mark.parametrize("restart", [None, "1"])
+def test_non_interleaved_scans(tmp_path, restart):
+    """A sequential file with one scan per component (cjpeg -scans): each scan takes the parallel path."""
+    if CJPEG is None:
+        pytest.skip("cjpeg not installed (apt-get install libjpeg-turbo-progs)")
+    script = tmp_path / "scans.txt"
+    script.write_text("0;\n1;\n2;\n")
+    src = tmp_path / "in.ppm"
+    Image.fromarray(make_image(77, 93, seed=5)).save(src)
+    args = [CJPEG, "-scans", str(script), "-sample", "2x2,1x1,1x1"] + (["-restart", restart] if restart else [])
+    data = subprocess.run([*args, str(src)], capture_output=True, check=True).stdout
+    ref, _, _, _ = _read(data, None)
+    for k in (2, 3, 7):
+        got, messages, par, fell = _read(data, k)
+        assert (par, fell, messages) == (3, 0, [])
+        assert _same(ref, got)
+        with chunks(k):
+            assert np.array_equal(fdjpeg.decode(data), pillow_decode(data))
