@@ -27,6 +27,7 @@ from ..base.limits import MAX_BLOCKS_IN_MCU, MAX_PIXELS, MAX_SCANS
 from ..base.zigzag import ZIGZAG_PADDED
 from . import arithmetic as ad
 from . import entropy as ed
+from . import parallel_entropy as pe
 from .parser import PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader
 from .progressive import _decode_ac_first, _decode_dc_first
 from .progressive_refine import _decode_ac_refine, _decode_dc_refine
@@ -328,6 +329,7 @@ class _CoefficientReader:
         if self.store is None:
             self._allocate(hdr, scan.offset)
         blocks, mcus_x, mcus_y, imcu_div = self._geometry(hdr, scan)
+        fresh = all(self.latched[sc.index] is None for sc in scan.components)
         self._latch_quant(hdr, scan)
         state, log = self.state, self.log
         state[:] = 0
@@ -347,9 +349,15 @@ class _CoefficientReader:
                     scan.offset,
                 )
             tables = self._tables(scan, dc=True, ac=True)
-            status = ed._decode_sequential(
-                data, store, blocks, mcus_x, mcus_y, imcu_div, interval, *tables, _NATURAL_U8, state, log
-            )
+            # Large clean scans: threads (parallel_entropy.py); anything else, or a failed sync, here.
+            if pe.try_decode(
+                data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, _NATURAL_U8, state, fresh
+            ):
+                status = ed.OK
+            else:
+                status = ed._decode_sequential(
+                    data, store, blocks, mcus_x, mcus_y, imcu_div, interval, *tables, _NATURAL_U8, state, log
+                )
         else:
             self.progression.start_scan(
                 [sc.index for sc in scan.components], scan.ss, scan.se, scan.ah, scan.al, scan.offset, self._warn
