@@ -22,9 +22,15 @@ import re
 import sys
 import tempfile
 
-_W16 = re.compile(r"^v?p(add|sub|mull|mulh|mulhu|madd|sra|srl|sll|maxs|mins|maxu|minu|abs|cmpgt|cmpeq|adds|subs|addus|subus|avg)w\b|^v?packsswb|^v?packuswb|^v?pmaddwd|^v?pmovzxbw|^v?pmovsxbw")
-_W32 = re.compile(r"^v?p(add|sub|mull|sra|srl|sll|maxs|mins|maxu|minu|abs|cmpgt|cmpeq)d\b|^v?packssdw|^v?packusdw|^v?pmovzxbd|^v?pmovsxwd|^v?pmovzxwd|^v?pmovdw|^v?pmovdb|^v?psravd|^v?psrlvd|^v?psllvd")
-_W64 = re.compile(r"^v?p(add|sub|sra|srl|sll|maxs|mins|abs|cmpgt|cmpeq)q\b|^v?pmul(u)?dq\b|^v?pmullq|^v?pmovzx.q|^v?pmovsx.q|^v?pmovq|^v?psravq|^v?psrlvq|^v?psllvq")
+_W16 = re.compile(
+    r"^v?p(add|sub|mull|mulh|mulhu|madd|sra|srl|sll|maxs|mins|maxu|minu|abs|cmpgt|cmpeq|adds|subs|addus|subus|avg)w\b|^v?packsswb|^v?packuswb|^v?pmaddwd|^v?pmovzxbw|^v?pmovsxbw"
+)
+_W32 = re.compile(
+    r"^v?p(add|sub|mull|sra|srl|sll|maxs|mins|maxu|minu|abs|cmpgt|cmpeq)d\b|^v?packssdw|^v?packusdw|^v?pmovzxbd|^v?pmovsxwd|^v?pmovzxwd|^v?pmovdw|^v?pmovdb|^v?psravd|^v?psrlvd|^v?psllvd"
+)
+_W64 = re.compile(
+    r"^v?p(add|sub|sra|srl|sll|maxs|mins|abs|cmpgt|cmpeq)q\b|^v?pmul(u)?dq\b|^v?pmullq|^v?pmovzx.q|^v?pmovsx.q|^v?pmovq|^v?psravq|^v?psrlvq|^v?psllvq"
+)
 
 
 def count(asm: str) -> dict:
@@ -61,7 +67,10 @@ def kernels():
         ("enc colour  _rgb_ycc_row", color._rgb_ycc_row),
         ("enc down    _downsample_row", downsample._downsample_row),
         ("enc fdct    _fdct_quantize_batched", fdct._fdct_quantize_batched),
-        ("enc fused   _prepare_strips (serial)", prepare._prepare_strips.serial if hasattr(prepare._prepare_strips, "serial") else prepare._prepare_strips),
+        (
+            "enc fused   _prepare_strips (serial)",
+            prepare._prepare_strips.serial if hasattr(prepare._prepare_strips, "serial") else prepare._prepare_strips,
+        ),
         ("dec idct    _idct_rows_lanes", idct_lanes._idct_rows_lanes),
         ("dec idct    _idct_group", idct_lanes._idct_group),
         ("dec upsamp  _upsample_row", upsample._upsample_row),
@@ -96,7 +105,9 @@ def main(argv=None) -> int:
             continue
         for sig in disp.signatures:
             c = count(disp.inspect_asm(sig))
-            print(f"| {label} | {c['xmm']} | {c['ymm']} | {c['zmm']} | {c['w16']} | {c['w32']} | {c['w64']} | {c['pmaddwd']} |")
+            print(
+                f"| {label} | {c['xmm']} | {c['ymm']} | {c['zmm']} | {c['w16']} | {c['w32']} | {c['w64']} | {c['pmaddwd']} |"
+            )
     return 0
 
 

@@ -77,7 +77,9 @@ def _stages(pkg: str, img: np.ndarray) -> dict:
             fdct.forward_dct_quantize(cbd, qt[1]),
             fdct.forward_dct_quantize(crd, qt[1]),
         ),
-        "enc front end (fused)": lambda: comp.image_to_mcu_blocks(img, [qt[0].reshape(8, 8), qt[1].reshape(8, 8)], "4:2:0"),
+        "enc front end (fused)": lambda: comp.image_to_mcu_blocks(
+            img, [qt[0].reshape(8, 8), qt[1].reshape(8, 8)], "4:2:0"
+        ),
         "enc whole": lambda: top.encode(img, quality=75, subsampling="4:2:0"),
         "dec entropy": lambda: reader.read_coefficients(data),
         "dec IDCT": run_idct,
@@ -135,8 +137,10 @@ def main(argv=None) -> int:
                 if n in fns:
                     times[(k, n)].append(_time(fns[n]))
     load = os.getloadavg()[0]
-    print(f"{args.size} 4:2:0 q75, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', '?')}, "
-          f"medians of {args.rounds} interleaved rounds (ms, {'thread CPU' if args.cpu else 'wall'} time), load {load:.2f}")
+    print(
+        f"{args.size} 4:2:0 q75, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', '?')}, "
+        f"medians of {args.rounds} interleaved rounds (ms, {'thread CPU' if args.cpu else 'wall'} time), load {load:.2f}"
+    )
     cols = list(sets) + (["new/old"] if "before" in sets else []) + (["simplejpeg", "vs sj"] if peer else [])
     print(f"| stage | {' | '.join(cols)} |")
     print("|---" * (len(cols) + 1) + "|")
