@@ -71,7 +71,12 @@ def _upsample_row(src, method, h_expand, v_expand, dw, dh, y, width, cs, out):
         for x in range(width):
             out[x] = row[x]
     elif method == 1:  # h2v1 fancy: (3 s[j] + s[j-1] + 1) >> 2, (3 s[j] + s[j+1] + 2) >> 2
-        _fancy_row(src[y], dw, width, 1, 2, 2, out)
+        # Widened to int16 first: on a uint8 row LLVM chose 64-bit lanes (vpmadd52luq) for the filter;
+        # on int16 it runs the int16 lanes of the h2v2 case (jdsample-avx2.asm's vpmullw/vpaddw width).
+        row = src[y]
+        for j in range(dw):
+            cs[j] = np.int16(row[j])
+        _fancy_row(cs, dw, width, 1, 2, 2, out)
     elif method == 2:  # h1v2 fancy: (3 s[i] + s[i-1] + 1) >> 2 above, (3 s[i] + s[i+1] + 2) >> 2 below
         i = y >> 1
         if y & 1:

@@ -27,18 +27,29 @@ from ..base.jit import kernel
 @kernel
 def _rgb_ycc_row(src, yr, cbr, crr, width):
     """jccolor.c ``rgb_ycc_convert`` for one row: src[0:3*width] interleaved RGB (uint8) -> yr, cbr,
-    crr[0:width]. (A flat row and explicit casts let LLVM vectorize it.)"""
+    crr[0:width]. (A flat row and explicit casts let LLVM vectorize it.)
+
+    int32 lanes, as libjpeg-turbo's jccolext-avx2.asm accumulates (vpmaddwd of 16-bit samples and
+    constants into 32-bit sums): every sum is below 2**24, so int32 is exact. Each constant is cast to
+    int32 here; a bare Python int would make Numba compute the whole row in int64 lanes."""
+    i32 = np.int32
+    cy_r = i32(FIX_0_29900)
+    cy_g = i32(FIX_0_58700)
+    cy_b = i32(FIX_0_11400)
+    cb_r = i32(-FIX_0_16874)
+    cb_g = i32(-FIX_0_33126)
+    c_half = i32(FIX_0_50000)
+    cr_g = i32(-FIX_0_41869)
+    cr_b = i32(-FIX_0_08131)
+    y_rnd = i32(ONE_HALF)
+    c_rnd = i32(CBCR_OFFSET + ONE_HALF - 1)
     for x in range(width):
-        r = np.int32(src[3 * x])
-        g = np.int32(src[3 * x + 1])
-        b = np.int32(src[3 * x + 2])
-        yr[x] = np.uint8((FIX_0_29900 * r + FIX_0_58700 * g + FIX_0_11400 * b + ONE_HALF) >> SCALEBITS)
-        cbr[x] = np.uint8(
-            (-FIX_0_16874 * r - FIX_0_33126 * g + FIX_0_50000 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS
-        )
-        crr[x] = np.uint8(
-            (FIX_0_50000 * r - FIX_0_41869 * g - FIX_0_08131 * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS
-        )
+        r = i32(src[3 * x])
+        g = i32(src[3 * x + 1])
+        b = i32(src[3 * x + 2])
+        yr[x] = np.uint8(i32(i32(i32(i32(cy_r * r) + i32(cy_g * g)) + i32(i32(cy_b * b) + y_rnd)) >> SCALEBITS))
+        cbr[x] = np.uint8(i32(i32(i32(i32(cb_r * r) + i32(cb_g * g)) + i32(i32(c_half * b) + c_rnd)) >> SCALEBITS))
+        crr[x] = np.uint8(i32(i32(i32(i32(c_half * r) + i32(cr_g * g)) + i32(i32(cr_b * b) + c_rnd)) >> SCALEBITS))
 
 
 @kernel

@@ -28,24 +28,37 @@ def pad_plane(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:
 def _downsample_row(full, c, r0, hexp, vexp, dst):
     """One downsampled row dst[0:n] from full[c, r0:r0+vexp, :] (jcsample.c arithmetic)."""
     n = dst.shape[0]
+    i16 = np.int16
     if hexp == 1 and vexp == 1:
         src = full[c, r0]
         for j in range(n):
             dst[j] = src[j]
     elif hexp == 2 and vexp == 1:
+        # int16 lanes, as jcsample-avx2.asm (vpmaddubsw pair sums + vpaddw bias): every sum is below 512.
+        # Two outputs per iteration, so the alternating bias is a constant (a loop-carried toggle or a
+        # bias computed from j kept LLVM from vectorizing, or made it use int64 lanes).
         src = full[c, r0]
-        bias = 0
-        for j in range(n):
-            dst[j] = (np.int32(src[2 * j]) + np.int32(src[2 * j + 1]) + bias) >> 1
-            bias ^= 1
+        for k in range(n >> 1):
+            j = 2 * k
+            dst[j] = np.uint8(i16(i16(i16(src[2 * j]) + i16(src[2 * j + 1])) >> i16(1)))
+            dst[j + 1] = np.uint8(i16(i16(i16(i16(src[2 * j + 2]) + i16(src[2 * j + 3])) + i16(1)) >> i16(1)))
+        if n & 1:
+            j = n - 1
+            dst[j] = np.uint8(i16(i16(i16(src[2 * j]) + i16(src[2 * j + 1])) >> i16(1)))
     elif hexp == 2 and vexp == 2:
+        # int16 lanes likewise: the four-sample sums are below 1024; bias 1, 2, 1, 2, ...
         a = full[c, r0]
         b = full[c, r0 + 1]
-        bias = 1
-        for j in range(n):
-            s = np.int32(a[2 * j]) + np.int32(a[2 * j + 1]) + np.int32(b[2 * j]) + np.int32(b[2 * j + 1])
-            dst[j] = (s + bias) >> 2
-            bias ^= 3
+        for k in range(n >> 1):
+            j = 2 * k
+            s0 = i16(i16(i16(a[2 * j]) + i16(a[2 * j + 1])) + i16(i16(b[2 * j]) + i16(b[2 * j + 1])))
+            s1 = i16(i16(i16(a[2 * j + 2]) + i16(a[2 * j + 3])) + i16(i16(b[2 * j + 2]) + i16(b[2 * j + 3])))
+            dst[j] = np.uint8(i16(i16(s0 + i16(1)) >> i16(2)))
+            dst[j + 1] = np.uint8(i16(i16(s1 + i16(2)) >> i16(2)))
+        if n & 1:
+            j = n - 1
+            s0 = i16(i16(i16(a[2 * j]) + i16(a[2 * j + 1])) + i16(i16(b[2 * j]) + i16(b[2 * j + 1])))
+            dst[j] = np.uint8(i16(i16(s0 + i16(1)) >> i16(2)))
     else:
         numpix = hexp * vexp
         half = numpix // 2

@@ -32,6 +32,7 @@ from ..base.fixedpoint import (
 )
 from ..base.fixedpoint import GROUP as _GROUP
 from ..base.jit import kernel
+from ..base.lanes import mulhi_u16
 
 
 @kernel
@@ -275,14 +276,14 @@ def _fdct_lanes(pixw, ws, co):
         for g in range(G):
             p = u * G + g
             y0, y1, y2, y3, y4, y5, y6, y7 = _fdct_butterfly(
-                ws[p],
-                ws[p + 8 * G],
-                ws[p + 16 * G],
-                ws[p + 24 * G],
-                ws[p + 32 * G],
-                ws[p + 40 * G],
-                ws[p + 48 * G],
-                ws[p + 56 * G],
+                i32(ws[p]),
+                i32(ws[p + 8 * G]),
+                i32(ws[p + 16 * G]),
+                i32(ws[p + 24 * G]),
+                i32(ws[p + 32 * G]),
+                i32(ws[p + 40 * G]),
+                i32(ws[p + 48 * G]),
+                i32(ws[p + 56 * G]),
             )
             co[p] = i32(i32(y0 + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
             co[p + 32 * G] = i32(i32(y4 + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
@@ -298,8 +299,7 @@ def _fdct_lanes(pixw, ws, co):
 def _fdct_quantize_batched(plane, divisors, out):
     """_fdct_quantize_plane for a C-contiguous plane whose width is a multiple of 8: _fdct_lanes on
     batches of _GROUP blocks, then quantization, one coefficient position at a time for the batch."""
-    i32 = np.int32
-    u32 = np.uint32
+    u16 = np.uint16
     nby, nbx = out.shape[0], out.shape[1]
     nblocks = nby * nbx
     if nblocks == 0:
@@ -307,15 +307,21 @@ def _fdct_quantize_batched(plane, divisors, out):
     G = _GROUP
     plane64 = plane.view(np.uint64)
     flat = out.reshape(nblocks, 64)
-    # |coefficient| <= 8 * 1024 for 8-bit samples and reciprocals are <= 2**16, so with corrections below
-    # 2**16 - 2**14 the products fit 32 unsigned bits (always for tables <= 255): twice the lanes.
+    # int16 lanes from the FDCT's output on, as libjpeg-turbo's jfdctint-avx2.asm + jquanti-avx2.asm:
+    # the inter-pass workspace and the coefficients are 16-bit (pass-1 values are within +-4096 + 1,
+    # coefficients within +-8192 + 1 for 8-bit samples: the orthonormal DCT's bound, scaled by 4*sqrt(8)
+    # and 8), and quantization is two unsigned 16-bit high multiplies (vpmulhuw):
+    #   m = ((|x| + corr) * recip >> 16) * 2**(32 - shift) >> 16  ==  (|x| + corr) * recip >> shift
+    # whenever |x| + corr and recip fit 16 unsigned bits and 17 <= shift <= 32: corrections below
+    # 2**16 - 2**14 and quantizers below 2**13, true of every table <= 255; other tables take the exact
+    # int64 path.
     narrow = True
     for k in range(64):
-        if divisors[1, k] >= 49152 or divisors[0, k] > 65536:
+        if divisors[1, k] >= 49152 or divisors[0, k] >= 65536 or not 17 <= divisors[2, k] <= 32:
             narrow = False
     pixw = np.zeros(8 * G, np.uint64)
-    ws = np.empty(64 * G, np.int32)
-    co = np.empty(64 * G, np.int32)
+    ws = np.empty(64 * G, np.int16)
+    co = np.empty(64 * G, np.int16)
     qo = np.empty(64 * G, np.int16)
     by = 0
     bx = 0
@@ -331,13 +337,14 @@ def _fdct_quantize_batched(plane, divisors, out):
         _fdct_lanes(pixw, ws, co)
         for k in range(64):
             if narrow:
-                rc = u32(divisors[0, k])
-                cr = u32(divisors[1, k])
-                sh = u32(divisors[2, k])
+                rc = u16(divisors[0, k])
+                cr = u16(divisors[1, k])
+                scale = u16(1 << (32 - divisors[2, k]))
                 for g in range(G):
                     x = co[k * G + g]
-                    m = i32(u32(u32(u32(abs(x)) + cr) * rc) >> sh)
-                    qo[k * G + g] = np.int16(-m if x < 0 else m)
+                    a = u16(u16(abs(np.int32(x))) + cr)
+                    m = np.int16(mulhi_u16(mulhi_u16(a, rc), scale))
+                    qo[k * G + g] = np.int16(-m) if x < 0 else m
             else:
                 rc64 = np.int64(divisors[0, k])
                 cr64 = np.int64(divisors[1, k])

@@ -74,7 +74,11 @@ def _prepare_strips(img, height, width, geom, divisors, mcus_x, mcus_y, blocks_p
                     k = (s * mcus_x + xb // h) * blocks_per_mcu + off + vv * h + xb % h
                     blk = out[k]
                     if row < by and xb < bx:
-                        blk[:] = coefs[vv, xb]
+                        # An explicit loop, not blk[:] = ...: Numba's slice assignment cost ~15 ns a
+                        # block more (2.3 ms of a 6.3 MP encode).
+                        cb = coefs[vv, xb]
+                        for i in range(64):
+                            blk[i] = cb[i]
                         continue
                     # Dummy block (jccoefct.c): AC zero; DC copied from the left neighbour, or for a
                     # dummy row from the last block of the row above in the same MCU.
