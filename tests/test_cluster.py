@@ -13,6 +13,7 @@ import pytest
 
 import fdjpeg
 from fdjpeg import samples, tables
+
 from helpers import make_image
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (the dask extra)")
@@ -26,9 +27,7 @@ ROBUST = tables.resolve_tables("robust")
 @pytest.fixture(scope="module")
 def client():
     with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         distributed.Client(cluster) as c,
     ):
         yield c
