@@ -190,14 +190,68 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _shard_warnings(report) -> int:
+    """Name each JPEG member of a distilled shard that was copied unchanged; return how many."""
+    for member, why in report.failures:
+        print(f"fdjpeg: warning: {report.src}: {member}: {why}", file=sys.stderr)
+    return len(report.failures)
+
+
+def _shard_summary(reports, shards: int) -> str:
+    distilled = sum(r.distilled for r in reports)
+    kept = sum(len(r.failures) for r in reports)
+    return (
+        f"{len(reports)} of {shards} shards ({distilled} JPEG members distilled"
+        + (f", {kept} left unchanged" if kept else "")
+        + ")"
+    )
+
+
+def _distill_shard_stdio(arg: str, table, args) -> int:
+    """``fdjpeg distill SHARD|- -o -``: one shard, streamed to stdout (not atomic: a failure midway
+    leaves a partial tar there, and exit status 1)."""
+    from fdjpeg.base.errors import JPEGError
+    from fdjpeg.dataset.shards import distill_shard
+
+    if sys.stdout.isatty():
+        raise cio.CLIError("refusing to write a tar shard to a terminal; redirect stdout", status=2)
+    src = sys.stdin.buffer if arg == cio.STDIO else arg
+    sys.stdout.flush()
+    with cio.about(arg):
+        try:
+            report = distill_shard(
+                src, sys.stdout.buffer, table, defense="one-pass" if args.one_pass else "requantize",
+                jobs=args.jobs or os.cpu_count() or 1,
+            )  # fmt: skip
+        except JPEGError as exc:  # a broken tar; its message names the shard already
+            raise cio.CLIError(str(exc).removeprefix(f"{getattr(src, 'name', src)}: ")) from exc
+        sys.stdout.buffer.flush()
+    report.src = "stdin" if arg == cio.STDIO else arg
+    failed = _shard_warnings(report)
+    if not args.quiet:
+        print(f"fdjpeg distill: {_shard_summary([report], 1)} written to stdout", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_distill(args) -> int:
-    """Apply feature distillation to many images, in parallel, writing each result atomically."""
+    """Apply feature distillation to many images and tar shards, in parallel, writing each result atomically."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
     import fdjpeg
+    from fdjpeg.dataset import shards as shardlib
 
     table = _load_tables(args.tables)
+    if cio.STDIO in (args.output, *args.inputs):
+        if args.output != cio.STDIO or len(args.inputs) != 1:
+            raise cio.CLIError(
+                "'-' (stdin or stdout) is for one tar shard only: fdjpeg distill SHARD.tar|- -o -", status=2
+            )
+        if args.inputs[0] != cio.STDIO and not (
+            os.path.isfile(args.inputs[0]) and shardlib.looks_like_shard(args.inputs[0])
+        ):
+            raise cio.CLIError("-o - writes one tar shard to stdout; this input is not a tar shard", args.inputs[0], 2)
+        return _distill_shard_stdio(args.inputs[0], table, args)
     out_root = Path(args.output)
     for arg in args.inputs:  # OUT inside an input directory is fine (skipped when walking it), not the reverse
         if Path(arg).is_dir() and Path(arg).resolve().is_relative_to(out_root.resolve()):
@@ -209,21 +263,50 @@ def cmd_distill(args) -> int:
             )
     if args.dask is not None:
         return _distill_dask(args, table)
-    jobs = _collect_inputs(args.inputs, skip=out_root)
+    shard_files = {Path(a) for a in args.inputs if os.path.isfile(a) and shardlib.looks_like_shard(a)}
+    jobs = [(Path(a), Path(Path(a).name)) for a in args.inputs if Path(a) in shard_files]
+    jobs += _collect_inputs([a for a in args.inputs if Path(a) not in shard_files], skip=out_root)
     if not jobs:
         raise cio.CLIError("no input images found")
     suffix = ".png" if args.one_pass else ".jpg"
+
+    def destination(src: Path, rel: Path) -> Path:
+        return out_root / (rel if src in shard_files else rel.with_suffix(suffix))
+
     targets: dict[Path, Path] = {}
     for src, rel in jobs:
-        dest = out_root / rel.with_suffix(suffix)
+        dest = destination(src, rel)
         if dest in targets:
             raise cio.CLIError(f"{src} and {targets[dest]} would both be written to {dest}", status=2)
         if dest.exists() and dest.resolve() == src.resolve():
             raise cio.CLIError(f"would overwrite the input {src}; choose an OUTDIR outside the inputs", status=2)
         targets[dest] = src
+    workers = args.jobs or os.cpu_count() or 1
+    reports = []
+
+    def distill_shard(src: Path, dest: Path) -> None:
+        with cio.about(src):  # warnings from its members name the shard too
+            try:
+                report = shardlib.distill_shard(
+                    src, dest, table, defense="one-pass" if args.one_pass else "requantize",
+                    jobs=max(1, workers // len(jobs)),  # one shard alone still gets every core
+                )  # fmt: skip
+            except fdjpeg.JPEGError as exc:  # a broken tar; its message names the shard already
+                raise cio.CLIError(str(exc).removeprefix(f"{src}: ")) from exc
+            except OSError as exc:
+                raise cio.CLIError(cio.short(exc), getattr(exc, "filename", None) or src) from exc
+        with lock:
+            reports.append(report)
 
     def work(src: Path, rel: Path) -> None:
-        dest = out_root / rel.with_suffix(suffix)
+        dest = destination(src, rel)
+        _safe_destination(out_root, dest)
+        with cio.about(dest):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        _safe_destination(out_root, dest)
+        if src in shard_files:
+            distill_shard(src, dest)
+            return
         data = cio.read_bytes(src)
         with cio.about(src):
             if cio.is_jpeg(data):  # coefficient domain: no pixel round trip
@@ -237,10 +320,6 @@ def cmd_distill(args) -> int:
                     result = cio.pixels_to_bytes(fdjpeg.distill(img, table, subsampling=args.subsampling), ".png")
                 else:
                     result = fdjpeg.encode(img, table, subsampling=args.subsampling, optimize=True)
-        _safe_destination(out_root, dest)
-        with cio.about(dest):
-            dest.parent.mkdir(parents=True, exist_ok=True)
-        _safe_destination(out_root, dest)
         cio.write_bytes(dest, result)
 
     progress = _Progress(len(jobs), enabled=args.progress or (args.progress is None and sys.stderr.isatty()))
@@ -259,19 +338,24 @@ def cmd_distill(args) -> int:
         with lock:
             progress.step(ok, str(rel))
 
-    workers = args.jobs or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:  # kernels release the GIL
         list(pool.map(run, jobs))
     progress.close()
     for exc in failures:
         print(f"fdjpeg: {exc}", file=sys.stderr)
+    kept = sum(_shard_warnings(r) for r in sorted(reports, key=lambda r: r.src))
     if not args.quiet:
+        images = len(jobs) - len(shard_files)
+        done = [_shard_summary(reports, len(shard_files))] if shard_files else []
+        if images or not shard_files:
+            failed_images = len(failures) - (len(shard_files) - len(reports))
+            done.append(f"{images - failed_images} of {images} images")
         print(
-            f"fdjpeg distill: {len(jobs) - len(failures)} of {len(jobs)} images written to {out_root}/"
+            f"fdjpeg distill: {' and '.join(done)} written to {out_root}/"
             + (f", {len(failures)} failed" if failures else ""),
             file=sys.stderr,
         )
-    return 1 if failures else 0
+    return 1 if failures or kept else 0
 
 
 def _distill_dask(args, table) -> int:
@@ -406,10 +490,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser(
-        "distill", help="feature distillation over files and directories (JPEGs stay in the coefficient domain)"
+        "distill",
+        help="feature distillation over files, directories and WebDataset tar shards (JPEGs stay in the "
+        "coefficient domain)",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or directories (searched recursively)")
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files, directories (searched recursively for images) or tar shards (.tar, .tar.gz, ... or "
+        "any file with a tar header; - for one shard on stdin, with -o -)",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output directory (- : one shard to stdout)")
     p.add_argument(
         "--tables",
         default="robust",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -36,8 +37,11 @@ def _current_umask() -> int:
 _UMASK = _current_umask()  # read once: os.umask is process-wide and not thread-safe to query
 
 
-def write_atomic(path, data: bytes) -> None:
-    """Write bytes to ``path`` via a temporary file in the same directory and an atomic rename.
+@contextlib.contextmanager
+def atomic_output(path):
+    """A binary file to write ``path`` through, for outputs too large to hold in memory: it is a temporary
+    file in the same directory, renamed over ``path`` (atomically, after fsync) only when the ``with``
+    block ends normally; on any exception it is removed and ``path`` is left as it was.
 
     The file gets the permissions a plain ``open(path, "wb")`` would give (0666 minus the umask).
     """
@@ -47,7 +51,7 @@ def write_atomic(path, data: bytes) -> None:
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -57,3 +61,10 @@ def write_atomic(path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def write_atomic(path, data: bytes) -> None:
+    """Write bytes to ``path`` via a temporary file in the same directory and an atomic rename
+    (``atomic_output``)."""
+    with atomic_output(path) as f:
+        f.write(data)
