@@ -16,6 +16,7 @@ from .base import photos as samples  # the bundled photos, under the name the AP
 from .base.coefficients import JPEGCoefficients
 from .base.errors import JPEGError, JPEGWarning, UnsupportedJPEG
 from .base.requantize import requantize_coefficients
+from .dataset.batch import decode_batch, encode_batch, requantize_batch
 from .decoder.decompress import decode
 from .decoder.reader import read_coefficients, read_header
 from .decoder.stream import Decoder
@@ -40,13 +41,16 @@ __all__ = [
     "__version__",
     "check",
     "decode",
+    "decode_batch",
     "distill",
     "encode",
+    "encode_batch",
     "encode_to",
     "info",
     "read_coefficients",
     "read_header",
     "requantize",
+    "requantize_batch",
     "requantize_coefficients",
     "requantize_stream",
     "samples",

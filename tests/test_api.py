@@ -29,6 +29,7 @@ PUBLIC = {
     "distill", "requantize", "requantize_coefficients", "check", "info", "Problem",
     "JPEGError", "JPEGWarning", "UnsupportedJPEG", "tables", "samples", "__version__",
     "Encoder", "Decoder", "requantize_stream",  # issue 17: streaming
+    "decode_batch", "requantize_batch", "encode_batch",  # issue 14: batch calls
 }  # fmt: skip
 
 

@@ -1,2 +1,3 @@
-"""Dataset-scale feature distillation: WebDataset tar shards (``shards``), batches of small images and
-Dask over many machines. Import the submodules explicitly (``from fdjpeg.dataset import shards``)."""
+"""Dataset-scale feature distillation: batch calls over many small images (``batch``), WebDataset tar
+shards (``shards``) and Dask over many machines (``cluster``, the dask extra). Import the submodules
+explicitly (``from fdjpeg.dataset import shards``); this package imports none of them."""
