@@ -173,7 +173,7 @@ def run(args) -> str:
     out = os.path.join(args.workdir, "out")
 
     t = time.perf_counter()
-    cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
     startup = time.perf_counter() - t
     pool = multiprocessing.get_context("spawn").Pool(WORKERS, initializer=_pillow_init, initargs=(qtables,))

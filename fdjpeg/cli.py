@@ -383,7 +383,7 @@ def _distill_dask(args, table) -> int:
         raise cio.CLIError("no input images found")
     if not args.quiet:
         print(
-            f"fdjpeg distill: {report.written} of {report.total} images written to {args.output}/"
+            f"fdjpeg distill: {report.written} of {report.total} outputs written to {args.output}/"
             + (f", {report.skipped} already there" if report.skipped else "")
             + (f", {len(report.failed)} failed (listed in {report.report})" if report.failed else ""),
             file=sys.stderr,

@@ -3,9 +3,11 @@ processes (the numba kernels run in the workers), compared file for file with fd
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import tarfile
 
 import imageio.v3 as iio
 import numpy as np
@@ -20,6 +22,7 @@ distributed = pytest.importorskip("distributed", reason="dask.distributed is not
 pytest.importorskip("fsspec", reason="fsspec is not installed (the dask extra)")
 
 from fdjpeg.dataset.cluster import REPORT_NAME, distill_dataset  # noqa: E402
+from fdjpeg.dataset.shards import distill_shard  # noqa: E402
 
 ROBUST = tables.resolve_tables("robust")
 
@@ -27,7 +30,7 @@ ROBUST = tables.resolve_tables("robust")
 @pytest.fixture(scope="module")
 def client():
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as c,
     ):
         yield c
@@ -120,6 +123,41 @@ def test_explicit_files_and_bad_arguments(client, dataset, tmp_path):
         distill_dataset([dataset / "rocket.jpg", dataset / "rocket.jpg"], tmp_path, client=client)
 
 
+def write_shard(path, members) -> None:
+    with tarfile.open(path, "w") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 1_700_000_000
+            tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.filterwarnings("ignore::fdjpeg.JPEGWarning")  # the direct distill_shard call on the bad member
+def test_shards_equal_distill_shard_and_resume(client, tmp_path):
+    src = tmp_path / "shards"
+    src.mkdir()
+    for k in range(2):
+        write_shard(
+            src / f"shard-{k:03d}.tar",
+            [
+                (f"{k}a.jpg", fdjpeg.encode(make_image(40, 48, seed=k), quality=90)),
+                (f"{k}a.cls", b"7\n"),
+                (f"{k}b.jpg", b"\xff\xd8 not a JPEG"),  # copied unchanged, reported
+            ],
+        )
+    out = tmp_path / "out"
+    report = distill_dataset(src, out, client=client)
+    assert report.written == 2
+    assert sorted(name for name, _ in report.failed) == [f"{src}/shard-000.tar/0b.jpg", f"{src}/shard-001.tar/1b.jpg"]
+    for k in range(2):
+        want = tmp_path / "want.tar"
+        distill_shard(src / f"shard-{k:03d}.tar", want, "robust")
+        assert (out / f"shard-{k:03d}.tar").read_bytes() == want.read_bytes()
+    (out / "shard-001.tar").write_bytes((out / "shard-001.tar").read_bytes()[:700])  # truncated
+    again = distill_dataset(src, out, client=client)
+    assert (again.written, again.skipped) == (1, 1)
+    assert (out / "shard-001.tar").read_bytes() == want.read_bytes()
+
+
 @pytest.mark.slow
 def test_cli_dask_local(dataset, tmp_path):
     out = tmp_path / "cli-out"
@@ -131,7 +169,7 @@ def test_cli_dask_local(dataset, tmp_path):
     )
     assert res.returncode == 1, res.stderr  # two inputs failed
     assert f"fdjpeg: {dataset / 'corrupt.jpg'}: " in res.stderr
-    assert f"{len(GOOD)} of {len(GOOD) + len(BAD)} images written" in res.stderr
+    assert f"{len(GOOD)} of {len(GOOD) + len(BAD)} outputs written" in res.stderr
     for rel in GOOD:
         assert (out / out_name(rel)).read_bytes() == expected(dataset / rel), rel
     assert len(read_report(out)) == len(BAD)

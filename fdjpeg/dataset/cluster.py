@@ -3,8 +3,9 @@
 ``distill_dataset`` lists the inputs (files, directories, WebDataset ``.tar`` shards; local paths or
 fsspec URLs such as ``s3://bucket/train/``), cuts the image files into chunks of ``chunk_size``, and
 maps one task per chunk (one per shard) over ``dask.distributed`` workers. Each task reads its inputs
-through fsspec, requantizes the JPEGs with the feature-distillation tables (other images are encoded
-with them, as ``fdjpeg distill`` does), and writes every output atomically: a temporary name and a
+through fsspec, requantizes the JPEGs with the feature-distillation tables in one batch call
+(``fdjpeg.requantize_batch``; other images are encoded with them, as ``fdjpeg distill`` does; a shard
+goes through ``fdjpeg.dataset.shards.distill_shard``), and writes every output atomically: a temporary name and a
 rename on file systems that have renames, one ``put`` on object stores (where a put is atomic).
 
 Resumable: an output that already exists and validates (``fdjpeg.check`` finds no error and its
@@ -20,13 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import os
 import posixpath
 import sys
 import tarfile
 import uuid
 import warnings
+import zlib
 
 import fsspec
 import numpy as np
@@ -37,13 +38,14 @@ from fdjpeg._cli_io import IMAGE_EXTENSIONS, CLIError, is_jpeg, load_image, shor
 from fdjpeg.base.io import write_atomic
 from fdjpeg.fd.design import resolve_tables
 
+from .batch import requantize_batch
+from .shards import TAR_SUFFIXES, distill_shard
+
 #: The report of failed inputs, written in the output directory by every run.
 REPORT_NAME = "distill-report.tsv"
 
 #: Object stores: one put of the whole object is atomic, and there is no rename to build one from.
 _OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oci", "memory"}
-
-_SHARD_SUFFIX = ".tar"
 
 
 @dataclasses.dataclass
@@ -66,15 +68,10 @@ class DatasetReport:
 
 
 def _requantize_many(datas: list[bytes], tables) -> list[bytes | Exception]:
-    """Requantize a list of JPEGs; a failure is returned in its place instead of stopping the rest.
-    (One file at a time today; the batch call, ``fdjpeg.dataset.batch.requantize_batch``, goes here.)"""
-    out: list[bytes | Exception] = []
-    for data in datas:
-        try:
-            out.append(fdjpeg.requantize(data, tables))
-        except (ValueError, TypeError, MemoryError) as exc:  # JPEGError is a ValueError
-            out.append(exc)
-    return out
+    """Requantize a list of JPEGs in one batch call; a failure is returned in its place (the file's own
+    error: the batch's names the item's index, which means nothing in the report)."""
+    out = requantize_batch(datas, tables, errors="collect")
+    return [r.__cause__ if isinstance(r, Exception) and r.__cause__ is not None else r for r in out]
 
 
 def _is_local(fs) -> bool:
@@ -106,6 +103,23 @@ def _write(fs, path: str, data: bytes) -> None:
             raise
 
 
+def _put(fs, local: str, path: str) -> None:
+    """Upload the finished local file ``local`` to ``path`` atomically (see _write)."""
+    if _protocols(fs) & _OBJECT_STORES:
+        fs.put_file(local, path)
+        return
+    parent = posixpath.dirname(path)
+    fs.makedirs(parent, exist_ok=True)
+    tmp = posixpath.join(parent, f".fdjpeg-{uuid.uuid4().hex}.tmp")
+    fs.put_file(local, tmp)
+    try:
+        fs.mv(tmp, path)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            fs.rm(tmp)
+        raise
+
+
 def _read(fs, path: str) -> bytes | None:
     """The file's bytes, or None when it does not exist."""
     try:
@@ -125,11 +139,14 @@ def _valid_image(data: bytes, tables) -> bool:
     return bool(quant) and all(any(np.array_equal(q, t) for t in tables) for q in quant.values())
 
 
-def _valid_shard(data: bytes) -> bool:
+def _valid_shard(fs, path: str) -> bool:
+    """An earlier shard output worth keeping: it exists and every member header can be read to its end."""
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            return bool(tar.getmembers())
-    except (tarfile.TarError, OSError, EOFError):
+        with fs.open(path, "rb") as f, tarfile.open(fileobj=f, mode="r|*") as tar:
+            return sum(1 for _ in tar) > 0
+    except FileNotFoundError:
+        return False
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
         return False
 
 
@@ -182,28 +199,26 @@ def _distill_pairs(in_fs, out_fs, pairs, tables, subsampling) -> list[tuple[str,
 
 
 def _distill_shard_task(in_fs, out_fs, src, dst, tables) -> list[tuple[str, str, str]]:
-    """One task per WebDataset shard, through ``fdjpeg.dataset.shards.distill_shard`` on local copies."""
+    """One task per WebDataset shard: ``distill_shard`` streams it member by member. A JPEG member that
+    could not be distilled (copied unchanged into the output shard) is reported as ``SHARD/MEMBER``."""
     import tempfile
 
-    old = _read(out_fs, dst)
-    if old is not None and _valid_shard(old):
+    if _valid_shard(out_fs, dst):
         return [(src, "skipped", "")]
     try:
-        from .shards import distill_shard
-    except ImportError as exc:
-        return [(src, "failed", f"tar shards need fdjpeg.dataset.shards ({_message(exc)})")]
-    try:
-        with tempfile.TemporaryDirectory(prefix="fdjpeg-shard-") as tmp:
-            local_src = src if _is_local(in_fs) else os.path.join(tmp, "in.tar")
-            if local_src != src:
-                in_fs.get_file(src, local_src)
-            local_dst = os.path.join(tmp, "out.tar")
-            distill_shard(local_src, local_dst, tables=tables)
-            with open(local_dst, "rb") as f:
-                _write(out_fs, dst, f.read())
+        with warnings.catch_warnings(), in_fs.open(src, "rb") as fin:
+            warnings.simplefilter("ignore", fdjpeg.JPEGWarning)
+            if _is_local(out_fs):
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                report = distill_shard(fin, dst, tables)  # written atomically by distill_shard
+            else:
+                with tempfile.TemporaryDirectory(prefix="fdjpeg-shard-") as tmp:
+                    local = os.path.join(tmp, "out.tar")
+                    report = distill_shard(fin, local, tables)
+                    _put(out_fs, local, dst)
     except (ValueError, TypeError, OSError, MemoryError, tarfile.TarError) as exc:
         return [(src, "failed", _message(exc))]
-    return [(src, "written", "")]
+    return [(src, "written", "")] + [(f"{src}/{m}", "failed", " ".join(str(r).split())) for m, r in report.failures]
 
 
 # -- listing, on the client --------------------------------------------------------------------------
@@ -220,7 +235,7 @@ def _list_inputs(inputs, out_fs, out_path, storage_options):
             for f in sorted(fs.find(root)):
                 if type(fs) is type(out_fs) and (f + "/").startswith(out_path.rstrip("/") + "/"):
                     continue
-                if posixpath.splitext(f)[1].lower() in IMAGE_EXTENSIONS | {_SHARD_SUFFIX}:
+                if posixpath.splitext(f)[1].lower() in IMAGE_EXTENSIONS or _is_shard(f):
                     files.append((f, posixpath.relpath(f, root)))
             listed.append((fs, files))
         elif fs.isfile(root):
@@ -230,9 +245,12 @@ def _list_inputs(inputs, out_fs, out_path, storage_options):
     return listed
 
 
+def _is_shard(path: str) -> bool:
+    return path.lower().endswith(TAR_SUFFIXES)
+
+
 def _output_path(out_path: str, rel: str) -> str:
-    stem, ext = posixpath.splitext(rel)
-    return posixpath.join(out_path, rel if ext.lower() == _SHARD_SUFFIX else stem + ".jpg")
+    return posixpath.join(out_path, rel if _is_shard(rel) else posixpath.splitext(rel)[0] + ".jpg")
 
 
 @contextlib.contextmanager
@@ -252,7 +270,7 @@ def _client(client, workers: int | None):
     if client == "local":
         n = workers or os.cpu_count() or 1
         with (
-            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
             Client(cluster) as c,
         ):
             yield c
@@ -318,8 +336,8 @@ def distill_dataset(
     with _client(client, workers) as c:
         futures, batches = [], []
         for in_fs, files in listed:
-            images = [(s, _output_path(out_path, r)) for s, r in files if not s.lower().endswith(_SHARD_SUFFIX)]
-            shards = [(s, _output_path(out_path, r)) for s, r in files if s.lower().endswith(_SHARD_SUFFIX)]
+            images = [(s, _output_path(out_path, r)) for s, r in files if not _is_shard(s)]
+            shards = [(s, _output_path(out_path, r)) for s, r in files if _is_shard(s)]
             for k in range(0, len(images), chunk_size):
                 pairs = images[k : k + chunk_size]
                 futures.append(
