@@ -28,6 +28,23 @@ STDIO = "-"
 #: ones only -- JPEG output is what ``encode`` is for, and it must never come from Pillow.
 PIXEL_FORMATS = (".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".pnm")
 
+#: File names distill and design-tables pick up when they walk a directory (fdjpeg.dataset too).
+IMAGE_EXTENSIONS = {
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".jfif",
+    ".png",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".gif",
+    ".ppm",
+    ".pgm",
+    ".pnm",
+}
+
 #: Pillow modes read as RGB (converted by Pillow's own formulas) before encoding.
 _CONVERT_TO_RGB = ("CMYK", "YCbCr", "LAB", "HSV")
 

@@ -136,21 +136,7 @@ def cmd_decode(args) -> int:
     return 0
 
 
-IMAGE_EXTENSIONS = {
-    ".jpg",
-    ".jpeg",
-    ".jpe",
-    ".jfif",
-    ".png",
-    ".bmp",
-    ".tif",
-    ".tiff",
-    ".webp",
-    ".gif",
-    ".ppm",
-    ".pgm",
-    ".pnm",
-}
+IMAGE_EXTENSIONS = cio.IMAGE_EXTENSIONS  # the names distill and design-tables pick up in directories
 
 
 def _collect_inputs(inputs, skip: Path | None = None) -> list[tuple[Path, Path]]:
@@ -244,6 +230,8 @@ def cmd_distill(args) -> int:
                 args.output,
                 status=2,
             )
+    if args.dask is not None:
+        return _distill_dask(args, table)
     shard_files = {Path(a) for a in args.inputs if os.path.isfile(a) and shardlib.looks_like_shard(a)}
     jobs = [(Path(a), Path(Path(a).name)) for a in args.inputs if Path(a) in shard_files]
     jobs += _collect_inputs([a for a in args.inputs if Path(a) not in shard_files], skip=out_root)
@@ -338,6 +326,39 @@ def cmd_distill(args) -> int:
             file=sys.stderr,
         )
     return 1 if failures or kept else 0
+
+
+def _distill_dask(args, table) -> int:
+    """distill --dask: the same job mapped over a Dask cluster by fdjpeg.dataset.cluster (the dask extra)."""
+    if args.one_pass:
+        raise cio.CLIError("--one-pass is not available with --dask (it writes JPEGs carrying the tables)", status=2)
+    try:
+        from fdjpeg.dataset.cluster import distill_dataset
+    except ImportError as exc:
+        raise cio.CLIError(
+            f'--dask needs dask.distributed and fsspec: pip install "fdjpeg[dask]" ({cio.short(exc)})', status=2
+        ) from None
+    report = distill_dataset(  # a missing input or an unreachable scheduler: OSError, reported by main
+        args.inputs,
+        args.output,
+        table,
+        client=args.dask,
+        workers=args.jobs or None,
+        subsampling=args.subsampling,
+        progress_bar=args.progress,
+    )
+    for src, message in report.failed:
+        print(f"fdjpeg: {src}: {message}", file=sys.stderr)
+    if report.total == 0:
+        raise cio.CLIError("no input images found")
+    if not args.quiet:
+        print(
+            f"fdjpeg distill: {report.written} of {report.total} outputs written to {args.output}/"
+            + (f", {report.skipped} already there" if report.skipped else "")
+            + (f", {len(report.failed)} failed (listed in {report.report})" if report.failed else ""),
+            file=sys.stderr,
+        )
+    return 1 if report.failed else 0
 
 
 def cmd_design_tables(args) -> int:
@@ -469,6 +490,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="chroma subsampling for non-JPEG inputs (default: %(default)s)",
     )
     p.add_argument("-j", "--jobs", type=int, default=0, help="parallel workers (default: all cores)")
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a local cluster of "
+        "-j worker processes; inputs and OUTDIR may then be fsspec URLs (s3://, gs://); outputs that exist "
+        "and validate are skipped; failures are listed in OUTDIR/distill-report.tsv (needs fdjpeg[dask])",
+    )
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
