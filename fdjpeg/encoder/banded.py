@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base.jit import kernel
 from .entropy import (
     MAX_BLOCK_BYTES,
     S_BITS,
     S_BUF,
     STATE_SIZE,
     STATUS_NEED_SPACE,
+    STATUS_OK,
     _check_status,
     _chunk_bounds,
     _encode_chunks,
@@ -32,9 +34,11 @@ from .entropy import (
 )
 from .prepare import _prepare_strips
 
-#: Quantized 8x8 blocks per band (128 bytes each: 4 MiB). Large enough that each band still splits into
-#: one chunk per thread (``base.jit.PARALLEL_MIN_BLOCKS`` and up), small next to a large image.
-BAND_BLOCKS = 1 << 15
+#: Quantized 8x8 blocks per band (128 bytes each: 32 MiB; a 4:2:0 image up to about 14 MP is one band).
+#: Each band costs a parallel region for its front end and one for its Huffman chunks, so bands stay
+#: large enough that the extra regions and the re-stitching do not show next to the work (same-run
+#: timings in bench/RESULTS.md), and small next to the images where memory matters.
+BAND_BLOCKS = 1 << 18
 
 #: Bytes reserved per block in the output buffer. The buffer is allocated once and only the pages the
 #: coder writes become resident; a file that needs more grows it.
@@ -66,9 +70,9 @@ def encode_banded(pixels, layout, geom, divisors, max_v, padded_width, comp_in_m
     nstrips_total = layout.mcus_y
     strips_per_band = max(1, BAND_BLOCKS // (layout.mcus_x * bpm))
     band_mcus = layout.mcus_x * min(strips_per_band, nstrips_total)
-    buf = np.zeros(((band_mcus + 1) * bpm, 64), np.int16)  # MCU 0: the previous band's last MCU
+    buf = np.empty(((band_mcus + 1) * bpm, 64), np.int16)  # MCU 0: the previous band's last MCU
+    buf[:bpm] = 0  # (none before the first band: predictors start at 0)
     out = _Output(4096 + layout.mcus_x * nstrips_total * bpm * _BYTES_PER_BLOCK)
-    state = np.zeros(STATE_SIZE, np.int64)
     carry = ncarry = 0  # bits pending between bands (fewer than 8)
     s0 = 0
     while s0 < nstrips_total:
@@ -95,10 +99,10 @@ def encode_banded(pixels, layout, geom, divisors, max_v, padded_width, comp_in_m
             blocks[bpm:],
         )
         bounds = _chunk_bounds(nmcu, nmcu * bpm, 0) + 1
-        if bounds.shape[0] == 2:
-            carry, ncarry = _band_serial(
-                blocks, nmcu, comp_in_mcu, htbl, ehufco, ehufsi, carry, ncarry, last, state, out
-            )
+        if bounds.shape[0] == 2 and s0 == 0 and last:  # the whole image, one thread: nothing to carry
+            _whole_serial(blocks, bounds, comp_in_mcu, htbl, ehufco, ehufsi, out)
+        elif bounds.shape[0] == 2:
+            carry, ncarry = _band_serial(blocks, nmcu, comp_in_mcu, htbl, ehufco, ehufsi, carry, ncarry, last, out)
         else:
             carry, ncarry = _band_parallel(blocks, bounds, comp_in_mcu, htbl, ehufco, ehufsi, carry, ncarry, last, out)
         buf[:bpm] = blocks[nmcu * bpm : (nmcu + 1) * bpm]
@@ -106,18 +110,50 @@ def encode_banded(pixels, layout, geom, divisors, max_v, padded_width, comp_in_m
     return out.buf[: out.pos]
 
 
-def _band_serial(blocks, nmcu, comp_in_mcu, htbl, ehufco, ehufsi, carry, ncarry, last, state, out):
+@kernel
+def _encode_band(blocks, comp_in_mcu, tbl, ehufco, ehufsi, nmcu, carry, ncarry, finish, out, pos, pending):
+    """Code MCUs 1..nmcu of a band buffer (MCU 0: the previous band's last) on this thread into
+    ``out[pos:]``, after the ``ncarry`` pending bits ``carry``; leaves the new pending bits in
+    ``pending``. Returns (status, pos). The coder state is local to this kernel, which lets LLVM keep
+    it in registers (a state array passed in from Python may alias the output)."""
+    state = np.zeros(STATE_SIZE, np.int64)
     _start_state(blocks, comp_in_mcu, 0, 1, state)  # predictors from MCU 0; S_NEXT = 1
-    state[S_BUF], state[S_BITS] = carry, ncarry
-    while True:
-        st, pos = _encode_range(
-            blocks, comp_in_mcu, htbl, htbl, ehufco, ehufsi, 0, nmcu + 1, True, last, out.buf, out.pos, state
+    state[S_BUF] = carry
+    state[S_BITS] = ncarry
+    st, pos = _encode_range(blocks, comp_in_mcu, tbl, tbl, ehufco, ehufsi, 0, nmcu + 1, True, finish, out, pos, state)
+    pending[0] = state[S_BUF]
+    pending[1] = state[S_BITS]
+    return st, pos
+
+
+def _whole_serial(blocks, bounds, comp_in_mcu, htbl, ehufco, ehufsi, out):
+    """One band, one chunk: the whole-array path's own call, finished and padded, into ``out``."""
+    bpm = comp_in_mcu.shape[0]
+    nblocks = int(bounds[1] - bounds[0]) * bpm
+    lengths, tails, status = np.zeros(1, np.int64), np.zeros((1, 2), np.int64), np.zeros(1, np.int64)
+    for _attempt in range(2):
+        _encode_chunks(
+            blocks, comp_in_mcu, htbl, htbl, ehufco, ehufsi, 0, bounds, False, out.buf[None], lengths, tails, status
         )
-        out.pos = pos
+        if status[0] != STATUS_NEED_SPACE:
+            break
+        out.reserve(4096 + nblocks * MAX_BLOCK_BYTES + 4 * (nblocks + 1))  # the worst case
+    _check_status(status[0])
+    out.pos = int(lengths[0])
+
+
+def _band_serial(blocks, nmcu, comp_in_mcu, htbl, ehufco, ehufsi, carry, ncarry, last, out):
+    pending = np.zeros(2, np.int64)
+    while True:
+        st, pos = _encode_band(
+            blocks, comp_in_mcu, htbl, ehufco, ehufsi, nmcu, carry, ncarry, last, out.buf, out.pos, pending
+        )
+        if st == STATUS_OK:
+            out.pos = pos
+            return int(pending[0]), int(pending[1])
         if st != STATUS_NEED_SPACE:
             _check_status(st)
-            return int(state[S_BUF]), int(state[S_BITS])
-        out.reserve(out.buf.shape[0])  # doubles it; the coder resumes where it stopped
+        out.reserve(out.buf.shape[0])  # doubles it; the band is coded again from its start
 
 
 def _band_parallel(blocks, bounds, comp_in_mcu, htbl, ehufco, ehufsi, carry, ncarry, last, out):
