@@ -110,7 +110,9 @@ def _numba():
 
                 _NUMBA = numba
                 _CHOSEN_LAYER = _configure_threading()
-                for callback in _ON_LOAD:
+                callbacks = _ON_LOAD[:]
+                _ON_LOAD.clear()
+                for callback in callbacks:
                     callback()
     return _NUMBA
 
@@ -122,6 +124,13 @@ def when_numba_loaded(callback) -> None:
             _ON_LOAD.append(callback)
             return
     callback()
+
+
+def cancel_when_numba_loaded(callback) -> None:
+    """Forget a :func:`when_numba_loaded` callback that has not run yet."""
+    with _LOAD_LOCK:
+        if callback in _ON_LOAD:
+            _ON_LOAD.remove(callback)
 
 
 def __getattr__(name):
