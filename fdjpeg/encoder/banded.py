@@ -52,6 +52,10 @@ class _Output:
         self.buf = np.empty(capacity, np.uint8)
         self.pos = 0
 
+    def grow(self) -> None:
+        """Double the buffer (keeping what is written)."""
+        self.reserve(self.buf.shape[0] - self.pos + 1)
+
     def reserve(self, n: int) -> None:
         if self.pos + n > self.buf.shape[0]:
             grown = np.empty(max(2 * self.buf.shape[0], self.pos + n), np.uint8)
@@ -153,7 +157,7 @@ def _band_serial(blocks, nmcu, comp_in_mcu, htbl, ehufco, ehufsi, carry, ncarry,
             return int(pending[0]), int(pending[1])
         if st != STATUS_NEED_SPACE:
             _check_status(st)
-        out.reserve(out.buf.shape[0])  # doubles it; the band is coded again from its start
+        out.grow()  # the band is coded again from its start
 
 
 def _band_parallel(blocks, bounds, comp_in_mcu, htbl, ehufco, ehufsi, carry, ncarry, last, out):
