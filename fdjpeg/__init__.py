@@ -10,23 +10,35 @@ base/ (tables, markers, geometry, limits, the coefficient container), encoder/ a
 per stage), fd/ (feature distillation) and validator/, then the integrations at the top level.
 """
 
-from . import tables
 from ._imageio_register import register as _register_imageio
-from .base import photos as samples  # the bundled photos, under the name the API has always used
-from .base.coefficients import JPEGCoefficients
 from .base.errors import JPEGError, JPEGWarning, UnsupportedJPEG
-from .base.requantize import requantize_coefficients
-from .dataset.batch import decode_batch, encode_batch, requantize_batch
-from .decoder.decompress import decode
-from .decoder.reader import read_coefficients, read_header
-from .decoder.stream import Decoder
-from .encoder.compress import encode, encode_to
-from .encoder.stream import Encoder
-from .encoder.transcode import write_coefficients
-from .fd.distill import distill, requantize
-from .fd.stream import requantize_stream
-from .validator.report import check, info
-from .validator.structure import Problem
+
+#: Where each public name lives. Nothing below is imported by ``import fdjpeg``: a name's module is
+#: imported when the name is first used (PEP 562), so ``import fdjpeg`` + ``read_header``/``info``/``check``
+#: never import the encoder, the decoder's kernels or Numba, and an encode imports only the encoder.
+_LAZY = {
+    "Decoder": ".decoder.stream",
+    "Encoder": ".encoder.stream",
+    "JPEGCoefficients": ".base.coefficients",
+    "Problem": ".validator.structure",
+    "check": ".validator.report",
+    "decode": ".decoder.decompress",
+    "decode_batch": ".dataset.batch",
+    "distill": ".fd.distill",
+    "encode": ".encoder.compress",
+    "encode_batch": ".dataset.batch",
+    "encode_to": ".encoder.compress",
+    "info": ".validator.report",
+    "read_coefficients": ".decoder.reader",
+    "read_header": ".decoder.reader",
+    "requantize": ".fd.distill",
+    "requantize_batch": ".dataset.batch",
+    "requantize_coefficients": ".base.requantize",
+    "requantize_stream": ".fd.stream",
+    "write_coefficients": ".encoder.transcode",
+}
+#: Public names that are modules: ``samples`` is the bundled photos under the name the API always used.
+_LAZY_MODULES = {"samples": ".base.photos", "tables": ".tables"}
 
 __version__ = "0.1.0"
 
@@ -62,6 +74,20 @@ __all__ = [
 _OPTIONAL_SUBMODULES = ("art", "testing", "torch")
 
 _register_imageio()  # makes plugin="fdjpeg" available to imageio, lazily (imports nothing)
+
+
+def __getattr__(name: str):
+    """Import a public name's module on first use and keep the name (later lookups are plain)."""
+    import importlib
+
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    elif name in _LAZY_MODULES:
+        value = importlib.import_module(_LAZY_MODULES[name], __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

@@ -128,27 +128,38 @@ def _on_compile(event) -> None:
 def diagnostics():
     """While inside: warnings as ``fdjpeg: warning: FILE: message`` (each file's, not once per process),
     and a one-line notice on stderr when Numba starts compiling kernels that are not in its cache.
-    Everything is restored on the way out (``main`` may run inside another program)."""
-    from numba.core import event
-
+    Everything is restored on the way out (``main`` may run inside another program). The compile
+    listener is registered when fdjpeg first loads Numba (``base.jit.when_numba_loaded``, before any
+    kernel can compile), so commands that need no kernel (``info``, ``check``) never import Numba."""
     from .base.errors import JPEGWarning
+    from .base.jit import cancel_when_numba_loaded, when_numba_loaded
 
-    class CompileNotice(event.Listener):
-        def on_start(self, ev):
-            _on_compile(ev)
+    registered = []
 
-        def on_end(self, ev):
-            pass
+    def register():
+        from numba.core import event
 
-    listener = CompileNotice()
+        class CompileNotice(event.Listener):
+            def on_start(self, ev):
+                _on_compile(ev)
+
+            def on_end(self, ev):
+                pass
+
+        listener = CompileNotice()
+        event.register("numba:compile", listener)
+        registered.append((event, listener))
+
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         warnings.simplefilter("always", JPEGWarning)
-        event.register("numba:compile", listener)
+        when_numba_loaded(register)
         try:
             yield
         finally:
-            event.unregister("numba:compile", listener)
+            cancel_when_numba_loaded(register)
+            for event, listener in registered:
+                event.unregister("numba:compile", listener)
 
 
 # -- bytes in and out --------------------------------------------------------------------------------

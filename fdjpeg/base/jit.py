@@ -20,6 +20,12 @@ sleep), else Numba's ``workqueue`` (fork-safe, not thread-safe: at most one thre
 a parallel region at a time, the others run the serial twin). Every parallel kernel is a
 :class:`ParallelKernel`: below :data:`PARALLEL_MIN_BLOCKS` blocks of work, or with one thread, the call
 goes to a serial twin compiled from the same source and no parallel region is entered.
+
+Start-up (issue 16). Importing Numba costs a few hundred milliseconds and every dispatcher's first call
+loads its cache, so nothing here imports Numba until a kernel is first called: :func:`kernel` returns a
+:class:`LazyKernel`, which makes its ``numba.njit`` dispatcher on first use. Inside another kernel a
+LazyKernel is typed as its dispatcher (Numba's ``_numba_type_`` protocol), so kernels call each other as
+before. ``import fdjpeg``, ``read_header``, ``info`` and ``check`` therefore never import Numba.
 """
 
 from __future__ import annotations
@@ -29,8 +35,6 @@ import os
 import sys
 import threading
 import types
-
-import numba
 
 _OPTIONS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
@@ -90,8 +94,59 @@ def _load_tbb() -> bool:
     return True
 
 
+_NUMBA = None
+_LOAD_LOCK = threading.RLock()
+_CHOSEN_LAYER = None
+_ON_LOAD = []
+
+
+def _numba():
+    """The ``numba`` module, imported (and the threading layer chosen) on first use."""
+    global _NUMBA, _CHOSEN_LAYER
+    if _NUMBA is None:
+        with _LOAD_LOCK:
+            if _NUMBA is None:
+                import numba
+
+                _NUMBA = numba
+                _CHOSEN_LAYER = _configure_threading()
+                callbacks = _ON_LOAD[:]
+                _ON_LOAD.clear()
+                for callback in callbacks:
+                    callback()
+    return _NUMBA
+
+
+def when_numba_loaded(callback) -> None:
+    """Run ``callback()`` once Numba is imported through :func:`_numba` (now, if it already is)."""
+    with _LOAD_LOCK:
+        if _NUMBA is None:
+            _ON_LOAD.append(callback)
+            return
+    callback()
+
+
+def cancel_when_numba_loaded(callback) -> None:
+    """Forget a :func:`when_numba_loaded` callback that has not run yet."""
+    with _LOAD_LOCK:
+        if callback in _ON_LOAD:
+            _ON_LOAD.remove(callback)
+
+
+def __getattr__(name):
+    """``prange`` and ``CHOSEN_LAYER`` need Numba: importing them from here loads it."""
+    if name == "prange":
+        return _numba().prange
+    if name == "CHOSEN_LAYER":
+        _numba()
+        return _CHOSEN_LAYER
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _configure_threading() -> str | None:
     """Choose the threading layer before Numba starts its threads; returns the choice (None: not ours)."""
+    import numba
+
     if (
         os.environ.get("NUMBA_THREADING_LAYER")
         or os.environ.get("NUMBA_THREADING_LAYER_PRIORITY")
@@ -108,24 +163,94 @@ def _configure_threading() -> str | None:
 def _launched_layer() -> str | None:
     """The threading layer Numba is running, or None before its first parallel region."""
     try:
-        return numba.threading_layer()
+        return _numba().threading_layer()
     except ValueError:
         return None
 
-
-CHOSEN_LAYER = _configure_threading()
 
 #: Held while this process runs a parallel region under a layer that is not thread-safe (workqueue).
 _REGION_LOCK = threading.Lock()
 _THREADSAFE_LAYERS = ("tbb", "omp")
 
 
+class NumbaGlobal:
+    """A placeholder for a Numba object that kernels use as a global (an intrinsic such as
+    ``numba.cpython.unsafe.numbers.trailing_zeros``): ``trailing_zeros = NumbaGlobal("numba.cpython.unsafe.numbers",
+    "trailing_zeros")`` keeps the module importable without Numba. Before a kernel of that module is
+    compiled or loaded, :class:`LazyKernel` puts the real object in the module's globals."""
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def resolve(self):
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.name)
+
+
+_RESOLVED_GLOBALS: set[int] = set()
+
+
+def _resolve_globals(namespace: dict) -> None:
+    """Swap every :class:`NumbaGlobal` in a module's globals for the object it stands for (once)."""
+    if id(namespace) in _RESOLVED_GLOBALS:
+        return
+    for key, value in list(namespace.items()):
+        if isinstance(value, NumbaGlobal):
+            namespace[key] = value.resolve()
+    _RESOLVED_GLOBALS.add(id(namespace))
+
+
+class LazyKernel:
+    """A ``numba.njit`` dispatcher made on first use: calling it, reading an attribute of the dispatcher
+    (``py_func``, ``signatures``, ``inspect_asm``...) or typing it inside another kernel. Until then
+    neither Numba nor the kernel's cache is touched. :attr:`loaded` is the dispatcher, or None."""
+
+    def __init__(self, fn, options):
+        self.py_func = fn
+        self.loaded = None
+        self._options = options
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+        self.__qualname__ = fn.__qualname__
+        self.__module__ = fn.__module__
+        self.__wrapped__ = fn
+
+    def dispatcher(self):
+        """The Numba dispatcher (made now if it is not yet)."""
+        loaded = self.loaded
+        if loaded is None:
+            numba = _numba()
+            with _LOAD_LOCK:
+                if self.loaded is None:
+                    _resolve_globals(self.py_func.__globals__)
+                    self.loaded = numba.njit(**self._options)(self.py_func)
+                loaded = self.loaded
+        return loaded
+
+    def __call__(self, *args, **kwargs):
+        return (self.loaded or self.dispatcher())(*args, **kwargs)
+
+    @property
+    def _numba_type_(self):  # how Numba types this object when another kernel calls it
+        return self.dispatcher()._numba_type_
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.dispatcher(), name)
+
+    def __repr__(self):
+        return f"<fdjpeg kernel {self.__module__}.{self.__qualname__} ({'loaded' if self.loaded else 'not loaded'})>"
+
+
 def kernel(fn=None, **extra):
-    """``numba.njit`` with fdjpeg's options; use as ``@kernel``. Parallel kernels use :func:`parallel_kernel`."""
+    """``numba.njit`` with fdjpeg's options, made on first use; use as ``@kernel`` or ``@kernel(...)``.
+    Parallel kernels use :func:`parallel_kernel`."""
     options = {**_OPTIONS, **extra}
     if fn is None:
-        return numba.njit(**options)
-    return numba.njit(**options)(fn)
+        return lambda f: LazyKernel(f, options)
+    return LazyKernel(fn, options)
 
 
 def _serial_copy(fn):
@@ -144,8 +269,8 @@ class ParallelKernel:
     :data:`PARALLEL_MIN_BLOCKS` and the calling thread has more than one Numba thread."""
 
     def __init__(self, fn, work, serial=None):
-        self.parallel = numba.njit(parallel=True, **_OPTIONS)(fn)
-        self.serial = serial if serial is not None else numba.njit(**_OPTIONS)(_serial_copy(fn))
+        self.parallel = LazyKernel(fn, {**_OPTIONS, "parallel": True})
+        self.serial = serial if serial is not None else LazyKernel(_serial_copy(fn), dict(_OPTIONS))
         self.work = work
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
@@ -171,7 +296,4 @@ def parallel_kernel(*, work, serial=None):
 
 def use_threads(work_blocks: int) -> bool:
     """Whether ``work_blocks`` 8x8 blocks of work are worth a parallel region on the calling thread."""
-    return work_blocks >= PARALLEL_MIN_BLOCKS and numba.get_num_threads() > 1
-
-
-prange = numba.prange
+    return work_blocks >= PARALLEL_MIN_BLOCKS and _numba().get_num_threads() > 1

@@ -7,10 +7,9 @@ progressive.py's; these kernels follow it (same refill points, same reader state
 from __future__ import annotations
 
 import numpy as np
-from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..base.huffman import FAST_BITS
-from ..base.jit import kernel
+from ..base.jit import NumbaGlobal, kernel
 from .entropy import (
     _FAST_MASK,
     _HIGHS,
@@ -35,6 +34,8 @@ from .entropy import (
     _log,
     _process_restart,
 )
+
+trailing_zeros = NumbaGlobal("numba.cpython.unsafe.numbers", "trailing_zeros")  # (Numba loads on first use)
 
 _INT_MAX = 2147483647
 _INT_MIN = -2147483648

@@ -10,14 +10,25 @@ from __future__ import annotations
 import numpy as np
 
 from ..base.coefficients import JPEGCoefficients
+from ..base.huffman import STANDARD_AC, STANDARD_DC
 from ..base.io import write_atomic
 from ..base.layout import SUBSAMPLING, FrameLayout
 from ..base.limits import check_dimensions
 from ..base.profile import hardware_settings_problem
 from ..base.quant import validate_tables
 from .arithmetic_progressive import write_progressive_arithmetic
+from .banded import encode_banded
+from .entropy import _lookup_tables, components_in_mcu
 from .fdct import quant_divisors
-from .markers import _check_arithmetic_coding, _int_arg, metadata_segments, write_avi1, write_baseline, write_jfif
+from .markers import (
+    _check_arithmetic_coding,
+    _int_arg,
+    metadata_segments,
+    write_avi1,
+    write_baseline,
+    write_eoi,
+    write_jfif,
+)
 from .prepare import _prepare_strips
 from .progressive import write_progressive
 
@@ -63,18 +74,24 @@ def frame_setup(height: int, width: int, gray: bool, qtables: list[np.ndarray], 
     return layout, tq, geom, divisors, max_v, padded_width
 
 
+def _frame(image: np.ndarray, qtables: list[np.ndarray], subsampling: str):
+    """``frame_setup`` for a validated uint8 image, with its pixels as a contiguous (H, W, C) array first."""
+    height, width = image.shape[:2]
+    pixels = np.ascontiguousarray(image[:, :, None] if image.ndim == 2 else image)
+    layout, tq, geom, divisors, max_v, padded_width = frame_setup(height, width, image.ndim == 2, qtables, subsampling)
+    return pixels, layout, geom, divisors, tq, max_v, padded_width
+
+
 def image_to_mcu_blocks(image: np.ndarray, qtables: list[np.ndarray], subsampling: str):
     """Validated uint8 image -> (layout, quantized blocks (n, 64) int16 in transmission order, table
     index per component). Colour conversion, edge replication, downsampling, FDCT, quantization and
     libjpeg's dummy blocks all happen in ``prepare._prepare_strips`` (spec/codec.md section 2)."""
-    height, width = image.shape[:2]
-    pixels = image[:, :, None] if image.ndim == 2 else image
-    layout, tq, geom, divisors, max_v, padded_width = frame_setup(height, width, image.ndim == 2, qtables, subsampling)
+    pixels, layout, geom, divisors, tq, max_v, padded_width = _frame(image, qtables, subsampling)
     out = np.empty((layout.mcus_x * layout.mcus_y * layout.blocks_per_mcu, 64), np.int16)
     _prepare_strips(
-        np.ascontiguousarray(pixels),
-        height,
-        width,
+        pixels,
+        layout.height,
+        layout.width,
         geom,
         divisors,
         layout.mcus_x,
@@ -85,6 +102,30 @@ def image_to_mcu_blocks(image: np.ndarray, qtables: list[np.ndarray], subsamplin
         out,
     )
     return layout, out, tq
+
+
+def _encode_standard(image, qtables, subsampling, ids, header_args) -> bytes:
+    """The default file (one sequential scan, the T.81 K.3 tables, no restarts) coded band by band
+    (banded.py): the same bytes as ``write_baseline`` on the whole image's blocks, in a fraction of
+    the memory. The output is assembled with one copy of the entropy-coded data."""
+    pixels, layout, geom, divisors, tq, max_v, padded_width = _frame(image, qtables, subsampling)
+    htbl = np.asarray([0] + [1] * (len(layout.sampling) - 1), np.int64)
+    ehufco, ehufsi = _lookup_tables(list(STANDARD_DC), list(STANDARD_AC))
+    data = encode_banded(
+        pixels,
+        layout,
+        geom,
+        divisors,
+        max_v,
+        padded_width,
+        components_in_mcu(layout.scan_sampling),
+        htbl,
+        ehufco,
+        ehufsi,
+    )
+    # write_baseline with no blocks: the headers, an empty scan, EOI.
+    headers = write_baseline(layout, ids, np.zeros((0, 64), np.int16), qtables, tq, **header_args)
+    return b"".join((memoryview(headers)[:-2], data, write_eoi()))
 
 
 def image_to_coefficients(image: np.ndarray, qtables: list[np.ndarray], subsampling: str) -> JPEGCoefficients:
@@ -197,8 +238,11 @@ def encode(
         problem = hardware_settings_problem(profile, image.ndim == 3, subsampling, [colour, *apps])
         if problem:
             raise ValueError(problem)
-    layout, blocks, tq = image_to_mcu_blocks(image, qtables, subsampling)
     ids = [1] if image.ndim == 2 else [1, 2, 3]
+    if not (progressive or arithmetic or optimize or restart_interval or restart_rows):
+        header_args = dict(app_segments=apps, com_segments=coms, colour_segment=colour, with_dht=not mjpeg)
+        return _encode_standard(image, qtables, subsampling, ids, header_args)
+    layout, blocks, tq = image_to_mcu_blocks(image, qtables, subsampling)
     if progressive:
         # The component grids, MCU-padded and concatenated, from transmission order (a single component
         # with factors over 1x1 sends fewer blocks than its padded grid holds).

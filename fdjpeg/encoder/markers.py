@@ -227,7 +227,13 @@ def write_baseline(
         dc_specs = list(STANDARD_DC)
         ac_specs = list(STANDARD_AC)
     if not arithmetic and entropy is None:
-        data = encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
+        # No blocks (the headers alone, for the banded and streaming encoders) code to nothing: skip the
+        # coder, whose kernel would otherwise be loaded for no work.
+        data = (
+            b""
+            if blocks.shape[0] == 0
+            else encode_scan(blocks, comp_in_mcu, htbl, htbl, dc_specs, ac_specs, restart_interval)
+        )
 
     out = [write_soi(), colour_segment or write_jfif(), *app_segments, *com_segments]
     written = set()
