@@ -294,6 +294,11 @@ def parallel_kernel(*, work, serial=None):
     return lambda fn: ParallelKernel(fn, work, serial)
 
 
+def num_threads() -> int:
+    """Numba's thread count (imports Numba and starts its thread pool: call it only for large work)."""
+    return _numba().get_num_threads()
+
+
 def use_threads(work_blocks: int) -> bool:
     """Whether ``work_blocks`` 8x8 blocks of work are worth a parallel region on the calling thread."""
     return work_blocks >= PARALLEL_MIN_BLOCKS and _numba().get_num_threads() > 1

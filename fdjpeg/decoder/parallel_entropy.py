@@ -27,10 +27,9 @@ whole scan is known to be clean.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from ..base.jit import PARALLEL_MIN_BLOCKS, kernel, use_threads
+from ..base.jit import PARALLEL_MIN_BLOCKS, kernel, num_threads, use_threads
 from .entropy import B_ACTBL, B_BASE, B_COMP, B_DCTBL, B_STRIDE, B_V, S_LAST_GOOD, S_MARKER, S_POS
 from .parallel_kernels import (
     _PAD,
@@ -122,7 +121,7 @@ def _chunk_count(total: int) -> int | None:
         return _FORCE_CHUNKS
     if total < (PARALLEL_MIN_BLOCKS if _MIN_BLOCKS is None else _MIN_BLOCKS):
         return None  # (tested first: asking Numba for its thread count starts its thread pool)
-    threads = numba.get_num_threads()
+    threads = num_threads()
     return threads if threads > 1 else None
 
 
@@ -170,7 +169,7 @@ def try_decode(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, 
         return _fail(found)
     segs, dcs, cend, cv = found
     if not interval:  # (restart groups start their DC predictions at zero: not cut)
-        segs = _split(segs, numba.get_num_threads() if use_threads(total) else 1)
+        segs = _split(segs, num_threads() if use_threads(total) else 1)
     pred = np.zeros((segs.shape[0], 4), dtype=np.int64)
     if not interval and segs.shape[0] > 1:
         sums = np.zeros_like(pred)

@@ -27,7 +27,6 @@ from ..base.limits import MAX_BLOCKS_IN_MCU, MAX_PIXELS, MAX_SCANS
 from ..base.zigzag import ZIGZAG_PADDED
 from . import arithmetic as ad
 from . import entropy as ed
-from . import parallel_entropy as pe
 from .parser import PREMATURE_EOF, JPEGHeader, MarkerParser, ScanHeader
 from .progressive import _decode_ac_first, _decode_dc_first
 from .progressive_refine import _decode_ac_refine, _decode_dc_refine
@@ -350,6 +349,9 @@ class _CoefficientReader:
                 )
             tables = self._tables(scan, dc=True, ac=True)
             # Large clean scans: threads (parallel_entropy.py); anything else, or a failed sync, here.
+            # Imported here: read_header must not load Numba (spec/codec.md section 7).
+            from . import parallel_entropy as pe
+
             if pe.try_decode(
                 data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, _NATURAL_U8, state, fresh
             ):
