@@ -26,26 +26,54 @@ def component_tables(tables, ncomp: int) -> list[np.ndarray]:
     return [tabs[0] if c == 0 or len(tabs) == 1 else tabs[1] for c in range(ncomp)]
 
 
+#: Numerators below 2**_N_BITS divide exactly by multiply-and-shift (below); int16 coefficients times
+#: 16-bit table entries plus half a step stay below it.
+_N_BITS = 31
+
+
+@kernel
+def _reciprocals(q_new, magic, shift):
+    """Per frequency, ``magic`` and ``shift`` with floor(n / d) == (n * magic) >> shift for every
+    0 <= n < 2**31, d = q_new[i] (Granlund & Montgomery 1994, Theorem 4.2: l = ceil(log2 d),
+    magic = ceil(2**(31 + l) / d) <= 2**32, so n * magic < 2**63 fits int64)."""
+    for i in range(64):
+        d = np.int64(q_new[i])
+        l = 0
+        while (np.int64(1) << l) < d:
+            l += 1
+        shift[i] = _N_BITS + l
+        magic[i] = ((np.int64(1) << (_N_BITS + l)) + d - 1) // d
+
+
 @kernel
 def _requantize_blocks(blocks, q_file, q_new, out):
     """out = clamp(round_half_up(|coef * Qfile| / Qnew) * sign) per coefficient; blocks (n, 64) natural order.
 
-    Zero coefficients (most of them) skip the integer division, which dominates the cost."""
+    The division is a multiply and a shift by per-frequency reciprocals (``_reciprocals``), so the
+    inner loop has no branch and vectorizes; a numerator too large for them (not reachable from int16
+    coefficients and 16-bit tables) takes the plain division."""
+    magic = np.empty(64, np.int64)
+    shift = np.empty(64, np.int64)
+    _reciprocals(q_new, magic, shift)
+    half = np.empty(64, np.int64)
+    lo = np.empty(64, np.int64)
+    hi = np.empty(64, np.int64)
+    for i in range(64):
+        half[i] = np.int64(q_new[i]) // 2
+        lo[i] = -MAX_AC
+        hi[i] = MAX_AC
+    lo[0] = MIN_DC
+    hi[0] = MAX_DC
     for b in range(blocks.shape[0]):
         for i in range(64):
-            c = blocks[b, i]
-            if c == 0:
-                out[b, i] = 0
-                continue
-            v = np.int64(c) * q_file[i]
-            d = q_new[i]
-            m = (abs(v) + d // 2) // d
-            r = -m if v < 0 else m
-            if i == 0:
-                r = min(max(r, MIN_DC), MAX_DC)
+            v = np.int64(blocks[b, i]) * np.int64(q_file[i])
+            n = abs(v) + half[i]
+            if n < (np.int64(1) << _N_BITS):
+                m = (n * magic[i]) >> shift[i]
             else:
-                r = min(max(r, -MAX_AC), MAX_AC)
-            out[b, i] = r
+                m = n // np.int64(q_new[i])
+            r = -m if v < 0 else m
+            out[b, i] = min(max(r, lo[i]), hi[i])
 
 
 _REQUANTIZE_TASK_BLOCKS = 4096
