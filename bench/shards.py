@@ -164,10 +164,8 @@ def section(args, rows, info) -> str:
         "fdjpeg requantizes in the coefficient domain (Huffman decode, requantize, optimal-table Huffman "
         "encode); the Pillow peer decodes to pixels and re-encodes them (libjpeg-turbo SIMD IDCT/FDCT and "
         "colour conversion). Output shards: fdjpeg "
-        f"{info['out_bytes']['fd'] / 1e6:.2f} MB, Pillow {info['out_bytes']['pil'] / 1e6:.2f} MB. Until the "
-        "batch call (`fdjpeg.dataset.batch.requantize_batch`) lands, `distill_shard` calls `fdjpeg.requantize` "
-        "once per member (threads over a group of 64 with jobs > 1), so the ~0.1 ms per-call Python cost "
-        "of issue 14 is still in these numbers.",
+        f"{info['out_bytes']['fd'] / 1e6:.2f} MB, Pillow {info['out_bytes']['pil'] / 1e6:.2f} MB. `distill_shard` "
+        "requantizes each group of 64 JPEG members with one `fdjpeg.requantize_batch` call.",
         "",
     ]
     return "\n".join(lines)

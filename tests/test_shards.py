@@ -335,7 +335,7 @@ def test_iter_shard_bad_jpeg_raises_or_skips(jpegs):
 
 
 def test_a_batch_module_serves_whole_groups(sample_shard, monkeypatch):
-    """fdjpeg.dataset.batch.requantize_batch, when present, distills each group in one call."""
+    """fdjpeg.dataset.batch.requantize_batch distills each group of members in one call."""
     import types
 
     calls = []

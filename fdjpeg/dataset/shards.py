@@ -274,16 +274,13 @@ def _distill_one(data: bytes, tables, defense: str):
 def distill_group(datas: list, tables, defense: str = "requantize", pool=None) -> list:
     """Distill a group of JPEG member bytes; per item the new bytes or the ``JPEGError`` it raised.
 
-    The one place a batch call serves a whole group (``fdjpeg.dataset.batch.requantize_batch`` when
-    that module is present); otherwise one ``fdjpeg.requantize`` per member, over ``pool`` if given.
+    Requantizing, the group is one ``requantize_batch`` call (dataset/batch.py); the one-pass defense is
+    one decode + encode per member, over ``pool`` if given.
     """
     if defense == "requantize":
-        try:
-            from .batch import requantize_batch
-        except ImportError:
-            pass
-        else:
-            return list(requantize_batch(datas, tables, errors="collect"))
+        from .batch import requantize_batch
+
+        return list(requantize_batch(datas, tables, errors="collect"))
     if pool is None:
         return [_distill_one(d, tables, defense) for d in datas]
     return list(pool.map(lambda d: _distill_one(d, tables, defense), datas))
