@@ -42,6 +42,23 @@ def kept_sections(path: str) -> str:
     return "" if i < 0 else "\n" + old[i:]
 
 
+def replace_kept_section(path: str, title: str, text: str) -> None:
+    """Put ``text`` (a section headed ``title``) at the end of RESULTS.md's kept part (after KEEP_MARKER),
+    removing the earlier copy of that section; written atomically. The one writer the standalone bench
+    commands (bench.batch, bench.shards, bench.dataset, bench.parallel_decode) share."""
+    from fdjpeg.base.io import write_atomic
+
+    with open(path, encoding="utf-8") as f:
+        old = f.read()
+    if KEEP_MARKER not in old:
+        raise SystemExit(f"{path} has no kept-sections marker; run python -m bench first")
+    start = old.find(title)
+    if start >= 0:
+        end = old.find("\n## ", start + len(title))
+        old = old[:start] + (old[end + 1 :] if end >= 0 else "")
+    write_atomic(path, (old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n").encode("utf-8"))
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 

@@ -212,20 +212,9 @@ def section(results: list[dict], runs: int, load_before, load_after) -> str:
 
 def write_section(text: str, path: str = RESULTS) -> None:
     """Put ``text`` into RESULTS.md after the keep marker, replacing this command's earlier section."""
-    from bench.__main__ import KEEP_MARKER
+    from bench.__main__ import replace_kept_section
 
-    with open(path, encoding="utf-8") as f:
-        old = f.read()
-    if KEEP_MARKER not in old:
-        raise SystemExit(f"{path} has no keep marker; run python -m bench first")
-    start = old.find(TITLE)
-    if start >= 0:
-        end = old.find("\n## ", start + len(TITLE))
-        old = old[:start] + (old[end + 1 :] if end >= 0 else "")
-    new = old.rstrip("\n") + "\n\n" + text
-    from fdjpeg.base.io import write_atomic
-
-    write_atomic(path, new.encode("utf-8"))
+    replace_kept_section(path, TITLE, text)
 
 
 def main(argv=None) -> int:

@@ -38,7 +38,7 @@ import numpy as np
 
 import fdjpeg
 from bench import environment
-from bench.__main__ import DEFAULT_OUTPUT, KEEP_MARKER
+from bench.__main__ import DEFAULT_OUTPUT, replace_kept_section
 
 TITLE = "## Dataset scale: a directory of ImageNet-sized JPEGs, CLI vs Dask vs a Pillow pool (issue 14)"
 TABLES = "robust"
@@ -359,19 +359,7 @@ def render(args, names, mean_bytes, times, single, startup, noop_n, noop, chunk_
 
 def write_section(path: str, section: str) -> None:
     """Put ``section`` after KEEP_MARKER in ``path``, replacing its earlier copy (same title)."""
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    i = text.find(KEEP_MARKER)
-    if i < 0:
-        raise RuntimeError(f"{path} has no KEEP_MARKER line")
-    start = text.find(TITLE)
-    if start >= 0:
-        end = text.find("\n## ", start + len(TITLE))
-        text = text[:start] + text[end + 1 :] if end >= 0 else text[:start]
-    text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    from fdjpeg.base.io import write_atomic
-
-    write_atomic(path, text.encode("utf-8"))
+    replace_kept_section(path, TITLE, section)
 
 
 def main(argv=None) -> int:

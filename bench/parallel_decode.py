@@ -174,18 +174,9 @@ def section(sizes: list[str], runs: int) -> str:
 
 def write(text: str, path: str) -> None:
     """Replace this section (or append it) in RESULTS.md, after the kept-sections marker."""
-    from bench.__main__ import KEEP_MARKER
+    from bench.__main__ import replace_kept_section
 
-    with open(path, encoding="utf-8") as f:
-        old = f.read()
-    if KEEP_MARKER not in old:
-        raise SystemExit(f"{path} has no kept-sections marker")
-    start = old.find(TITLE)
-    if start >= 0:
-        end = old.find("\n## ", start + len(TITLE))
-        old = old[:start] + (old[end + 1 :] if end >= 0 else "")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(old.rstrip("\n") + "\n\n" + text)
+    replace_kept_section(path, TITLE, text)
 
 
 def main(argv=None) -> int:

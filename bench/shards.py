@@ -172,20 +172,10 @@ def section(args, rows, info) -> str:
 
 
 def write_section(text: str, path: str = RESULTS) -> None:
-    from bench.__main__ import KEEP_MARKER
+    """Put ``text`` into RESULTS.md after the keep marker, replacing this command's earlier section."""
+    from bench.__main__ import replace_kept_section
 
-    with open(path, encoding="utf-8") as f:
-        old = f.read()
-    if KEEP_MARKER not in old:
-        raise SystemExit(f"{path} has no KEEP_MARKER line; run python -m bench first")
-    start = old.find(TITLE)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(TITLE))
-        new = old[:start] + text + ("\n" + old[end + 1 :] if end >= 0 else "")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(new)
+    replace_kept_section(path, TITLE, text)
 
 
 def main(argv=None) -> int:
