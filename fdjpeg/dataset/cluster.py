@@ -91,27 +91,24 @@ def _write(fs, path: str, data: bytes) -> None:
     elif _protocols(fs) & _OBJECT_STORES:
         fs.pipe_file(path, data)  # one PUT: the object appears whole or not at all
     else:  # a remote file system with renames (sftp, hdfs, ...)
-        parent = posixpath.dirname(path)
-        fs.makedirs(parent, exist_ok=True)
-        tmp = posixpath.join(parent, f".fdjpeg-{uuid.uuid4().hex}.tmp")
-        fs.pipe_file(tmp, data)
-        try:
-            fs.mv(tmp, path)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                fs.rm(tmp)
-            raise
+        _through_temporary(fs, path, lambda tmp: fs.pipe_file(tmp, data))
 
 
 def _put(fs, local: str, path: str) -> None:
     """Upload the finished local file ``local`` to ``path`` atomically (see _write)."""
     if _protocols(fs) & _OBJECT_STORES:
         fs.put_file(local, path)
-        return
+    else:
+        _through_temporary(fs, path, lambda tmp: fs.put_file(local, tmp))
+
+
+def _through_temporary(fs, path: str, upload) -> None:
+    """``upload(tmp)`` to a temporary name beside ``path``, then rename it over ``path`` (file systems
+    with renames); the temporary is removed if the rename fails."""
     parent = posixpath.dirname(path)
     fs.makedirs(parent, exist_ok=True)
     tmp = posixpath.join(parent, f".fdjpeg-{uuid.uuid4().hex}.tmp")
-    fs.put_file(local, tmp)
+    upload(tmp)
     try:
         fs.mv(tmp, path)
     except BaseException:
