@@ -126,52 +126,66 @@ def _images():
     yield rng.integers(0, 256, (130, 300, 3), dtype=np.uint8), "4:1:1"
 
 
+def _ranges(k):
+    """A ``banded._range_bounds`` that cuts the iMCU rows into k ranges (fewer when there are fewer rows)."""
+    return lambda nstrips, strip_blocks: np.unique(np.linspace(0, nstrips, k + 1).astype(np.int64))
+
+
+@pytest.mark.parametrize("ranges", [1, 2, 3])
 @pytest.mark.parametrize("band_blocks", [1, 700, 5000])
-def test_banded_encode_gives_the_whole_array_bytes(monkeypatch, band_blocks):
-    """Band sizes from one iMCU row up; with two threads the 5000-block bands are coded as parallel
-    chunks (stitched, pending bits carried), the smaller ones on the calling thread."""
+def test_banded_encode_gives_the_whole_array_bytes(monkeypatch, band_blocks, ranges):
+    """Bands from one iMCU row up, coded as one range or as several joined ranges (each starting from
+    the predictors of the row above, its bits shifted into place and stuffed)."""
     monkeypatch.setattr(banded, "BAND_BLOCKS", band_blocks)
-    monkeypatch.setattr(banded, "_chunk_bounds", lambda n, nb, ri: np.unique(np.linspace(0, n, 3).astype(np.int64)))
+    monkeypatch.setattr(banded, "_range_bounds", _ranges(ranges))
     for img, sub in _images():
         for q in (50, 95):
             assert fdjpeg.encode(img, quality=q, subsampling=sub) == _whole_array_bytes(img, q, sub), (img.shape, sub)
 
 
-@pytest.mark.parametrize("band_blocks", [1, 5000])
-def test_banded_encode_on_one_thread_gives_the_whole_array_bytes(monkeypatch, band_blocks):
-    monkeypatch.setattr(banded, "BAND_BLOCKS", band_blocks)
-    monkeypatch.setattr(banded, "_chunk_bounds", lambda n, nb, ri: np.array([0, n], np.int64))
-    for img, sub in _images():
-        assert fdjpeg.encode(img, quality=75, subsampling=sub) == _whole_array_bytes(img, 75, sub), (img.shape, sub)
+@pytest.mark.parametrize("ranges", [2, 5])
+def test_banded_encode_on_threads_gives_the_whole_array_bytes(monkeypatch, ranges):
+    """Images of at least PARALLEL_MIN_BLOCKS blocks: the ranges run in the parallel region when Numba
+    has more than one thread (the serial twin otherwise: the same bytes either way)."""
+    monkeypatch.setattr(banded, "_range_bounds", _ranges(ranges))
+    rng = np.random.default_rng(11)
+    noisy = rng.integers(0, 256, (530, 500, 3), dtype=np.uint8)
+    noisy[:200] = noisy[:200] // 64 * 64
+    ramp = np.add.outer(np.arange(700), np.arange(650)).astype(np.uint8)
+    smooth = np.dstack([ramp, ramp[::-1], ramp // 2])
+    for img, sub in ((noisy, "4:2:0"), (smooth, "4:2:2"), (noisy[..., 0], "4:4:4")):
+        assert fdjpeg.encode(img, quality=90, subsampling=sub) == _whole_array_bytes(img, 90, sub), (img.shape, sub)
 
 
 @given(
     h=st.integers(1, 120),
     w=st.integers(1, 120),
     band_blocks=st.integers(1, 400),
-    chunks=st.integers(1, 3),
+    ranges=st.integers(1, 4),
     seed=st.integers(0, 2**16),
 )
-def test_banded_encode_bytes_for_any_geometry(h, w, band_blocks, chunks, seed):
+def test_banded_encode_bytes_for_any_geometry(h, w, band_blocks, ranges, seed):
     rng = np.random.default_rng(seed)
     img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
     img[: h // 2] = img[: h // 2] // 32 * 32  # smoother half: short codes, pending bits of every count
-    old_bb, old_cb = banded.BAND_BLOCKS, banded._chunk_bounds
+    old_bb, old_rb = banded.BAND_BLOCKS, banded._range_bounds
     banded.BAND_BLOCKS = band_blocks
-    banded._chunk_bounds = lambda n, nb, ri: np.unique(np.linspace(0, n, chunks + 1).astype(np.int64))
+    banded._range_bounds = _ranges(ranges)
     try:
         got = fdjpeg.encode(img, quality=90)
     finally:
-        banded.BAND_BLOCKS, banded._chunk_bounds = old_bb, old_cb
+        banded.BAND_BLOCKS, banded._range_bounds = old_bb, old_rb
     assert got == _whole_array_bytes(img, 90, "4:2:0")
 
 
-def test_banded_output_buffer_grows_when_a_band_needs_more(monkeypatch):
+def test_banded_output_buffer_grows_when_a_range_needs_more(monkeypatch):
+    """One range grows its buffer in place; a range of several that fills its part of the shared buffer
+    is coded again on the calling thread into a buffer that grows."""
     monkeypatch.setattr(banded, "_BYTES_PER_BLOCK", 1)
     img = np.random.default_rng(3).integers(0, 256, (160, 160, 3), dtype=np.uint8)
-    for band_blocks, chunks in ((300, 1), (300, 2), (10**6, 1), (10**6, 2)):
-        monkeypatch.setattr(banded, "BAND_BLOCKS", band_blocks)
-        monkeypatch.setattr(
-            banded, "_chunk_bounds", lambda n, nb, ri, c=chunks: np.unique(np.linspace(0, n, c + 1).astype(np.int64))
-        )
-        assert fdjpeg.encode(img, quality=100) == _whole_array_bytes(img, 100, "4:2:0")
+    big = np.random.default_rng(4).integers(0, 256, (520, 520, 3), dtype=np.uint8)
+    for image in (img, big):
+        for band_blocks, ranges in ((300, 1), (300, 2), (10**6, 1), (10**6, 3)):
+            monkeypatch.setattr(banded, "BAND_BLOCKS", band_blocks)
+            monkeypatch.setattr(banded, "_range_bounds", _ranges(ranges))
+            assert fdjpeg.encode(image, quality=100) == _whole_array_bytes(image, 100, "4:2:0")

@@ -1,0 +1,241 @@
+"""Kernels of the default encode (banded.py): the front end and the Huffman coder fused per cache-sized
+band of iMCU rows, and the same on several threads, one contiguous range of iMCU rows per task.
+
+A range is coded band by band through one small coefficient buffer (``band_strips`` iMCU rows), so
+the quantized coefficients are written by the front end and read by the coder while still in the
+core's cache; they never exist for the whole image. The coder's state (``entropy._encode_range``'s
+slots) carries the DC predictors and the pending bits from band to band. A range that does not start
+at the top first runs the front end of the iMCU row above it: the DCs of that row's last MCU are
+the predictors a sequential pass would have there (jchuff.c keeps last_dc_val per component).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base.jit import kernel, parallel_kernel, prange
+from .entropy import (
+    S_BITS,
+    S_BUF,
+    S_NEXT,
+    S_PRED,
+    STATE_SIZE,
+    STATUS_NEED_SPACE,
+    STATUS_OK,
+    _encode_range,
+    _put32,
+)
+from .prepare import _prepare_strips
+
+#: The front end's serial twin: the fused kernels call it per band (never a nested parallel region).
+_prepare_serial = _prepare_strips.serial
+
+# Rows of ``_code_ranges``'s per-range results.
+R_STATUS, R_LENGTH, R_BUF, R_BITS = range(4)
+
+
+@kernel
+def _front_band(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, padded_width, s, nstrips, buf):
+    """Quantized blocks of iMCU rows s .. s+nstrips-1 into ``buf[: nstrips * mcus_x * bpm]`` (MCU order):
+    ``_prepare_strips`` on the rows of the band, with each component's block rows counted from the
+    band's first. Its edge rule only looks inside the band except at the image's bottom, which the last
+    band holds."""
+    strip_rows = 8 * max_v
+    g = geom.copy()
+    for c in range(g.shape[0]):
+        g[c, 3] = min(geom[c, 3] - s * geom[c, 1], nstrips * geom[c, 1])
+    r0 = s * strip_rows
+    nrows = min(height - r0, nstrips * strip_rows)
+    _prepare_serial(
+        pixels[r0 : r0 + nrows],
+        nrows,
+        width,
+        g,
+        divisors,
+        mcus_x,
+        nstrips,
+        bpm,
+        max_v,
+        padded_width,
+        buf[: nstrips * mcus_x * bpm],
+    )
+
+
+@kernel
+def _code_range(
+    pixels,
+    height,
+    width,
+    geom,
+    divisors,
+    mcus_x,
+    max_v,
+    padded_width,
+    comp_in_mcu,
+    htbl,
+    ehufco,
+    ehufsi,
+    s0,
+    s1,
+    band_strips,
+    stuff,
+    finish,
+    grow,
+    out,
+    pos,
+    result,
+):
+    """Front end + Huffman coding of iMCU rows s0 .. s1-1 into ``out[pos:]``, ``band_strips`` rows at a
+    time. ``stuff``: 0x00 after every 0xFF; ``finish``: pad the last byte with 1-bits, else leave the
+    pending bits (fewer than 8) in result[R_BUF], result[R_BITS]. When ``out`` fills, a larger copy
+    replaces it if ``grow``, else the call stops with STATUS_NEED_SPACE. Returns the output array (``out``
+    or its larger copy); result[R_STATUS], result[R_LENGTH] = status, end position."""
+    bpm = comp_in_mcu.shape[0]
+    buf = np.empty((band_strips * mcus_x * bpm, 64), np.int16)
+    state = np.zeros(STATE_SIZE, np.int64)  # local: LLVM keeps it in registers (see banded._encode_band)
+    if s0 > 0:  # predictors: the DCs of the last MCU of the iMCU row above
+        _front_band(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, padded_width, s0 - 1, 1, buf)
+        last = (mcus_x - 1) * bpm
+        for i in range(bpm):
+            state[S_PRED + comp_in_mcu[i]] = buf[last + i, 0]
+    result[R_STATUS] = STATUS_OK
+    s = s0
+    while s < s1:
+        nstrips = min(band_strips, s1 - s)
+        _front_band(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, padded_width, s, nstrips, buf)
+        state[S_NEXT] = 0
+        done = s + nstrips == s1
+        while True:
+            st, pos = _encode_range(
+                buf, comp_in_mcu, htbl, htbl, ehufco, ehufsi, 0, nstrips * mcus_x, stuff, finish and done, out, pos, state
+            )
+            if st != STATUS_NEED_SPACE:
+                break
+            if not grow:
+                result[R_STATUS] = st
+                result[R_LENGTH] = pos
+                return out
+            larger = np.empty(2 * out.shape[0] + 4096, np.uint8)
+            larger[:pos] = out[:pos]
+            out = larger
+        if st != STATUS_OK:
+            result[R_STATUS] = st
+            break
+        s += nstrips
+    result[R_LENGTH] = pos
+    result[R_BUF] = state[S_BUF]
+    result[R_BITS] = state[S_BITS]
+    return out
+
+
+def _ranges_work(*args):
+    """Blocks coded by ``_code_ranges`` (0 for a single range: nothing to share)."""
+    bounds, strip_blocks = args[12], args[-1]
+    return int(bounds[-1] - bounds[0]) * strip_blocks if bounds.shape[0] > 2 else 0
+
+
+@parallel_kernel(work=_ranges_work)
+def _code_ranges(
+    pixels,
+    height,
+    width,
+    geom,
+    divisors,
+    mcus_x,
+    max_v,
+    padded_width,
+    comp_in_mcu,
+    htbl,
+    ehufco,
+    ehufsi,
+    bounds,
+    band_strips,
+    out,
+    offs,
+    results,
+    strip_blocks,
+):
+    """``_code_range`` of every range of iMCU rows [bounds[i], bounds[i+1]) in parallel, range 0 finished
+    stuffed bytes when it is the only one, the others raw bits (no stuffing, pending bits left in
+    results[i]) for ``_join``, each into out[offs[i]:offs[i+1]] without growing (STATUS_NEED_SPACE: the
+    caller codes that range again)."""
+    n = bounds.shape[0] - 1
+    for i in prange(n):
+        _code_range(
+            pixels,
+            height,
+            width,
+            geom,
+            divisors,
+            mcus_x,
+            max_v,
+            padded_width,
+            comp_in_mcu,
+            htbl,
+            ehufco,
+            ehufsi,
+            bounds[i],
+            bounds[i + 1],
+            band_strips,
+            i == 0,
+            n == 1,
+            False,
+            out[offs[i] : offs[i + 1]],
+            0,
+            results[i],
+        )
+
+
+@kernel
+def _join(first, length, carry, ncarry, raw, raw_length, tail, ntail):
+    """Append the raw bit string ``raw[:raw_length]`` followed by the ``ntail`` bits ``tail`` to the
+    stuffed bytes ``first[:length]`` whose ``ncarry`` pending bits are ``carry``: the bits are shifted
+    into place and stuffed 32 at a time (``entropy._put32``). ``first`` must have room for every byte
+    stuffed. Returns (length, pending bits, their count)."""
+    acc = np.uint64(carry)
+    nbits = ncarry
+    pos = length
+    j = 0
+    while j + 4 <= raw_length:
+        w = (
+            (np.uint64(raw[j]) << np.uint64(24))
+            | (np.uint64(raw[j + 1]) << np.uint64(16))
+            | (np.uint64(raw[j + 2]) << np.uint64(8))
+            | np.uint64(raw[j + 3])
+        )
+        acc = (acc << np.uint64(32)) | w
+        nbits += 32
+        nbits, pos = _put32(acc, nbits, first, pos, True)
+        j += 4
+    while j < raw_length:
+        acc = (acc << np.uint64(8)) | np.uint64(raw[j])
+        nbits += 8
+        j += 1
+        if nbits >= 32:
+            nbits, pos = _put32(acc, nbits, first, pos, True)
+    acc = (acc << np.uint64(ntail)) | np.uint64(tail)
+    nbits += ntail
+    while nbits >= 8:
+        nbits -= 8
+        byte = (acc >> np.uint64(nbits)) & np.uint64(0xFF)
+        first[pos] = np.uint8(byte)
+        pos += 1
+        if byte == 0xFF:
+            first[pos] = 0
+            pos += 1
+    return pos, np.int64(acc & ((np.uint64(1) << np.uint64(nbits)) - np.uint64(1))), nbits
+
+
+@kernel
+def _pad(out, pos, carry, ncarry):
+    """Write the ``ncarry`` (< 8) pending bits ``carry``, padded with 1-bits, and the 0x00 after 0xFF."""
+    if ncarry == 0:
+        return pos
+    fill = 8 - ncarry
+    byte = ((carry << fill) | ((1 << fill) - 1)) & 0xFF
+    out[pos] = byte
+    pos += 1
+    if byte == 0xFF:
+        out[pos] = 0
+        pos += 1
+    return pos
