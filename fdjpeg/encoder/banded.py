@@ -25,7 +25,7 @@ BAND_BLOCKS = 2048
 
 #: Ranges per thread in a parallel encode: more than one lets a thread that finishes early (the other
 #: one shared its core with another process, or coded a busier part of the image) take another range.
-RANGES_PER_THREAD = 1
+RANGES_PER_THREAD = 4
 
 #: Bytes reserved per block in an output buffer. Buffers are allocated once and only the pages the coder
 #: writes become resident; a range that needs more is coded again into a growing buffer.
@@ -63,7 +63,13 @@ def encode_banded(pixels, layout, geom, divisors, max_v, padded_width, comp_in_m
         out = _code_range(*args, 0, nstrips, band_strips, True, True, True, out, 0, results[0])
         _check_status(results[0, R_STATUS])
         return out[: results[0, R_LENGTH]]
-    _code_ranges(*args, bounds, band_strips, out, offs, results, strip_blocks)
+    import numba  # loaded already: _range_bounds asked it for the thread count
+
+    previous = numba.set_parallel_chunksize(1)  # ranges go to whichever thread is free (TBB work stealing)
+    try:
+        _code_ranges(*args, bounds, band_strips, out, offs, results, strip_blocks)
+    finally:
+        numba.set_parallel_chunksize(previous)
     pieces = []  # (array, start) of each range's bytes
     for i in range(nranges):
         if results[i, R_STATUS] == STATUS_NEED_SPACE:  # code it again, into a buffer that grows

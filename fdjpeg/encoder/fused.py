@@ -5,8 +5,8 @@ A range is coded band by band through one small coefficient buffer (``band_strip
 the quantized coefficients are written by the front end and read by the coder while still in the
 core's cache; they never exist for the whole image. The coder's state (``entropy._encode_range``'s
 slots) carries the DC predictors and the pending bits from band to band. A range that does not start
-at the top first runs the front end of the iMCU row above it: the DCs of that row's last MCU are
-the predictors a sequential pass would have there (jchuff.c keeps last_dc_val per component).
+at the top first runs the front end of the last MCU of the iMCU row above it: its DCs are the
+predictors a sequential pass would have there (jchuff.c keeps last_dc_val per component).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .entropy import (
     STATUS_NEED_SPACE,
     STATUS_OK,
     _encode_range,
-    _put32,
+    _flush_bytes,
 )
 from .prepare import _prepare_strips
 
@@ -62,6 +62,31 @@ def _front_band(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, padde
 
 
 @kernel
+def _last_mcu(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, s, buf):
+    """Quantized blocks of the last MCU of iMCU row s into ``buf[:bpm]``: ``_prepare_strips`` on that MCU's
+    columns alone. Nothing there reaches across an MCU's left edge (no smoothing; the downsampling
+    boxes and the alternating bias restart at every MCU, whose width is a multiple of 8 output samples),
+    and the right edge is replicated from the image's last column as in the whole row."""
+    mcu_cols = 8 * geom[0, 0] * geom[0, 4]  # h * h_expand is the same for every component
+    x0 = (mcus_x - 1) * mcu_cols
+    r0 = s * 8 * max_v
+    nrows = min(height - r0, 8 * max_v)
+    nch = pixels.shape[2]
+    sub = np.empty((nrows, width - x0, nch), np.uint8)
+    for y in range(nrows):
+        for x in range(width - x0):
+            for ch in range(nch):
+                sub[y, x, ch] = pixels[r0 + y, x0 + x, ch]
+    g = geom.copy()
+    padded = 0
+    for c in range(g.shape[0]):
+        g[c, 2] = geom[c, 2] - (mcus_x - 1) * geom[c, 0]
+        g[c, 3] = min(geom[c, 3] - s * geom[c, 1], geom[c, 1])
+        padded = max(padded, g[c, 2] * 8 * g[c, 4])
+    _prepare_serial(sub, nrows, width - x0, g, divisors, 1, 1, bpm, max_v, padded, buf[:bpm])
+
+
+@kernel
 def _code_range(
     pixels,
     height,
@@ -94,10 +119,9 @@ def _code_range(
     buf = np.empty((band_strips * mcus_x * bpm, 64), np.int16)
     state = np.zeros(STATE_SIZE, np.int64)  # local: LLVM keeps it in registers (see banded._encode_band)
     if s0 > 0:  # predictors: the DCs of the last MCU of the iMCU row above
-        _front_band(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, padded_width, s0 - 1, 1, buf)
-        last = (mcus_x - 1) * bpm
+        _last_mcu(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, s0 - 1, buf)
         for i in range(bpm):
-            state[S_PRED + comp_in_mcu[i]] = buf[last + i, 0]
+            state[S_PRED + comp_in_mcu[i]] = buf[i, 0]
     result[R_STATUS] = STATUS_OK
     s = s0
     while s < s1:
@@ -186,43 +210,52 @@ def _code_ranges(
         )
 
 
+#: For the 8-bytes-at-once join: 0x01 and 0x80 in every byte of a 64-bit word.
+_ONES64 = np.uint64(0x0101010101010101)
+_HIGHS64 = np.uint64(0x8080808080808080)
+
+
 @kernel
 def _join(first, length, carry, ncarry, raw, raw_length, tail, ntail):
     """Append the raw bit string ``raw[:raw_length]`` followed by the ``ntail`` bits ``tail`` to the
-    stuffed bytes ``first[:length]`` whose ``ncarry`` pending bits are ``carry``: the bits are shifted
-    into place and stuffed 32 at a time (``entropy._put32``). ``first`` must have room for every byte
-    stuffed. Returns (length, pending bits, their count)."""
-    acc = np.uint64(carry)
-    nbits = ncarry
+    stuffed bytes ``first[:length]`` whose ``ncarry`` (< 8) pending bits are ``carry``, stuffing as it
+    goes; ``first`` must have room for every byte stuffed. Eight raw bytes at a time become eight
+    output bytes (the pending bits on top, shifted down by ``ncarry``), written at once unless one of
+    them is 0xFF. Returns (length, pending bits, their count)."""
     pos = length
+    k = np.uint64(ncarry)
+    low = (np.uint64(1) << k) - np.uint64(1)
+    c = np.uint64(carry)
     j = 0
-    while j + 4 <= raw_length:
-        w = (
-            (np.uint64(raw[j]) << np.uint64(24))
-            | (np.uint64(raw[j + 1]) << np.uint64(16))
-            | (np.uint64(raw[j + 2]) << np.uint64(8))
-            | np.uint64(raw[j + 3])
-        )
-        acc = (acc << np.uint64(32)) | w
-        nbits += 32
-        nbits, pos = _put32(acc, nbits, first, pos, True)
-        j += 4
-    while j < raw_length:
-        acc = (acc << np.uint64(8)) | np.uint64(raw[j])
+    while j + 8 <= raw_length:
+        w = np.uint64(0)
+        for i in range(8):
+            w = (w << np.uint64(8)) | np.uint64(raw[j + i])
+        word = w if ncarry == 0 else (c << (np.uint64(64) - k)) | (w >> k)
+        c = w & low
+        x = ~word
+        if ((x - _ONES64) & ~x & _HIGHS64) == 0:  # no 0xFF byte (the common case)
+            for i in range(8):
+                first[pos + i] = np.uint8((word >> np.uint64(56 - 8 * i)) & np.uint64(0xFF))
+            pos += 8
+        else:
+            for i in range(8):
+                byte = (word >> np.uint64(56 - 8 * i)) & np.uint64(0xFF)
+                first[pos] = np.uint8(byte)
+                pos += 1
+                if byte == 0xFF:
+                    first[pos] = 0
+                    pos += 1
+        j += 8
+    acc = c
+    nbits = ncarry
+    for i in range(j, raw_length):
+        acc = (acc << np.uint64(8)) | np.uint64(raw[i])
         nbits += 8
-        j += 1
-        if nbits >= 32:
-            nbits, pos = _put32(acc, nbits, first, pos, True)
+        nbits, pos = _flush_bytes(acc, nbits, first, pos, True)
     acc = (acc << np.uint64(ntail)) | np.uint64(tail)
     nbits += ntail
-    while nbits >= 8:
-        nbits -= 8
-        byte = (acc >> np.uint64(nbits)) & np.uint64(0xFF)
-        first[pos] = np.uint8(byte)
-        pos += 1
-        if byte == 0xFF:
-            first[pos] = 0
-            pos += 1
+    nbits, pos = _flush_bytes(acc, nbits, first, pos, True)
     return pos, np.int64(acc & ((np.uint64(1) << np.uint64(nbits)) - np.uint64(1))), nbits
 
 
