@@ -49,7 +49,20 @@ def encode_banded(pixels, layout, geom, divisors, max_v, padded_width, comp_in_m
     nstrips = layout.mcus_y
     strip_blocks = layout.mcus_x * layout.blocks_per_mcu
     band_strips = max(1, BAND_BLOCKS // strip_blocks)
-    args = (pixels, height, width, geom, divisors, layout.mcus_x, max_v, padded_width, comp_in_mcu, htbl, ehufco, ehufsi)
+    args = (
+        pixels,
+        height,
+        width,
+        geom,
+        divisors,
+        layout.mcus_x,
+        max_v,
+        padded_width,
+        comp_in_mcu,
+        htbl,
+        ehufco,
+        ehufsi,
+    )
     bounds = _range_bounds(nstrips, strip_blocks)
     nranges = bounds.shape[0] - 1
     # Range 0 is coded in place at the start of the buffer, with room for the whole image after it.

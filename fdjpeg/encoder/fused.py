@@ -131,7 +131,19 @@ def _code_range(
         done = s + nstrips == s1
         while True:
             st, pos = _encode_range(
-                buf, comp_in_mcu, htbl, htbl, ehufco, ehufsi, 0, nstrips * mcus_x, stuff, finish and done, out, pos, state
+                buf,
+                comp_in_mcu,
+                htbl,
+                htbl,
+                ehufco,
+                ehufsi,
+                0,
+                nstrips * mcus_x,
+                stuff,
+                finish and done,
+                out,
+                pos,
+                state,
             )
             if st != STATUS_NEED_SPACE:
                 break
