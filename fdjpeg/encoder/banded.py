@@ -5,8 +5,8 @@ libjpeg's single-pass compressor keeps one iMCU row of coefficients (kernels: fu
 
 On one thread the whole image is one range, coded straight into the output buffer. On several, the
 iMCU rows are cut into contiguous ranges, one parallel task each; every range starts from the DC
-predictors of the MCU before it (the front end of the iMCU row above, run again by that task) and is
-coded as raw bits, except the first, which is coded stuffed in place. The others are then appended
+predictors of the MCU before it (the front end of the last MCU of the row above, run again by that
+task) and is coded as raw bits, except the first, which is coded stuffed in place. The others are then appended
 to it, shifted to the bit where the range before ended, and stuffed (``fused._join``). The bytes are
 therefore those of the whole-array path (spec/codec.md section 2).
 """
@@ -28,7 +28,8 @@ BAND_BLOCKS = 2048
 RANGES_PER_THREAD = 4
 
 #: Bytes reserved per block in an output buffer. Buffers are allocated once and only the pages the coder
-#: writes become resident; a range that needs more is coded again into a growing buffer.
+#: writes become resident; a single range that needs more grows its buffer, one of several (which must
+#: not reallocate inside the parallel region) is coded again afterwards into a buffer that grows.
 _BYTES_PER_BLOCK = 48
 
 
