@@ -17,7 +17,7 @@ import numpy as np
 
 from ..base.jit import num_threads, use_threads
 from .entropy import STATUS_NEED_SPACE, _check_status
-from .fused import R_BITS, R_BUF, R_LENGTH, R_STATUS, _code_range, _code_ranges, _join, _pad
+from .fused import R_BITS, R_BUF, R_LENGTH, R_STATUS, _code_range, _code_ranges, _join
 
 #: Quantized 8x8 blocks per band (128 bytes each: 256 KiB), at least one iMCU row: the front end writes
 #: a band's coefficients and the coder reads them back while they are still in the core's L2 cache.
@@ -105,4 +105,12 @@ def encode_banded(pixels, layout, geom, divisors, max_v, padded_width, comp_in_m
         pos, carry, ncarry = _join(
             first, pos, carry, ncarry, raw[start:], results[i, R_LENGTH], results[i, R_BUF], results[i, R_BITS]
         )
-    return first[: _pad(first, pos, carry, ncarry)]
+    if ncarry:  # the last byte, padded with 1-bits (and the 0x00 stuffed after it when it is 0xFF)
+        fill = 8 - ncarry
+        byte = ((carry << fill) | ((1 << fill) - 1)) & 0xFF
+        first[pos] = byte
+        pos += 1
+        if byte == 0xFF:
+            first[pos] = 0
+            pos += 1
+    return first[:pos]

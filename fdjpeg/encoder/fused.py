@@ -269,18 +269,3 @@ def _join(first, length, carry, ncarry, raw, raw_length, tail, ntail):
     nbits += ntail
     nbits, pos = _flush_bytes(acc, nbits, first, pos, True)
     return pos, np.int64(acc & ((np.uint64(1) << np.uint64(nbits)) - np.uint64(1))), nbits
-
-
-@kernel
-def _pad(out, pos, carry, ncarry):
-    """Write the ``ncarry`` (< 8) pending bits ``carry``, padded with 1-bits, and the 0x00 after 0xFF."""
-    if ncarry == 0:
-        return pos
-    fill = 8 - ncarry
-    byte = ((carry << fill) | ((1 << fill) - 1)) & 0xFF
-    out[pos] = byte
-    pos += 1
-    if byte == 0xFF:
-        out[pos] = 0
-        pos += 1
-    return pos
