@@ -77,17 +77,12 @@ def _zigzag_bit_tables() -> np.ndarray:
     """(8, 256) uint64: for row r of a block and a byte whose bit c says "coefficient (r, c) is nonzero",
     the same positions as bits of a zigzag-order map (bit i: zigzag position i). The DC (0, 0) is left
     out. Eight lookups turn a natural-order nonzero map into the zigzag-order one."""
-    zz_of = np.empty(64, np.int64)
-    zz_of[np.asarray(ZIGZAG, np.int64)] = np.arange(64)
-    table = np.zeros((8, 256), np.uint64)
-    for r in range(8):
-        for byte in range(256):
-            bits = 0
-            for c in range(8):
-                if byte >> c & 1 and r * 8 + c != 0:
-                    bits |= 1 << int(zz_of[r * 8 + c])
-            table[r, byte] = bits
-    return table
+    zz_of = np.empty(64, np.uint64)
+    zz_of[np.asarray(ZIGZAG, np.int64)] = np.arange(64, dtype=np.uint64)
+    weight = (np.uint64(1) << zz_of).reshape(8, 8)  # [r, c]: the zigzag bit of coefficient (r, c)
+    weight[0, 0] = 0
+    has = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(bool)  # [byte, c]: bit c of byte
+    return np.bitwise_or.reduce(np.where(has[None], weight[:, None, :], np.uint64(0)), axis=2)
 
 
 _ZIGZAG_BITS = _zigzag_bit_tables()
