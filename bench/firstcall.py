@@ -139,17 +139,20 @@ def environment_text(env: dict | None) -> str:
     )
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's waited-for children so far."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _run(code: str, target: Target, cache_dir: str | None = None, timeout: float = 600, cpu: bool = False) -> float:
     """Wall-clock seconds of one fresh ``python -c code`` process (``cpu``: its user + system CPU seconds);
     raises on a non-zero exit."""
-    import resource
-
-    r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    cpu0, t0 = _children_cpu(), time.perf_counter()
     proc = target.run(code, cache_dir, timeout)
-    elapsed = time.perf_counter() - t0
-    if cpu:
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        elapsed = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+    elapsed = (_children_cpu() - cpu0) if cpu else (time.perf_counter() - t0)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
     return elapsed
@@ -209,10 +212,13 @@ out["garbage collection"] = gc_time[0]
 out["gc by part"] = gcs
 with part("second call"):
     fn(arg, **kw)
-print(json.dumps(out))
+out["end"] = [time.time(), time.process_time()]  # the parent times the interpreter's exit from here
+print(json.dumps(out), flush=True)
 """
 
-#: The parts of :func:`breakdown`, in order; the first six and the call add up to the process.
+#: The parts of :func:`breakdown`, in order; with the interpreter's start they add up to the process. The
+#: exit is the interpreter's finalization (its garbage collections over every object Numba's target
+#: set-up made: ~0.1 s quiet, more under load) and is part of any fresh-process figure.
 PARTS = (
     "import numpy",
     "import numba",
@@ -221,9 +227,10 @@ PARTS = (
     "BLAS probe (scipy.linalg)",
     "Numba target set-up",
     "call",
+    "exit (interpreter teardown)",
 )
 #: Parts that are Numba's own whatever fdjpeg does, as long as it imports Numba at all.
-NUMBA_PARTS = ("import numba", "BLAS probe (scipy.linalg)", "Numba target set-up")
+NUMBA_PARTS = ("import numba", "BLAS probe (scipy.linalg)", "Numba target set-up", "exit (interpreter teardown)")
 
 
 def _inputs(tmp: str, image: np.ndarray) -> dict:
@@ -264,12 +271,18 @@ def breakdown(
             code = _BREAKDOWN_CHILD.format(op=op, clock="process_time" if cpu else "perf_counter", **fmt)
             records = []
             for i in range(runs + 1):  # the first fills the caches
+                cpu0 = _children_cpu()
                 proc = target.run(code, cache)
+                ended, cpu1 = time.time(), _children_cpu()
                 if proc.returncode != 0:
                     result[op] = {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:300]}
                     break
                 if i:
-                    records.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+                    record = json.loads(proc.stdout.strip().splitlines()[-1])
+                    wall_end, cpu_end = record.pop("end")
+                    record["exit (interpreter teardown)"] = (cpu1 - cpu0 - cpu_end) if cpu else (ended - wall_end)
+                    record["gc by part"]["exit (interpreter teardown)"] = 0.0  # not measured (inside the exit)
+                    records.append(record)
             else:
                 parts = {k: median([r[k] for r in records]) for k in records[0] if k not in ("kernels", "gc by part")}
                 parts["kernels"] = {
@@ -310,9 +323,9 @@ def breakdown_section(parts: dict) -> str:
         "| (a second call, for scale) | " + " | ".join(f"{parts[op]['second call'] * 1e3:.1f}" for op in ops) + " |"
     )
     total = {op: parts["python -c pass"] + parts[op]["total"] for op in ops}
-    lines.append("| sum (interpreter .. call) | " + " | ".join(f"{total[op] * 1e3:.0f}" for op in ops) + " |")
+    lines.append("| sum (interpreter .. exit) | " + " | ".join(f"{total[op] * 1e3:.0f}" for op in ops) + " |")
     lines.append(
-        "| of which Numba's own (import, BLAS probe, target set-up) | "
+        "| of which Numba's own (import, BLAS probe, target set-up, exit) | "
         + " | ".join(f"{sum(parts[op][k] for k in NUMBA_PARTS) * 1e3:.0f}" for op in ops)
         + " |"
     )
