@@ -66,11 +66,11 @@ SNIPPETS = (
 
 
 class Target:
-    """How the measured processes are started: the interpreter, its environment (minus ``NUMBA_CACHE_DIR``,
-    which each measurement sets) and its working directory."""
+    """How the measured processes are started: the interpreter, its environment (``base_env``, default
+    this process's, minus ``NUMBA_CACHE_DIR``, which each measurement sets) and its working directory."""
 
-    def __init__(self, tmp: str, python: str | None = None, bytecode_cache: bool = True):
-        env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    def __init__(self, tmp: str, python: str | None = None, bytecode_cache: bool = True, base_env: dict | None = None):
+        env = {k: v for k, v in (os.environ if base_env is None else base_env).items() if k != "NUMBA_CACHE_DIR"}
         self.python, self.cwd = python or sys.executable, None
         if python is not None:  # another environment: its installed fdjpeg, not this checkout
             env.pop("PYTHONPATH", None)
