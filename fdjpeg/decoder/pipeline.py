@@ -1,0 +1,209 @@
+"""``read_pixels``: read_coefficients for files whose pixels can be made while the scan is decoded --
+one sequential Huffman scan of 8-bit data holding every component, which is then the file's only scan
+(parser.py refuses a second one) -- returning the pixels instead (spec/decoder-reconstruction.md,
+"Banded decoding"). Other files get their ``JPEGCoefficients`` as from read_coefficients.
+
+One thread (or a small image): banded.py's ``_decode_bands``, entropy decoding and reconstruction one
+band of iMCU rows at a time in cache-sized buffers. Two or more threads and at least
+PARALLEL_MIN_BLOCKS blocks: a pipeline. The calling thread decodes the scan into the whole coefficient
+store in chunks of iMCU rows (entropy.py's resume slots), and after each chunk tells a worker thread,
+made for this call, that those rows are ready; the worker reconstructs them band by band
+(``_reconstruct_range``) and waits, without spinning, on a condition variable when it catches up.
+When the scan is decoded, the calling thread takes the upper half of the rows the worker has not
+started, and both finish their ranges. Each kernel runs without the GIL.
+"""
+
+from __future__ import annotations
+
+import threading
+import types
+
+import numpy as np
+
+from ..base.errors import JPEGError
+from ..base.jit import PARALLEL_MIN_BLOCKS, num_threads
+from ..base.layout import ceil_div, component_blocks, component_grid
+from . import entropy as ed
+from .banded import BAND_ROWS, _decode_bands, _reconstruct_range
+from .compose import _COMPOSE, _four, compose_params, validate_for_pixels
+from .idct import idct_multipliers
+from .reader import _NATURAL_U8, _CoefficientReader
+
+# Private overrides for tests: iMCU rows per band and per pipeline chunk, and whether to run the
+# pipeline (None: with more than one thread and at least PARALLEL_MIN_BLOCKS blocks).
+_BAND_ROWS: int | None = None
+_CHUNK_ROWS: int | None = None
+_FORCE_PIPELINE: bool | None = None
+
+#: iMCU rows per pipeline chunk: the worker's wait before its first band, and the number of hand-offs.
+CHUNK_ROWS = 8
+
+
+class _PixelReader(_CoefficientReader):
+    """read_coefficients' reader, making pixels for the first scan when it qualifies (module docstring)."""
+
+    def __init__(self, raw: bytes, max_pixels: int | None, max_scans: int | None):
+        super().__init__(raw, max_pixels, max_scans)
+        self.plan = None  # None (coefficients), "bands" or "pipeline"
+        self.pixels = None
+
+    def _choose(self, hdr) -> str | None:
+        scan = hdr.scans[-1]
+        if hdr.sof_marker not in (0xC0, 0xC1) or hdr.precision != 8 or len(scan.components) != len(hdr.components):
+            return None
+        probe = types.SimpleNamespace(
+            width=hdr.width,
+            height=hdr.height,
+            components=hdr.components,
+            colorspace=hdr.colorspace,
+            sampling=hdr.sampling,
+            max_sampling=hdr.max_sampling,
+        )
+        try:
+            validate_for_pixels(probe)  # else coefficients_to_pixels raises its error after the walk
+        except JPEGError:
+            return None
+        if _FORCE_PIPELINE is not None:
+            return "pipeline" if _FORCE_PIPELINE else "bands"
+        hmax, vmax = hdr.max_sampling
+        blocks = sum(int(np.prod(component_grid(hdr.width, hdr.height, c.h, c.v, hmax, vmax))) for c in hdr.components)
+        if blocks >= PARALLEL_MIN_BLOCKS and num_threads() > 1:
+            return "pipeline"
+        return "bands"
+
+    def _allocate(self, hdr, offset: int) -> None:
+        self.plan = self._choose(hdr)
+        if self.plan != "bands":
+            super()._allocate(hdr, offset)
+            return
+        band = _BAND_ROWS or BAND_ROWS
+        hmax, vmax = hdr.max_sampling
+        base = 0
+        for c in hdr.components:  # a store of one band: v * band block rows per component
+            self.real.append(component_blocks(hdr.width, hdr.height, c.h, c.v, hmax, vmax))
+            gy, gx = component_grid(hdr.width, hdr.height, c.h, c.v, hmax, vmax)
+            self.grids.append((gy, gx))
+            self.bases.append(base)
+            base += c.v * band * gx
+        self.store = np.empty((base, 64), np.int16)  # (zeroed band by band)
+        self.latched = [None] * len(hdr.components)
+
+    def _sequential(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, fresh) -> int:
+        if self.plan is None:
+            return super()._sequential(blocks, mcus_x, mcus_y, imcu_div, interval, tables, fresh)
+        hdr = self.parser.header
+        width, height = int(hdr.width), int(hdr.height)
+        vmax = hdr.max_sampling[1]
+        total = ceil_div(height, 8 * vmax)
+        band = _BAND_ROWS or BAND_ROWS
+        code, channels = _COMPOSE[hdr.colorspace]
+        out = np.empty((height, width * channels), np.uint8)
+        state = np.zeros(ed.RESUME_STATE_SIZE, np.int64)
+        state[: ed.STATE_SIZE] = self.state
+        state[ed.R_RESTARTS_TO_GO] = interval
+        mults = tuple(_four([idct_multipliers(np.asarray(t).reshape(64)) for t in self.latched]))
+        bhs = np.array(_four([hb for hb, _ in self.real]), np.int64)
+        vs = np.array(_four([c.v for c in hdr.components]), np.int64)
+        nbxs = np.array(_four([gx for _, gx in self.grids]), np.int64)
+        params = compose_params(hdr.sampling, width, height)
+        ncomp = len(hdr.components)
+        geometry = (width, vmax, ncomp)
+        if self.plan == "bands":
+            cfs = tuple(
+                _four([self.store[b : b + c.v * band * gx] for b, c, (_, gx) in zip(self.bases, hdr.components, self.grids)])
+            )
+            bufs = _plane_buffers(self.real, hdr.components, band)
+            _decode_bands(
+                self.data, blocks, blocks[:, ed.B_BASE].copy(), mcus_x, mcus_y, imcu_div, interval, *tables,
+                _NATURAL_U8, state, self.log, self.store, cfs, nbxs, mults, bufs, bhs, vs, *params, code, out,
+                *geometry, total, band, True,
+            )  # fmt: skip
+        else:
+            cfs = tuple(_four([self.store[b : b + gy * gx] for b, (gy, gx) in zip(self.bases, self.grids)]))
+            args = (cfs, nbxs, mults, bhs, vs, *params, code, out, *geometry, total, band)
+            _pipeline(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state, args, hdr.components)
+        self.state[:] = state[: ed.STATE_SIZE]
+        self.pixels = out if channels == 1 else out.reshape(height, width, channels)
+        return ed.OK
+
+    def run(self):
+        hdr = self._walk()
+        return self.pixels if self.pixels is not None else self._result(hdr)
+
+
+def _plane_buffers(real, components, band: int) -> tuple:
+    """One band's plane buffer per component (8 * v * (band + 2) rows: module docstring of banded.py)."""
+    return tuple(_four([np.empty((8 * c.v * (band + 2), 8 * wb), np.uint8) for (_, wb), c in zip(real, components)]))
+
+
+def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state, args, components) -> None:
+    """Entropy decoding on this thread, reconstruction behind it on a worker (module docstring)."""
+    cfs, nbxs, mults, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, total, band = args
+    chunk = max(1, _CHUNK_ROWS or CHUNK_ROWS)
+    cond = threading.Condition()
+    # decoded: iMCU rows entropy-decoded; taken: end of the rows the worker has claimed; limit: the
+    # worker's last row once the scan is decoded (None before).
+    shared = {"decoded": 0, "taken": 0, "limit": None, "error": None}
+
+    def reconstruct(a, b, bufs, cont, fin, fprev):
+        return _reconstruct_range(
+            cfs, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, a, b,
+            total, band, cont, fin, fprev, True,
+        )  # fmt: skip
+
+    def worker():
+        try:
+            bufs = _plane_buffers(reader.real, components, band)
+            done = fprev = 0
+            fin = False
+            while not fin:
+                with cond:
+                    while True:
+                        limit = shared["limit"]
+                        if limit is not None:  # the scan is decoded: up to the limit, composing to its end
+                            end, fin = limit, True
+                            break
+                        if shared["decoded"] > done:  # a few rows at a time, so that the split stays fair
+                            end = min(shared["decoded"], done + chunk)
+                            fin = end == total
+                            break
+                        cond.wait()
+                    shared["taken"] = end
+                if done < end:
+                    fprev = reconstruct(done, end, bufs, done > 0, fin, fprev)
+                done = end
+        except BaseException as exc:  # re-raised on the calling thread
+            shared["error"] = exc
+
+    thread = threading.Thread(target=worker, name="fdjpeg-reconstruct", daemon=True)
+    thread.start()
+    store, data = reader.store, reader.data
+    decoded = False
+    try:
+        for ma in range(0, total, chunk):
+            mb = min(total, ma + chunk)
+            ed._decode_sequential(
+                data, store, blocks, mcus_x, min(mb * imcu_div, mcus_y), imcu_div, interval, *tables, _NATURAL_U8,
+                state, reader.log,
+            )  # fmt: skip
+            with cond:
+                shared["decoded"] = mb
+                cond.notify()
+        decoded = True
+    finally:
+        with cond:  # the worker's share: the rows it claimed and half of the rest (on an error: no more)
+            taken = shared["taken"]
+            shared["limit"] = taken if taken >= total or not decoded else taken + max(1, (total - taken) // 2)
+            cond.notify()
+    limit = shared["limit"]
+    if limit < total:
+        reconstruct(limit, total, _plane_buffers(reader.real, components, band), False, True, 0)
+    thread.join()
+    if shared["error"] is not None:
+        raise shared["error"]
+
+
+def read_pixels(data: bytes, max_pixels: int | None, max_scans: int | None):
+    """The decoded pixels (uint8 (H, W) or (H, W, channels), as coefficients_to_pixels) of a file that
+    qualifies (module docstring), else its JPEGCoefficients as read_coefficients returns them."""
+    return _PixelReader(data, max_pixels, max_scans).run()
