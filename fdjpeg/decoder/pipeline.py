@@ -29,11 +29,14 @@ from .compose import _COMPOSE, _four, compose_params, validate_for_pixels
 from .idct import idct_multipliers
 from .reader import _NATURAL_U8, _CoefficientReader
 
-# Private overrides for tests: iMCU rows per band and per pipeline chunk, and whether to run the
-# pipeline (None: with more than one thread and at least PARALLEL_MIN_BLOCKS blocks).
+# Private overrides for tests: iMCU rows per band and per pipeline chunk, and the plan for every file
+# that qualifies ("bands", "pipeline" or "coefficients"; None: _choose's).
 _BAND_ROWS: int | None = None
 _CHUNK_ROWS: int | None = None
-_FORCE_PIPELINE: bool | None = None
+_FORCE: str | None = None
+
+#: Scans decoded by each plan (tests and bench read them).
+STATS = {"bands": 0, "pipeline": 0}
 
 #: iMCU rows per pipeline chunk: the worker's wait before its first band, and the number of hand-offs.
 CHUNK_ROWS = 8
@@ -63,13 +66,18 @@ class _PixelReader(_CoefficientReader):
             validate_for_pixels(probe)  # else coefficients_to_pixels raises its error after the walk
         except JPEGError:
             return None
-        if _FORCE_PIPELINE is not None:
-            return "pipeline" if _FORCE_PIPELINE else "bands"
+        if _FORCE is not None:
+            return None if _FORCE == "coefficients" else _FORCE
         hmax, vmax = hdr.max_sampling
         blocks = sum(int(np.prod(component_grid(hdr.width, hdr.height, c.h, c.v, hmax, vmax))) for c in hdr.components)
-        if blocks >= PARALLEL_MIN_BLOCKS and num_threads() > 1:
-            return "pipeline"
-        return "bands"
+        if blocks < PARALLEL_MIN_BLOCKS:  # (tested first: asking Numba for its thread count starts its threads)
+            return "bands"
+        threads = num_threads()
+        if threads == 1:
+            return "bands"
+        # Two threads: entropy decoding beside reconstruction. More threads, or restart markers (whose
+        # intervals parallel_entropy.py splits exactly): every stage on every thread (decompress.py).
+        return "pipeline" if threads == 2 and self.parser.restart_interval == 0 else None
 
     def _allocate(self, hdr, offset: int) -> None:
         self.plan = self._choose(hdr)
@@ -123,6 +131,7 @@ class _PixelReader(_CoefficientReader):
             args = (cfs, nbxs, mults, bhs, vs, *params, code, out, *geometry, total, band)
             _pipeline(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state, args, hdr.components)
         self.state[:] = state[: ed.STATE_SIZE]
+        STATS[self.plan] += 1
         self.pixels = out if channels == 1 else out.reshape(height, width, channels)
         return ed.OK
 
