@@ -70,7 +70,9 @@ def _encode(h, w, kind, subsampling, interval, seed, quality=85):
     if kind == "cmyk":  # (Pillow writes Adobe CMYK files; fdjpeg.encode does not)
         buf = io.BytesIO()
         extra = {"restart_marker_blocks": interval} if interval else {}
-        Image.fromarray(np.concatenate([img, img[..., :1] // 2], axis=-1), "CMYK").save(buf, "JPEG", quality=quality, **extra)
+        Image.fromarray(np.concatenate([img, img[..., :1] // 2], axis=-1), "CMYK").save(
+            buf, "JPEG", quality=quality, **extra
+        )
         return buf.getvalue()
     return fdjpeg.encode(
         img, quality=quality, subsampling=None if kind != "rgb" else subsampling, restart_interval=interval

@@ -117,9 +117,8 @@ class _PixelReader(_CoefficientReader):
         ncomp = len(hdr.components)
         geometry = (width, vmax, ncomp)
         if self.plan == "bands":
-            cfs = tuple(
-                _four([self.store[b : b + c.v * band * gx] for b, c, (_, gx) in zip(self.bases, hdr.components, self.grids)])
-            )
+            spans = [(b, c.v * band * gx) for b, c, (_, gx) in zip(self.bases, hdr.components, self.grids)]
+            cfs = tuple(_four([self.store[b : b + n] for b, n in spans]))
             bufs = _plane_buffers(self.real, hdr.components, band)
             _decode_bands(
                 self.data, blocks, blocks[:, ed.B_BASE].copy(), mcus_x, mcus_y, imcu_div, interval, *tables,
