@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
 import warnings
 
 import numpy as np
@@ -25,7 +26,7 @@ from fdjpeg.decoder import pipeline
 from fdjpeg.decoder.color import convert_mode
 from fdjpeg.decoder.decompress import coefficients_to_pixels
 
-from helpers import make_image, pillow_decode, pillow_encode
+from helpers import CJPEG, make_image, pillow_decode, pillow_encode
 
 SUBSAMPLINGS = ["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"]
 
@@ -198,3 +199,28 @@ def test_default_plans_by_size_threads_and_restart_markers():
         assert pipeline.STATS["bands"] == before["bands"] + 1
     finally:
         numba.set_num_threads(old)
+
+
+@pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2"])
+def test_gray_files_with_sampling_factors(subsampling):
+    """One component declared 2x2 or 2x1: a non-interleaved scan whose iMCU row is v block rows."""
+    for size in [(37, 29), (100, 5), (1, 1)]:
+        data = pillow_encode(make_image(*size, gray=True), quality=80, subsampling=subsampling)
+        for plan, band in [("bands", 1), ("bands", 3), ("pipeline", 2)]:
+            with forced(plan, band, 1):
+                _assert_same(_outcome(fdjpeg.decode, data), _outcome(_reference, data))
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("sample", ["2x2,2x1,1x1", "4x2,1x1,1x1", "1x2,1x1,1x2", "3x1,1x1,1x1", "2x1,1x2,1x1"])
+def test_mixed_sampling_factors(tmp_path, sample):
+    """Each component its own expansion: h2v1, h1v2 and h2v2 fancy, box and int_upsample."""
+    if CJPEG is None:
+        pytest.skip("cjpeg not installed (apt-get install libjpeg-turbo-progs)")
+    src = tmp_path / "in.ppm"
+    Image.fromarray(make_image(45, 67, seed=6)).save(src)
+    data = subprocess.run([CJPEG, "-sample", sample, str(src)], capture_output=True, check=True).stdout
+    ref = _outcome(_reference, data)
+    for plan, band in [("bands", 1), ("bands", 2), ("pipeline", 1)]:
+        with forced(plan, band, 1):
+            _assert_same(_outcome(fdjpeg.decode, data), ref)

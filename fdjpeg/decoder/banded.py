@@ -36,7 +36,7 @@ from .idct import _idct_rows
 
 #: iMCU rows per band: one band's coefficients, planes and output rows (about 370 kB per iMCU row at
 #: 3072 pixels wide, 4:2:0) stay in the core's L2 cache.
-BAND_ROWS = 1
+BAND_ROWS = 4
 
 
 @kernel

@@ -39,7 +39,7 @@ _FORCE: str | None = None
 STATS = {"bands": 0, "pipeline": 0}
 
 #: iMCU rows per pipeline chunk: the worker's wait before its first band, and the number of hand-offs.
-CHUNK_ROWS = 8
+CHUNK_ROWS = 4
 
 
 class _PixelReader(_CoefficientReader):
@@ -149,9 +149,9 @@ def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state,
     cfs, nbxs, mults, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, total, band = args
     chunk = max(1, _CHUNK_ROWS or CHUNK_ROWS)
     cond = threading.Condition()
-    # decoded: iMCU rows entropy-decoded; taken: end of the rows the worker has claimed; limit: the
-    # worker's last row once the scan is decoded (None before).
-    shared = {"decoded": 0, "taken": 0, "limit": None, "error": None}
+    # decoded: iMCU rows entropy-decoded; claimed/taken: the worker's current claim [claimed, taken);
+    # limit: the worker's last row once the scan is decoded (None before).
+    shared = {"decoded": 0, "claimed": 0, "taken": 0, "limit": None, "error": None}
 
     def reconstruct(a, b, bufs, cont, fin, fprev):
         return _reconstruct_range(
@@ -176,7 +176,7 @@ def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state,
                             fin = end == total
                             break
                         cond.wait()
-                    shared["taken"] = end
+                    shared["claimed"], shared["taken"] = done, end
                 if done < end:
                     fprev = reconstruct(done, end, bufs, done > 0, fin, fprev)
                 done = end
@@ -188,8 +188,9 @@ def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state,
     store, data = reader.store, reader.data
     decoded = False
     try:
-        for ma in range(0, total, chunk):
-            mb = min(total, ma + chunk)
+        ma = 0
+        while ma < total:
+            mb = min(total, ma + (chunk if ma else max(1, chunk // 4)))  # a short first wait for the worker
             ed._decode_sequential(
                 data, store, blocks, mcus_x, min(mb * imcu_div, mcus_y), imcu_div, interval, *tables, _NATURAL_U8,
                 state, reader.log,
@@ -197,11 +198,16 @@ def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state,
             with cond:
                 shared["decoded"] = mb
                 cond.notify()
+            ma = mb
         decoded = True
     finally:
-        with cond:  # the worker's share: the rows it claimed and half of the rest (on an error: no more)
+        with cond:  # the worker's share: its claim and about half of the rest (on an error: no more)
             taken = shared["taken"]
-            shared["limit"] = taken if taken >= total or not decoded else taken + max(1, (total - taken) // 2)
+            limit = taken
+            if decoded and taken < total:  # (the worker is about half-way through its claim)
+                mine = (total - taken + (taken - shared["claimed"]) // 2) // 2
+                limit = max(taken + 1, total - mine)
+            shared["limit"] = limit
             cond.notify()
     limit = shared["limit"]
     if limit < total:
