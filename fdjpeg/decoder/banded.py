@@ -82,14 +82,17 @@ def _reconstruct_band(
 
 @kernel
 def _reconstruct_range(
-    cfs, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, cspace, out, width, vmax, ncomp, a, b, total,
-    band, cont, fin, fprev, simd,
+    cfs, s0, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, cspace, out, width, vmax, ncomp, a, b,
+    total, band, cont, fin, fprev, simd,
 ):  # fmt: skip
-    """Pixels of iMCU rows [a, b) from the whole coefficient store, band by band. ``cont``: the range
-    continues an earlier call's (same buffers; its frame started at iMCU row ``fprev``; it held back
-    its last 2 rows); ``fin``: compose to the range's end (else hold back 2 rows for the next call).
-    Returns the ``fprev`` for the next call."""
+    """Pixels of iMCU rows [a, b), band by band, from coefficients cfs[c] whose first block row is
+    component c's first of iMCU row s0 (they must hold the block rows above a and below b that a
+    range start and a ``fin`` end read). ``cont``: the range continues an earlier call's (same
+    buffers; its frame started at iMCU row ``fprev``; it held back its last 2 rows); ``fin``: compose
+    to the range's end (else hold back 2 rows for the next call). Returns ``fprev`` for the next call."""
     sbase = np.zeros(4, np.int64)
+    for c in range(ncomp):
+        sbase[c] = vs[c] * s0
     dhl = np.empty(4, np.int64)
     for ma in range(a, b, band):
         mb = min(b, ma + band)

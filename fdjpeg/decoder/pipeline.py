@@ -81,19 +81,19 @@ class _PixelReader(_CoefficientReader):
 
     def _allocate(self, hdr, offset: int) -> None:
         self.plan = self._choose(hdr)
-        if self.plan != "bands":
+        if self.plan is None:
             super()._allocate(hdr, offset)
             return
-        band = _BAND_ROWS or BAND_ROWS
+        rows = _rows(self.plan)
         hmax, vmax = hdr.max_sampling
         base = 0
-        for c in hdr.components:  # a store of one band: v * band block rows per component
+        for c in hdr.components:  # a store of one band or chunk: v * rows block rows per component
             self.real.append(component_blocks(hdr.width, hdr.height, c.h, c.v, hmax, vmax))
             gy, gx = component_grid(hdr.width, hdr.height, c.h, c.v, hmax, vmax)
             self.grids.append((gy, gx))
             self.bases.append(base)
-            base += c.v * band * gx
-        self.store = np.empty((base, 64), np.int16)  # (zeroed band by band)
+            base += c.v * rows * gx
+        self.store = np.empty((base, 64), np.int16)  # (bands: zeroed band by band; pipeline: the size of one)
         self.latched = [None] * len(hdr.components)
 
     def _sequential(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, fresh) -> int:
@@ -116,8 +116,9 @@ class _PixelReader(_CoefficientReader):
         params = compose_params(hdr.sampling, width, height)
         ncomp = len(hdr.components)
         geometry = (width, vmax, ncomp)
+        rows = _rows(self.plan)
+        spans = [(b, c.v * rows * gx) for b, c, (_, gx) in zip(self.bases, hdr.components, self.grids)]
         if self.plan == "bands":
-            spans = [(b, c.v * band * gx) for b, c, (_, gx) in zip(self.bases, hdr.components, self.grids)]
             cfs = tuple(_four([self.store[b : b + n] for b, n in spans]))
             bufs = _plane_buffers(self.real, hdr.components, band)
             _decode_bands(
@@ -126,9 +127,8 @@ class _PixelReader(_CoefficientReader):
                 *geometry, total, band, True,
             )  # fmt: skip
         else:
-            cfs = tuple(_four([self.store[b : b + gy * gx] for b, (gy, gx) in zip(self.bases, self.grids)]))
-            args = (cfs, nbxs, mults, bhs, vs, *params, code, out, *geometry, total, band)
-            _pipeline(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state, args, hdr.components)
+            args = (nbxs, mults, bhs, vs, *params, code, out, *geometry, total, band)
+            _pipeline(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state, args, spans, hdr.components)
         self.state[:] = state[: ed.STATE_SIZE]
         STATS[self.plan] += 1
         self.pixels = out if channels == 1 else out.reshape(height, width, channels)
@@ -144,25 +144,42 @@ def _plane_buffers(real, components, band: int) -> tuple:
     return tuple(_four([np.empty((8 * c.v * (band + 2), 8 * wb), np.uint8) for (_, wb), c in zip(real, components)]))
 
 
-def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state, args, components) -> None:
-    """Entropy decoding on this thread, reconstruction behind it on a worker (module docstring)."""
-    cfs, nbxs, mults, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, total, band = args
-    chunk = max(1, _CHUNK_ROWS or CHUNK_ROWS)
-    cond = threading.Condition()
-    # decoded: iMCU rows entropy-decoded; claimed/taken: the worker's current claim [claimed, taken);
-    # limit: the worker's last row once the scan is decoded (None before).
-    shared = {"decoded": 0, "claimed": 0, "taken": 0, "limit": None, "error": None}
+def _rows(plan: str) -> int:
+    """iMCU rows per coefficient store: one band (bands) or one chunk (pipeline)."""
+    return (_BAND_ROWS or BAND_ROWS) if plan == "bands" else max(1, _CHUNK_ROWS or CHUNK_ROWS)
 
-    def reconstruct(a, b, bufs, cont, fin, fprev):
+
+def _split(bounds, taken: int, want: int, total: int) -> int:
+    """The row nearest ``want`` strictly inside one of the chunks ``bounds`` at or after ``taken`` (so
+    that the block rows just above and below it are in the same chunk store); ``total`` if none."""
+    inside = [p for ma, mb in bounds if ma >= taken for p in range(ma + 1, mb)]
+    return min(inside, key=lambda p: abs(p - want)) if inside else total
+
+
+def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state, args, spans, components) -> None:
+    """Entropy decoding on this thread, reconstruction behind it on a worker (module docstring)."""
+    nbxs, mults, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, total, band = args
+    chunk = _rows("pipeline")
+    size = reader.store.shape[0]
+    bases = blocks[:, ed.B_BASE]
+    cond = threading.Condition()
+    # chunks: (first iMCU row, end, coefficient views) per decoded chunk (None once reconstructed);
+    # claimed/taken: the worker's current claim [claimed, taken); limit: the worker's last row once the
+    # scan is decoded (None before).
+    chunks, bounds = [], []
+    shared = {"claimed": 0, "taken": 0, "limit": None, "error": None}
+
+    def reconstruct(k, a, b, bufs, cont, fin, fprev):
+        ma, _, cfs = chunks[k]
         return _reconstruct_range(
-            cfs, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, a, b,
-            total, band, cont, fin, fprev, True,
+            cfs, ma, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, a,
+            b, total, band, cont, fin, fprev, True,
         )  # fmt: skip
 
     def worker():
         try:
             bufs = _plane_buffers(reader.real, components, band)
-            done = fprev = 0
+            done = fprev = k = 0
             fin = False
             while not fin:
                 with cond:
@@ -171,32 +188,42 @@ def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state,
                         if limit is not None:  # the scan is decoded: up to the limit, composing to its end
                             end, fin = limit, True
                             break
-                        if shared["decoded"] > done:  # a few rows at a time, so that the split stays fair
-                            end = min(shared["decoded"], done + chunk)
+                        if len(chunks) > k:  # one chunk at a time, so that the split stays fair
+                            end = bounds[k][1]
                             fin = end == total
                             break
                         cond.wait()
                     shared["claimed"], shared["taken"] = done, end
-                if done < end:
-                    fprev = reconstruct(done, end, bufs, done > 0, fin, fprev)
-                done = end
+                while done < end:
+                    b = min(bounds[k][1], end)
+                    fprev = reconstruct(k, done, b, bufs, done > 0, fin and b == end, fprev)
+                    done = b
+                    if b == bounds[k][1]:
+                        chunks[k] = None  # its memory can serve a later chunk, still in cache
+                        k += 1
         except BaseException as exc:  # re-raised on the calling thread
             shared["error"] = exc
 
     thread = threading.Thread(target=worker, name="fdjpeg-reconstruct", daemon=True)
     thread.start()
-    store, data = reader.store, reader.data
+    data = reader.data
+    bl = blocks.copy()
     decoded = False
     try:
         ma = 0
         while ma < total:
             mb = min(total, ma + (chunk if ma else max(1, chunk // 4)))  # a short first wait for the worker
+            store = np.zeros((size, 64), np.int16)
+            # (the chunk's first MCU row lands on the store's first block row)
+            bl[:, ed.B_BASE] = bases - ma * imcu_div * blocks[:, ed.B_V] * blocks[:, ed.B_STRIDE]
             ed._decode_sequential(
-                data, store, blocks, mcus_x, min(mb * imcu_div, mcus_y), imcu_div, interval, *tables, _NATURAL_U8,
+                data, store, bl, mcus_x, min(mb * imcu_div, mcus_y), imcu_div, interval, *tables, _NATURAL_U8,
                 state, reader.log,
             )  # fmt: skip
+            cfs = tuple(_four([store[b : b + n] for b, n in spans]))
             with cond:
-                shared["decoded"] = mb
+                chunks.append((ma, mb, cfs))
+                bounds.append((ma, mb))
                 cond.notify()
             ma = mb
         decoded = True
@@ -205,13 +232,18 @@ def _pipeline(reader, blocks, mcus_x, mcus_y, imcu_div, interval, tables, state,
             taken = shared["taken"]
             limit = taken
             if decoded and taken < total:  # (the worker is about half-way through its claim)
-                mine = (total - taken + (taken - shared["claimed"]) // 2) // 2
-                limit = max(taken + 1, total - mine)
+                want = total - (total - taken + (taken - shared["claimed"]) // 2) // 2
+                limit = _split(bounds, taken, want, total)
             shared["limit"] = limit
             cond.notify()
-    limit = shared["limit"]
     if limit < total:
-        reconstruct(limit, total, _plane_buffers(reader.real, components, band), False, True, 0)
+        bufs = _plane_buffers(reader.real, components, band)
+        first = next(i for i, (a, b) in enumerate(bounds) if a < limit < b)
+        done, fprev = limit, 0
+        for k in range(first, len(bounds)):
+            b = bounds[k][1]
+            fprev = reconstruct(k, done, b, bufs, done > limit, b == total, fprev)
+            done = b
     thread.join()
     if shared["error"] is not None:
         raise shared["error"]
