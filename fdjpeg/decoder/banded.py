@@ -19,9 +19,10 @@ frame (offset 8 * vmax * (ma - 1), a multiple of every vertical expansion), so e
 row, the parity that chooses the fancy filter's neighbour and the bottom clamp (its height shifted by
 the same offset) are the whole-image ones: the pixels are ``coefficients_to_pixels``'s.
 
-With two threads (pipeline.py) the scan is decoded into the whole coefficient store in chunks while
-another thread reconstructs the rows already decoded; ``_reconstruct_range`` reconstructs any range of
-iMCU rows independently, computing the block row above (and below) it for the context rows.
+With two threads (pipeline.py) the scan is decoded in chunks, each into its own store, while another
+thread reconstructs the chunks already decoded; ``_reconstruct_range`` reconstructs a range of iMCU
+rows on its own, computing the block row above (and below) it for the context rows, or continuing
+the previous range on the same buffers.
 """
 
 from __future__ import annotations

@@ -4,13 +4,16 @@ one sequential Huffman scan of 8-bit data holding every component, which is then
 "Banded decoding"). Other files get their ``JPEGCoefficients`` as from read_coefficients.
 
 One thread (or a small image): banded.py's ``_decode_bands``, entropy decoding and reconstruction one
-band of iMCU rows at a time in cache-sized buffers. Two or more threads and at least
-PARALLEL_MIN_BLOCKS blocks: a pipeline. The calling thread decodes the scan into the whole coefficient
-store in chunks of iMCU rows (entropy.py's resume slots), and after each chunk tells a worker thread,
-made for this call, that those rows are ready; the worker reconstructs them band by band
-(``_reconstruct_range``) and waits, without spinning, on a condition variable when it catches up.
-When the scan is decoded, the calling thread takes the upper half of the rows the worker has not
-started, and both finish their ranges. Each kernel runs without the GIL.
+band of iMCU rows at a time in cache-sized buffers. Exactly two threads, at least PARALLEL_MIN_BLOCKS
+blocks and no restart markers: a pipeline. The calling thread decodes the scan in chunks of iMCU rows
+(entropy.py's resume slots), each into its own small coefficient store, and hands each chunk to a
+worker thread made for this call (a forked child works as its parent); the worker reconstructs the
+chunks in order (``_reconstruct_range``) and drops each one when done, so the allocator gives its
+memory, still in cache, to a later chunk; when it catches up it waits, without spinning, on a
+condition variable. When the scan is decoded, the calling thread takes about half of the rows the
+worker has not claimed, from a row inside a chunk (the block rows above and below it, which its
+context rows need, are then in one store), and both finish their ranges. Each kernel runs without
+the GIL.
 """
 
 from __future__ import annotations
