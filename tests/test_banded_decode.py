@@ -224,3 +224,48 @@ def test_mixed_sampling_factors(tmp_path, sample):
     for plan, band in [("bands", 1), ("bands", 2), ("pipeline", 1)]:
         with forced(plan, band, 1):
             _assert_same(_outcome(fdjpeg.decode, data), ref)
+
+
+@given(
+    rows=st.lists(st.integers(1, 3), min_size=1, max_size=12),
+    interval=st.sampled_from([0, 1, 5]),
+    cut=st.one_of(st.just(1.0), st.floats(0.5, 1.0)),
+    seed=st.integers(0, 3),
+)
+def test_sequential_decoder_resumes_where_it_stopped(rows, interval, cut, seed):
+    """entropy._decode_sequential with the resume slots, called for a few MCU rows at a time, leaves
+    the store, the reader's position, the warnings log and last_good_iMCU_row of one whole call."""
+    from fdjpeg.decoder import entropy as ed
+    from fdjpeg.decoder.reader import _NATURAL_U8, _CoefficientReader
+
+    data = _encode(70, 52, "rgb", "4:2:0", interval, seed)
+    data = data[: max(len(data) // 3, int(len(data) * cut))]
+    seen = []
+
+    class Capture(_CoefficientReader):
+        def _sequential(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, fresh):
+            seen.append((blocks, mcus_x, mcus_y, imcu_div, interval, tables, self.state.copy()))
+            return ed.OK
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reader = Capture(data, None, None)
+        reader.run()
+    blocks, mcus_x, mcus_y, imcu_div, interval, tables, start = seen[0]
+    raw = np.frombuffer(data, np.uint8)
+    whole, whole_state, whole_log = np.zeros_like(reader.store), start.copy(), np.zeros((ed.LOG_SIZE, 4), np.int64)
+    ed._decode_sequential(
+        raw, whole, blocks, mcus_x, mcus_y, imcu_div, interval, *tables, _NATURAL_U8, whole_state, whole_log
+    )
+    parts, log = np.zeros_like(reader.store), np.zeros((ed.LOG_SIZE, 4), np.int64)
+    state = np.zeros(ed.RESUME_STATE_SIZE, np.int64)
+    state[: ed.STATE_SIZE] = start
+    state[ed.R_RESTARTS_TO_GO] = interval
+    end = 0
+    for n in rows + [mcus_y]:
+        end = min(mcus_y, end + n)
+        ed._decode_sequential(raw, parts, blocks, mcus_x, end, imcu_div, interval, *tables, _NATURAL_U8, state, log)
+        assert state[ed.R_ROW0] == end
+    assert np.array_equal(parts, whole)
+    assert np.array_equal(state[: ed.STATE_SIZE], whole_state)
+    assert np.array_equal(log, whole_log)
