@@ -410,7 +410,7 @@ class _CoefficientReader:
         self.last_good = int(state[ed.S_LAST_GOOD])
 
     def _sequential(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, fresh) -> int:
-        """One sequential Huffman scan into the store (banded.py overrides it to make pixels instead)."""
+        """One sequential Huffman scan into the store (pipeline.py overrides it to make pixels instead)."""
         # Large clean scans: threads (parallel_entropy.py); anything else, or a failed sync, here.
         # Imported here: read_header must not load Numba (spec/codec.md section 7).
         from . import parallel_entropy as pe
