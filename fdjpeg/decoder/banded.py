@@ -35,8 +35,9 @@ from .compose import _compose_range
 from .entropy import _decode_sequential
 from .idct import _idct_rows
 
-#: iMCU rows per band: one band's coefficients, planes and output rows (about 370 kB per iMCU row at
-#: 3072 pixels wide, 4:2:0) stay in the core's L2 cache.
+#: iMCU rows per band. A band's coefficients, planes and output rows take about 370 kB per iMCU row at
+#: 3072 pixels wide, 4:2:0, so they are still in cache when read back; at 6.3 MP 3 or 4 rows measured
+#: ~2% less thread CPU time than 1 (fewer kernel calls and allocations), 16 rows 5% more.
 BAND_ROWS = 4
 
 
