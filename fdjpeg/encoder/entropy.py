@@ -284,9 +284,6 @@ def _encode_range(
             # AC: map the nonzero zigzag positions 1..63, then code (run, size) symbols.
             nz = _nonzero_map(blocks, b)
             t = 2 + ac_tbl[c]
-            blk = blocks[b]
-            si_row = ehufsi[t]
-            co_row = ehufco[t]
             last = 0
             while nz != 0:
                 i = np.int64(trailing_zeros(nz))
@@ -313,16 +310,16 @@ def _encode_range(
                     else:
                         buf = (buf << np.uint64(size)) | code
                     r -= 16
-                v = np.int64(blk[ZIGZAG[i]])
+                v = np.int64(blocks[b, ZIGZAG[i]])
                 nb = 64 - np.int64(leading_zeros(np.uint64(abs(v))))  # v != 0: no zero case
                 if nb > 10:
                     return STATUS_BAD_COEF, pos
                 sym = ((r << 4) + nb) & 0xFF  # (the mask only tells LLVM the index is not negative)
-                size = np.int64(si_row[sym])
+                size = np.int64(ehufsi[t, sym])
                 if size == 0:
                     return STATUS_NO_CODE, pos
                 v -= v < 0
-                code = (np.uint64(co_row[sym]) << np.uint64(nb)) | (np.uint64(v) & ((one << np.uint64(nb)) - one))
+                code = (np.uint64(ehufco[t, sym]) << np.uint64(nb)) | (np.uint64(v) & ((one << np.uint64(nb)) - one))
                 size += nb
                 free -= size
                 if free < 0:
