@@ -350,9 +350,7 @@ def _decode_sequential(
         row_good = mcu_row // imcu_div
         for b in range(nblocks):
             rows[b] = (
-                blocks[b, B_BASE]
-                + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
-                + blocks[b, B_DX]
+                blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE] + blocks[b, B_DX]
             )
         for mcu_col in range(mcus_x):
             if insufficient == 0:
