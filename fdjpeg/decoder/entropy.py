@@ -326,7 +326,7 @@ def _decode_sequential(
     read (both whole within FAST_BITS, 8 or more bits left after them) cut table reads per AC symbol to
     0.68 but changed the time by 0.99-1.02x at q50/q75/q90: the loop is bound by its instruction count
     and branch misses (a flat image, one DC and one EOB per block, already costs ~16 ns a block), not
-    by the shift -> read -> shift chain. Block rows are computed once per MCU row (``rows``).
+    by the shift -> read -> shift chain. Store rows computed once per MCU row: within noise.
 
     Here the buffer is held left-aligned (``lb``: the next ``bits`` bits of the stream at the top, zeros
     below), so that a table index is one shift of ``lb`` and consuming n bits is ``lb <<= n``: a
@@ -345,13 +345,8 @@ def _decode_sequential(
     restarts_to_go = restart_interval
     next_restart = np.int64(0)
     nblocks = blocks.shape[0]
-    rows = np.empty(nblocks, np.int64)  # per block of the MCU: its row in the store for this MCU row
     for mcu_row in range(mcus_y):
         row_good = mcu_row // imcu_div
-        for b in range(nblocks):
-            rows[b] = (
-                blocks[b, B_BASE] + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE] + blocks[b, B_DX]
-            )
         for mcu_col in range(mcus_x):
             if insufficient == 0:
                 last_good = row_good
@@ -368,7 +363,12 @@ def _decode_sequential(
             if insufficient != 0:
                 continue  # out of data: the rest of the interval stays zero
             for b in range(nblocks):
-                row = rows[b] + mcu_col * blocks[b, B_H]
+                row = (
+                    blocks[b, B_BASE]
+                    + (mcu_row * blocks[b, B_V] + blocks[b, B_DY]) * blocks[b, B_STRIDE]
+                    + mcu_col * blocks[b, B_H]
+                    + blocks[b, B_DX]
+                )
                 # T.81 F.2.2.1: DC difference.
                 t = blocks[b, B_DCTBL]
                 if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
