@@ -33,7 +33,7 @@ from ..base.fixedpoint import (
 from ..base.fixedpoint import GROUP as _GROUP
 from ..base.jit import kernel
 from ..base.lanes import mulhi_u16
-from .fdct_vec import fdct_quantize_vec1, fdct_quantize_vec8 as fdct_quantize_vec4
+from .fdct_vec import fdct_quantize_vec1, fdct_quantize_vec4
 
 
 @kernel
@@ -319,9 +319,9 @@ def _fdct_quantize_batched(plane, divisors, out):
     stride = plane.strides[0]
     flat = out.reshape(nby * nbx * 64)
     for by in range(nby):
-        for bx in range(0, nbx - 7, 8):
+        for bx in range(0, nbx - 3, 4):
             fdct_quantize_vec4(plane, by * 8 * stride + bx * 8, stride, qrc, qcr, qsc, flat, (by * nbx + bx) * 64)
-        for bx in range(nbx - nbx % 8, nbx):
+        for bx in range(nbx - nbx % 4, nbx):
             fdct_quantize_vec1(plane, by * 8 * stride + bx * 8, stride, qrc, qcr, qsc, flat, (by * nbx + bx) * 64)
 
 

@@ -137,6 +137,4 @@ def _make_intrinsic(nb):
 
 
 fdct_quantize_vec1 = _make_intrinsic(1)
-fdct_quantize_vec2 = _make_intrinsic(2)
 fdct_quantize_vec4 = _make_intrinsic(4)
-fdct_quantize_vec8 = _make_intrinsic(8)
