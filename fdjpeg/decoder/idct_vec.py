@@ -12,6 +12,7 @@ redoes (its output has been written and must be overwritten).
 
 from __future__ import annotations
 
+from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
@@ -59,7 +60,10 @@ def _permute(b, x, src, n=None):
     return V(b, shuffle(b, x.v, x.v, [src(i) for i in range(n)]))
 
 
-def _make_intrinsic(nb):
+def _make_intrinsic(nb, low_rows=False, low_cols=False):
+    """idct_vec{nb}, or with low_rows / low_cols the variant for blocks whose coefficient rows / columns
+    4..7 are all zero: those inputs of pass 1 / pass 2 become constant zeros, which LLVM folds away (a
+    zero input contributes exactly zero, so the samples are the general path's)."""
     L = 8 * nb
 
     def transpose(i):  # vector a, lane (h, b) <- vector b, lane (h, a); 8 vectors of L lanes
@@ -85,12 +89,16 @@ def _make_intrinsic(nb):
             deq = coef.cast(I32) * qv
             acc = deq + 16384
             rows = split(b, deq, 8)
+            if low_rows:
+                rows = rows[:4] + [rows[0] & 0] * 4
             w = [(x + 1024) >> 11 for x in idct_1d(rows)]  # w[r]: lanes (h, c)
             acc2 = w[0] + 16384
             for x in w[1:]:
                 acc2 = acc2 | (x + 16384)
             ws = concat(b, [x.cast(I16) for x in w])
             cols = [x.cast(I32) for x in split(b, _permute(b, ws, transpose), 8)]  # cols[c]: lanes (h, r)
+            if low_cols:
+                cols = cols[:4] + [cols[0] & 0] * 4
             px = [((x + 131072) >> 18).smax(-128).smin(127) + 128 for x in idct_1d(cols)]  # px[j]: lanes (h, r)
             pix = _permute(b, concat(b, [x.cast(I8) for x in px]), transpose)  # rows: lanes (h, j)
             ooff64 = context.cast(b, a_ooff, ooff, i64)
@@ -103,7 +111,7 @@ def _make_intrinsic(nb):
 
         return sig, codegen
 
-    idct_vec.__name__ = f"idct_vec{nb}"
+    idct_vec.__name__ = f"idct_vec{nb}" + "_low_rows" * low_rows + "_low_cols" * low_cols
     idct_vec.__doc__ = f"""idct_vec{nb}(cf, coff, q, out, ooff, ostride) -> int32: the {nb} block(s) of 64 int16
     coefficients at cf[coff:coff + {64 * nb}], dequantized by q (64 int32, natural order), inverse-transformed
     into {nb} side-by-side 8x8 blocks of the uint8 array ``out`` from element ``ooff`` (rows ``ostride`` apart);
@@ -113,3 +121,23 @@ def _make_intrinsic(nb):
 
 idct_vec1 = _make_intrinsic(1)
 idct_vec4 = _make_intrinsic(4)
+idct_vec4_low_rows = _make_intrinsic(4, low_rows=True)
+idct_vec4_low = _make_intrinsic(4, low_rows=True, low_cols=True)
+
+
+@intrinsic
+def nonzero_mask4(typingctx, cf, coff):
+    """nonzero_mask4(cf, coff) -> uint64: bit i set when coefficient i (natural order) is nonzero in any
+    of the four blocks of 64 int16 at cf[coff:coff + 256]."""
+    if not isinstance(cf, types.Array) or cf.dtype != types.int16 or not isinstance(coff, types.Integer):
+        return None
+    sig = types.uint64(cf, coff)
+
+    def codegen(context, b, signature, args):
+        x = load(b, data_ptr(context, b, cf, args[0], context.cast(b, args[1], coff, types.int64), I16), I16, 256)
+        q = split(b, x, 4)
+        m = (q[0] | q[1]) | (q[2] | q[3])
+        nz = b.icmp_unsigned("!=", m.v, (m & 0).v)
+        return b.bitcast(nz, ir.IntType(64))
+
+    return sig, codegen
