@@ -202,8 +202,8 @@ def _idct_rows_lanes(cf, nbx_pad, q, out, by0, by1, out_by0):
                     _idct_dc_only(cf[k + h, 0], q0, out64, r0, bx + h)
                 bx += 4
                 continue
-            if nz & _HIGH_ROWS == 0:
-                if nz & _HIGH_COLS == 0:
+            if (nz & _HIGH_ROWS) == 0:
+                if (nz & _HIGH_COLS) == 0:
                     a = idct_vec4_low(cf, k * 64, qi, out, o, ostride)
                 else:
                     a = idct_vec4_low_rows(cf, k * 64, qi, out, o, ostride)
