@@ -4,8 +4,9 @@ Numba types every integer product as 64-bit and LLVM's loop vectorizer only sees
 transform written in Python vectorizes over *blocks* (the [position][block] layout of fdct.py and
 idct_lanes.py) and pays for transposes into and out of that layout through memory. Here a block is a
 handful of vector registers, as in libjpeg-turbo's jfdctint-avx2 / jidctint-avx2: rows are loaded
-with plain vector loads, the 8x8 transposes are ``shufflevector``s (one byte or word permutation on
-AVX-512), and the butterflies run on eight <8 x i32> vectors. The IR is target-independent: LLVM
+with plain vector loads, the 8x8 transposes are ``shufflevector``s (byte or word permutations:
+vpermb / vpermt2w on AVX-512), and the butterflies run on eight vectors of int32 lanes, 8 per block,
+for a few horizontally adjacent blocks at once (more independent work per loop iteration). The IR is target-independent: LLVM
 lowers it for whatever CPU Numba compiles for.
 
 :class:`V` wraps an ``ir.Value`` of vector type so that the flow graphs below read like the scalar
@@ -22,10 +23,6 @@ I8, I16, I32, I64 = ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64
 
 def vec(t, n):
     return ir.VectorType(t, n)
-
-
-def splat(t, n, x):
-    return ir.Constant(vec(t, n), [x] * n)
 
 
 class V:
@@ -106,15 +103,16 @@ def concat(b, parts):
     return V(b, vs[0])
 
 
+def permute(b, x, src, n=None):
+    """out[i] = x[src(i)] for i < n (default: as many lanes as ``x``): one ``shufflevector``."""
+    n = x.v.type.count if n is None else n
+    return V(b, shuffle(b, x.v, x.v, [src(i) for i in range(n)]))
+
+
 def split(b, x, parts):
     """``x`` cut into ``parts`` consecutive equal vectors."""
     n = x.v.type.count // parts
     return [V(b, shuffle(b, x.v, x.v, range(i * n, (i + 1) * n))) for i in range(parts)]
-
-
-def transpose8(b, rows):
-    """Eight 8-lane vectors (rows of a block) -> its eight columns, by one permutation of the 64 lanes."""
-    return transpose8x8(b, concat(b, rows))
 
 
 def data_ptr(context, builder, aryty, value, offset, elem):
@@ -139,12 +137,6 @@ def load_rows(b, ptrs, nb):
             w = b.load(b.gep(q, [ir.Constant(I64, h)]) if h else q, align=1)
             v = b.insert_element(v, w, ir.Constant(I32, i * nb + h))
     return V(b, b.bitcast(v, vec(I8, 64 * nb)))
-
-
-def transpose8x8(b, whole):
-    """A 64-lane vector holding an 8x8 block row after row -> its eight columns (8-lane vectors)."""
-    t = V(b, shuffle(b, whole.v, whole.v, [(i % 8) * 8 + i // 8 for i in range(64)]))
-    return split(b, t, 8)
 
 
 def store(b, x, ptr):

@@ -31,7 +31,7 @@ from ..base.fixedpoint import (
     FIX_2_562915447,
     FIX_3_072711026,
 )
-from ..base.vecir import I8, I16, I32, V, concat, data_ptr, load, reduce_or, shuffle, split
+from ..base.vecir import I8, I16, I32, concat, data_ptr, load, permute, reduce_or, split
 
 
 def idct_1d(i):
@@ -52,12 +52,6 @@ def idct_1d(i):
     o2 = i5 * -FIX_2_562915447 + i3 * (FIX_3_072711026 - FIX_2_562915447) + zz3
     o3 = i7 * -FIX_0_899976223 + i1 * (FIX_1_501321110 - FIX_0_899976223) + zz4
     return [t10 + o3, t11 + o2, t12 + o1, t13 + o0, t13 - o0, t12 - o1, t11 - o2, t10 - o3]
-
-
-def _permute(b, x, src, n=None):
-    """out[i] = x[src(i)] for i < n (default: as many lanes as ``x``)."""
-    n = x.v.type.count if n is None else n
-    return V(b, shuffle(b, x.v, x.v, [src(i) for i in range(n)]))
 
 
 def _make_intrinsic(nb, low_rows=False, low_cols=False):
@@ -83,9 +77,9 @@ def _make_intrinsic(nb, low_rows=False, low_cols=False):
             i64 = types.int64
             coef = load(b, data_ptr(context, b, cf, a_cf, context.cast(b, a_coff, coff, i64), I16), I16, 64 * nb)
             # coefficient rows: vector k, lane h * 8 + c <- block h, (k, c)
-            coef = _permute(b, coef, lambda i: (i % L) // 8 * 64 + (i // L) * 8 + i % 8)
+            coef = permute(b, coef, lambda i: (i % L) // 8 * 64 + (i // L) * 8 + i % 8)
             qv = load(b, data_ptr(context, b, q, a_q, context.get_constant(i64, 0), I32), I32, 64)
-            qv = _permute(b, qv, lambda i: (i // L) * 8 + i % 8, 64 * nb)
+            qv = permute(b, qv, lambda i: (i // L) * 8 + i % 8, 64 * nb)
             deq = coef.cast(I32) * qv
             acc = deq + 16384
             rows = split(b, deq, 8)
@@ -96,11 +90,11 @@ def _make_intrinsic(nb, low_rows=False, low_cols=False):
             for x in w[1:]:
                 acc2 = acc2 | (x + 16384)
             ws = concat(b, [x.cast(I16) for x in w])
-            cols = [x.cast(I32) for x in split(b, _permute(b, ws, transpose), 8)]  # cols[c]: lanes (h, r)
+            cols = [x.cast(I32) for x in split(b, permute(b, ws, transpose), 8)]  # cols[c]: lanes (h, r)
             if low_cols:
                 cols = cols[:4] + [cols[0] & 0] * 4
             px = [((x + 131072) >> 18).smax(-128).smin(127) + 128 for x in idct_1d(cols)]  # px[j]: lanes (h, r)
-            pix = _permute(b, concat(b, [x.cast(I8) for x in px]), transpose)  # rows: lanes (h, j)
+            pix = permute(b, concat(b, [x.cast(I8) for x in px]), transpose)  # rows: lanes (h, j)
             ooff64 = context.cast(b, a_ooff, ooff, i64)
             ostride64 = context.cast(b, a_ostride, ostride, i64)
             for r, row in enumerate(split(b, pix, 8)):

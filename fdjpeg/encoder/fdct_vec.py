@@ -1,11 +1,13 @@
-"""The islow FDCT + quantization of one block as vector IR (see base/vecir.py): the fast path of
-fdct.py's batched kernel, equal to jfdctint.c + jcdctmgr.c (libjpeg-turbo's reciprocal quantization).
+"""The islow FDCT + quantization as vector IR (see base/vecir.py): the fast path of fdct.py's batched
+kernel, equal to jfdctint.c + jcdctmgr.c (libjpeg-turbo's reciprocal quantization).
 
-Per block: eight 8-byte row loads, one byte transpose, pass 1 (rows) on <8 x i32> columns, a 16-bit
-transpose (pass-1 values lie within +-4097), pass 2 (columns), whose outputs are the coefficient rows in
-natural order, then quantization on all 64 coefficients at once as jquanti-avx2 does it (|x|, + correction,
-two unsigned 16-bit high multiplies, sign restored) and one 128-byte store. int32 is exact for 8-bit
-samples (fdct.py); the quantization identity and its limits are those of ``_fdct_quantize_batched``.
+Per call, nb horizontally adjacent blocks (nb = 4, or 1 for the tail of a block row): eight row loads of
+8 nb bytes, one byte permutation into column vectors (lane h * 8 + r: row r of block h), pass 1 (rows)
+on eight <8 nb x i32> vectors, a 16-bit transpose (pass-1 values lie within +-4097), pass 2 (columns),
+whose outputs are coefficient rows, a word permutation into natural order block after block, then
+quantization on all 64 nb coefficients as jquanti-avx2 does it (|x|, + correction, two unsigned 16-bit
+high multiplies, sign restored) and one store. int32 is exact for 8-bit samples (fdct.py); the
+quantization identity and its limits are those of ``_fdct_quantize_batched``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..base.fixedpoint import (
     FIX_3_072711026,
     PASS1_BITS,
 )
-from ..base.vecir import I8, I16, I32, concat, data_ptr, load, load_rows, mulhi_u16, shuffle, split, store
+from ..base.vecir import I8, I16, I32, concat, data_ptr, load, load_rows, mulhi_u16, permute, split, store
 
 
 def fdct_1d(d):
@@ -60,26 +62,20 @@ def fdct_1d(d):
     return [tmp10 + tmp11, tmp7 + z1 + z4, y2, tmp6 + z2 + z3, tmp10 - tmp11, tmp5 + z2 + z4, y6, tmp4 + z1 + z3]
 
 
-def _permute(b, x, src):
-    """out[i] = x[src(i)] for every lane i of ``x``."""
-    n = x.v.type.count
-    return type(x)(b, shuffle(b, x.v, x.v, [src(i) for i in range(n)]))
-
-
 def emit_fdct(b, block, nb):
     """Both FDCT passes on ``nb`` horizontally adjacent blocks, given as their 8 rows of 8 * nb bytes
     (one <64 nb x i8> vector); returns the eight <8 nb x i32> coefficient rows v = 0..7, lane h * 8 + u
     coefficient (v, u) of block h, scaled by 8 as jfdctint leaves them."""
     L = 8 * nb
     # column vectors: lane h * 8 + r of vector j = sample (r, j) of block h
-    cols = split(b, _permute(b, block, lambda i: (i % 8) * L + (i % L) // 8 * 8 + i // L), 8)
+    cols = split(b, permute(b, block, lambda i: (i % 8) * L + (i % L) // 8 * 8 + i // L), 8)
     cols = [c.cast(I32, signed=False) - 128 for c in cols]
     n1 = CONST_BITS - PASS1_BITS
     y = fdct_1d(cols)  # y[u]: lanes (h, r)
-    ws = [y[0] << PASS1_BITS if u == 0 else y[4] << PASS1_BITS if u == 4 else (y[u] + (1 << (n1 - 1))) >> n1 for u in range(8)]
+    ws = [y[u] << PASS1_BITS if u in (0, 4) else (y[u] + (1 << (n1 - 1))) >> n1 for u in range(8)]
     ws16 = concat(b, [w.cast(I16) for w in ws])
     # row vectors: lane h * 8 + u of vector r = pass-1 value (r, u) of block h
-    wrows = [w.cast(I32) for w in split(b, _permute(b, ws16, lambda i: (i % 8) * L + (i % L) // 8 * 8 + i // L), 8)]
+    wrows = [w.cast(I32) for w in split(b, permute(b, ws16, lambda i: (i % 8) * L + (i % L) // 8 * 8 + i // L), 8)]
     n2 = CONST_BITS + PASS1_BITS
     c = fdct_1d(wrows)  # c[v]: lanes (h, u)
     r1 = 1 << (PASS1_BITS - 1)
@@ -111,7 +107,7 @@ def _make_intrinsic(nb):
             block = load_rows(b, ptrs, nb)
             c = concat(b, [x.cast(I16) for x in emit_fdct(b, block, nb)])
             # to natural order, block after block: dst lane h * 64 + v * 8 + u <- c lane v * L + h * 8 + u
-            coef = _permute(b, c, lambda i: (i % 64) // 8 * L + i // 64 * 8 + i % 8)
+            coef = permute(b, c, lambda i: (i % 64) // 8 * L + i // 64 * 8 + i % 8)
             zero = context.get_constant(i64, 0)
             tables = []
             for arr, a in ((qrc, a_rc), (qcr, a_cr), (qsc, a_sc)):
