@@ -313,9 +313,11 @@ def _fdct_quantize_batched(plane, divisors, out):
     qcr = np.empty(64, np.uint16)
     qsc = np.empty(64, np.uint16)
     for k in range(64):
-        qrc[k] = divisors[0, k]
+        # (|x| + corr) * recip >> shift as ((|x| + corr) * recip >> 16) >> (shift - 16); shift 32 gives 0
+        # for every 16-bit |x| + corr, so its reciprocal becomes 0 (a shift by 16 is undefined in 16 bits).
+        qrc[k] = divisors[0, k] if divisors[2, k] < 32 else 0
         qcr[k] = divisors[1, k]
-        qsc[k] = 1 << (32 - divisors[2, k])
+        qsc[k] = divisors[2, k] - 16 if divisors[2, k] < 32 else 0
     stride = plane.strides[0]
     flat = out.reshape(nby * nbx * 64)
     for by in range(nby):

@@ -5,8 +5,9 @@ Per call, nb horizontally adjacent blocks (nb = 4, or 1 for the tail of a block 
 8 nb bytes, one byte permutation into column vectors (lane h * 8 + r: row r of block h), pass 1 (rows)
 on eight <8 nb x i32> vectors, a 16-bit transpose (pass-1 values lie within +-4097), pass 2 (columns),
 whose outputs are coefficient rows, a word permutation into natural order block after block, then
-quantization on all 64 nb coefficients as jquanti-avx2 does it (|x|, + correction, two unsigned 16-bit
-high multiplies, sign restored) and one store. int32 is exact for 8-bit samples (fdct.py); the
+quantization on all 64 nb coefficients in 16-bit lanes as jquanti-avx2 does it (|x|, + correction, an
+unsigned high multiply by the reciprocal, here a variable shift by shift - 16 where it multiplies
+by 2**(32 - shift), sign restored) and one store. int32 is exact for 8-bit samples (fdct.py); the
 quantization identity and its limits are those of ``_fdct_quantize_batched``.
 """
 
@@ -116,7 +117,8 @@ def _make_intrinsic(nb):
             rc, cr, sc = tables
             neg = b.icmp_signed("<", coef.v, (coef & 0).v)
             mag = type(coef)(b, b.select(neg, (-coef).v, coef.v))
-            m = mulhi_u16(mulhi_u16(mag + cr, rc), sc)
+            t = mulhi_u16(mag + cr, rc)
+            m = type(t)(b, b.lshr(t.v, sc.v))
             q = type(m)(b, b.select(neg, (-m).v, m.v))
             store(b, q, data_ptr(context, b, dst, a_dst, context.cast(b, a_doff, doff, i64), I16))
             return context.get_dummy_value()
@@ -127,7 +129,7 @@ def _make_intrinsic(nb):
     fdct_quantize_vec.__doc__ = f"""fdct_quantize_vec{nb}(src, off, stride, qrc, qcr, qsc, dst, doff): the {nb} horizontally
     adjacent 8x8 block(s) of the uint8 array ``src`` whose top-left sample is element ``off`` (rows ``stride``
     elements apart), level-shifted, transformed and quantized into dst[doff:doff + {64 * nb}] (int16, natural
-    order, block after block). qrc, qcr, qsc: the reciprocals, corrections and 2**(32 - shift) of each
+    order, block after block). qrc, qcr, qsc: the reciprocals (0 where shift is 32), corrections and shift - 16 of each
     position (uint16, 64 each)."""
     return intrinsic(fdct_quantize_vec)
 
