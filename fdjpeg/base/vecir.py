@@ -143,14 +143,12 @@ def store(b, x, ptr):
     b.store(x.v, b.bitcast(ptr, x.v.type.as_pointer()), align=1)
 
 
-def reduce_or(b, x):
-    """The OR of every lane of ``x``, as a scalar."""
-    v = x.v
-    n = v.type.count
-    while n > 1:
-        n //= 2
-        v = b.or_(shuffle(b, v, v, range(n)), shuffle(b, v, v, range(n, 2 * n)))
-    return b.extract_element(v, ir.Constant(I32, 0))
+def any_lane(b, x, pred, y=0):
+    """An i1: whether ``x <pred> y`` (signed compare, y splat) holds in any lane: a mask test, no
+    horizontal ORs."""
+    n = x.v.type.count
+    m = b.icmp_signed(pred, x.v, x._o(y))
+    return b.icmp_unsigned("!=", b.bitcast(m, ir.IntType(n)), ir.Constant(ir.IntType(n), 0))
 
 
 def mulhi_u16(x, y):

@@ -3,11 +3,12 @@ the fast path of idct_lanes.py, exact where its range test passes (see there).
 
 Per call, nb blocks that are consecutive in the coefficient array and side by side in the output: one
 load of their 64 nb coefficients, a word permutation into coefficient rows (lane h * 8 + c: column c
-of block h), dequantization, pass 1 on eight <8 nb x i32> rows (the columns' 1-D IDCTs run across the
-lanes, no transpose), a word transpose, pass 2, saturation to bytes, a byte transpose and eight row
-stores. The call returns the OR of ``value + 16384`` over every dequantized coefficient and pass-1
-output of the nb blocks: a bit from 15 up means a block outside the exact range, which the caller then
-redoes (its output has been written and must be overwritten).
+of block h), dequantization in 16 bits (vpmullw: the AVX2 kernel keeps the low 16 bits of coef * Q),
+pass 1 on eight <8 nb x i32> rows (the columns' 1-D IDCTs run across the lanes, no transpose), a word
+transpose, pass 2, saturation to bytes, a byte transpose and eight row stores. The call returns
+2**15 if a dequantized coefficient or a pass-1 output of the nb blocks lies outside -16384..16383
+(the range where plain int32 arithmetic equals the AVX2 kernel, see idct_lanes.py), else 0; the
+caller then redoes the blocks (their output has been written and must be overwritten).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..base.fixedpoint import (
     FIX_2_562915447,
     FIX_3_072711026,
 )
-from ..base.vecir import I8, I16, I32, concat, data_ptr, load, permute, reduce_or, split
+from ..base.vecir import I8, I16, I32, any_lane, concat, data_ptr, load, permute, split
 
 
 def idct_1d(i):
@@ -80,15 +81,17 @@ def _make_intrinsic(nb, low_rows=False, low_cols=False):
             coef = permute(b, coef, lambda i: (i % L) // 8 * 64 + (i // L) * 8 + i % 8)
             qv = load(b, data_ptr(context, b, q, a_q, context.get_constant(i64, 0), I32), I32, 64)
             qv = permute(b, qv, lambda i: (i // L) * 8 + i % 8, 64 * nb)
-            deq = coef.cast(I32) * qv
-            acc = deq + 16384
-            rows = split(b, deq, 8)
+            # vpmullw: the AVX2 kernel's dequantization keeps the low 16 bits of coef * Q
+            deq16 = coef * qv.cast(I16)
+            bad = any_lane(b, deq16 + 16384, "<")  # in range <=> no sign bit (16-bit sum)
+            rows = split(b, deq16.cast(I32), 8)
             if low_rows:
                 rows = rows[:4] + [rows[0] & 0] * 4
             w = [(x + 1024) >> 11 for x in idct_1d(rows)]  # w[r]: lanes (h, c)
-            acc2 = w[0] + 16384
+            acc = w[0] + 16384
             for x in w[1:]:
-                acc2 = acc2 | (x + 16384)
+                acc = acc | (x + 16384)
+            bad = b.or_(bad, any_lane(b, acc >> 15, "!="))  # any bit from 15 up
             ws = concat(b, [x.cast(I16) for x in w])
             cols = [x.cast(I32) for x in split(b, permute(b, ws, transpose), 8)]  # cols[c]: lanes (h, r)
             if low_cols:
@@ -101,7 +104,7 @@ def _make_intrinsic(nb, low_rows=False, low_cols=False):
                 o = b.add(ooff64, b.mul(ostride64, context.get_constant(i64, r)))
                 p = data_ptr(context, b, out, a_out, o, I8)
                 b.store(row.v, b.bitcast(p, row.v.type.as_pointer()), align=1)
-            return b.or_(reduce_or(b, acc), reduce_or(b, acc2))
+            return b.select(bad, ir.Constant(ir.IntType(32), 1 << 15), ir.Constant(ir.IntType(32), 0))
 
         return sig, codegen
 
@@ -109,7 +112,7 @@ def _make_intrinsic(nb, low_rows=False, low_cols=False):
     idct_vec.__doc__ = f"""idct_vec{nb}(cf, coff, q, out, ooff, ostride) -> int32: the {nb} block(s) of 64 int16
     coefficients at cf[coff:coff + {64 * nb}], dequantized by q (64 int32, natural order), inverse-transformed
     into {nb} side-by-side 8x8 blocks of the uint8 array ``out`` from element ``ooff`` (rows ``ostride`` apart);
-    returns the range-test word (see the module docstring)."""
+    returns 2**15 if the range test fails for any of them, else 0 (see the module docstring)."""
     return intrinsic(idct_vec)
 
 
