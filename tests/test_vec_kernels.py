@@ -142,3 +142,26 @@ def test_nonzero_mask_bit_i_is_position_i(seed, density):
     for k in range(3):
         want = sum(1 << i for i in range(64) if cf[k : k + 4, i].any())
         assert int(_mask_of(cf, k * 64)) == want
+
+
+@pytest.mark.parametrize(
+    "row_pair", [((255,) * 8, (0,) * 8), ((255, 0, 0, 255, 255, 0, 0, 255), (0, 255, 255, 0, 0, 255, 255, 0))]
+)
+def test_fdct_pass2_sums_at_their_extremes(row_pair):
+    """Every block whose rows are one of two opposite patterns, in all 256 arrangements: the pass-1 values
+    of u = 0 (constant rows) or u = 4 take their extremes in every sign pattern down a column, so every
+    pass-2 sum the vector kernel narrows to 16 bits reaches its largest magnitude (32640)."""
+    a, b = (np.array(r, np.uint8) for r in row_pair)
+    plane = np.empty((8, 256 * 8), np.uint8)
+    for p in range(256):
+        for r in range(8):
+            plane[r, p * 8 : p * 8 + 8] = a if p >> r & 1 else b
+    for table in (np.ones(64, np.int64), np.arange(1, 65)):
+        divisors = quant_divisors(table)
+        got = np.zeros((1, 256, 64), np.int16)
+        _fdct_quantize_batched(plane, divisors, got)
+        ws = np.empty(64, np.int32)
+        ref = np.empty(64, np.int16)
+        for p in range(256):
+            _fdct_quantize_block(plane, 0, p * 8, divisors, ws, ref)
+            assert np.array_equal(got[0, p], ref), p

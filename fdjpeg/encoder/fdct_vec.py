@@ -35,23 +35,24 @@ from ..base.fixedpoint import (
 from ..base.vecir import I8, I16, I32, concat, data_ptr, load, load_rows, mulhi_u16, permute, split, store
 
 
-def fdct_1d(d):
-    """jfdctint.c's butterfly on eight vectors, before descaling (as fdct._fdct_butterfly)."""
+def fdct_1d(d, n16=lambda x: x):
+    """jfdctint.c's butterfly on eight vectors, before descaling (as fdct._fdct_butterfly). ``n16`` is
+    applied to every sum that multiplies a constant (pass 2: a 16-bit round trip, see emit_fdct)."""
     d0, d1, d2, d3, d4, d5, d6, d7 = d
-    tmp0, tmp7 = d0 + d7, d0 - d7
-    tmp1, tmp6 = d1 + d6, d1 - d6
-    tmp2, tmp5 = d2 + d5, d2 - d5
-    tmp3, tmp4 = d3 + d4, d3 - d4
-    tmp10, tmp13 = tmp0 + tmp3, tmp0 - tmp3
-    tmp11, tmp12 = tmp1 + tmp2, tmp1 - tmp2
-    z1 = (tmp12 + tmp13) * FIX_0_541196100
+    tmp0, tmp7 = d0 + d7, n16(d0 - d7)
+    tmp1, tmp6 = d1 + d6, n16(d1 - d6)
+    tmp2, tmp5 = d2 + d5, n16(d2 - d5)
+    tmp3, tmp4 = d3 + d4, n16(d3 - d4)
+    tmp10, tmp13 = tmp0 + tmp3, n16(tmp0 - tmp3)
+    tmp11, tmp12 = tmp1 + tmp2, n16(tmp1 - tmp2)
+    z1 = n16(tmp12 + tmp13) * FIX_0_541196100
     y2 = z1 + tmp13 * FIX_0_765366865
     y6 = z1 - tmp12 * FIX_1_847759065
-    z1 = tmp4 + tmp7
-    z2 = tmp5 + tmp6
-    z3 = tmp4 + tmp6
-    z4 = tmp5 + tmp7
-    z5 = (z3 + z4) * FIX_1_175875602
+    z1 = n16(tmp4 + tmp7)
+    z2 = n16(tmp5 + tmp6)
+    z3 = n16(tmp4 + tmp6)
+    z4 = n16(tmp5 + tmp7)
+    z5 = n16(z3 + z4) * FIX_1_175875602
     tmp4 = tmp4 * FIX_0_298631336
     tmp5 = tmp5 * FIX_2_053119869
     tmp6 = tmp6 * FIX_3_072711026
@@ -78,7 +79,12 @@ def emit_fdct(b, block, nb):
     # row vectors: lane h * 8 + u of vector r = pass-1 value (r, u) of block h
     wrows = [w.cast(I32) for w in split(b, permute(b, ws16, lambda i: (i % 8) * L + (i % L) // 8 * 8 + i // L), 8)]
     n2 = CONST_BITS + PASS1_BITS
-    c = fdct_1d(wrows)  # c[v]: lanes (h, u)
+    # Every pass-2 sum that meets a multiplier fits 16 bits, so truncating and re-extending it changes
+    # nothing and lets LLVM see 16-bit products (vpmaddwd). Pass-1 values of 8-bit samples lie in
+    # -4096..4064 (u = 0), -4080..4080 (u = 4), -3769..3769 (the others; the extremes of a linear form
+    # over the sample box, enumerated over its 256 corners with the rounding); the sums are at most two,
+    # four, or (tmp12 + tmp13, z3 + z4) eight of them with four + and four - signs: |sum| <= 32640.
+    c = fdct_1d(wrows, lambda x: x.cast(I16).cast(I32))  # c[v]: lanes (h, u)
     r1 = 1 << (PASS1_BITS - 1)
     return [(c[v] + r1) >> PASS1_BITS if v in (0, 4) else (c[v] + (1 << (n2 - 1))) >> n2 for v in range(8)]
 
