@@ -67,11 +67,13 @@ def kernels():
         ("enc colour  _rgb_ycc_row", color._rgb_ycc_row),
         ("enc down    _downsample_row", downsample._downsample_row),
         ("enc fdct    _fdct_quantize_batched", fdct._fdct_quantize_batched),
+        ("enc fdct    _fdct_quantize_groups", fdct._fdct_quantize_groups),
         (
             "enc fused   _prepare_strips (serial)",
             prepare._prepare_strips.serial if hasattr(prepare._prepare_strips, "serial") else prepare._prepare_strips,
         ),
         ("dec idct    _idct_rows_lanes", idct_lanes._idct_rows_lanes),
+        ("dec idct    _idct_rows_groups", idct_lanes._idct_rows_groups),
         ("dec idct    _idct_group", idct_lanes._idct_group),
         ("dec upsamp  _upsample_row", upsample._upsample_row),
         ("dec upsamp  _fancy_row", upsample._fancy_row),

@@ -255,6 +255,16 @@ TURBO_NOTE = (
 )
 
 
+def startup_environment(firstcall: dict | None) -> str:
+    """Which environment a start-up figure comes from, in a few words: SciPy costs Numba's BLAS probe
+    about 0.1 s (bench/firstcall.py), and ``pip install fdjpeg`` does not bring it."""
+    env = (firstcall or {}).get("environment")
+    if not env or "error" in env:
+        return "environment not recorded"
+    words = f"SciPy {env['scipy']} installed" if env.get("scipy") else "no SciPy"
+    return words + ("" if env.get("bytecode_cached") else ", bytecode not cached")
+
+
 def turbo_targets_section(meta: dict, timings: list[dict], firstcall: dict | None) -> str:
     """Issue #16's targets against raw libjpeg-turbo (simplejpeg), with both sides of each ratio."""
     ref = meta["reference"]
@@ -271,7 +281,9 @@ def turbo_targets_section(meta: dict, timings: list[dict], firstcall: dict | Non
     pil_ok = pil is not None and "median_s" in pil
     rows.append(
         [
-            "fresh process: import + first encode 512², warm Numba cache (absolute limit)",
+            "fresh process: import + first encode 512², warm Numba cache (absolute limit; "
+            + startup_environment(firstcall)
+            + ")",
             f"{fmt_s(entry['median_s'])} s" if ok else (status_text(entry) if enc else "not run"),
             f"{fmt_s(pil['median_s'])} s (Pillow)" if pil_ok else (status_text(pil) if enc else "not run"),
             fmt_ratio(entry["median_s"] / pil["median_s"]) if ok and pil_ok else "n/a",
@@ -343,6 +355,10 @@ def firstcall_section(firstcall: dict) -> str:
         ],
         rows,
     )
+    if firstcall.get("environment"):
+        from .firstcall import environment_text
+
+        out += f"\n\nMeasured in: {environment_text(firstcall['environment'])}."
     base = firstcall.get("python -c pass")
     if base and "median_s" in base:
         out += f"\n\nFor scale: a bare `python -c pass` takes {fmt_s(base['median_s'])} s on this machine (included in every figure)."

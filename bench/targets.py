@@ -7,8 +7,10 @@ libjpeg-turbo, in a few minutes, so they can be rerun on a quiet machine without
 
 It times the two reference cases (encode and decode of the 6.3 MP 4:2:0 q75 photo mosaic; Pillow writes
 the decode input, without restart markers) in the same worker processes as ``python -m bench`` (one
-thread, then all cores), and the fresh-process first encode with a warm Numba cache. The load average
-before and after is recorded: on a shared machine, rely on the ratios.
+thread, then all cores), and the fresh-process first encode with a warm Numba cache; that row says
+whether SciPy was installed (Numba's BLAS probe imports ``scipy.linalg``, ~0.1 s that a plain ``pip
+install fdjpeg`` does not pay; ``python -m bench.firstcall --python PATH`` measures another environment).
+The load average before and after is recorded: on a shared machine, rely on the ratios.
 """
 
 from __future__ import annotations

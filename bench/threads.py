@@ -174,7 +174,7 @@ def rounds(workers: list[Worker], runs: int) -> dict:
 
 def first_call(before_path: str, runs: int) -> dict:
     """Fresh-process times with an empty Numba cache: {(label, size): [seconds]}, before/after alternating."""
-    from .firstcall import _run
+    from .firstcall import Target, _run
 
     code = ("import numpy as np, fdjpeg; fdjpeg.encode(np.resize(fdjpeg.samples.load('astronaut'), ({n}, {n}, 3)), "
             "quality=75, subsampling='4:2:0')")  # fmt: skip
@@ -184,8 +184,9 @@ def first_call(before_path: str, runs: int) -> dict:
             for label, path in (("before", before_path), ("after", str(REPO)))[:: 1 if r % 2 == 0 else -1]:
                 env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
                 with tempfile.TemporaryDirectory(prefix="fdjpeg-bench-threads-") as cache:
-                    env.update(NUMBA_CACHE_DIR=cache, PYTHONPATH=path)
-                    out.setdefault((label, n), []).append(_run(code.format(n=n), env))
+                    env.update(PYTHONPATH=path)
+                    target = Target(cache, bytecode_cache=False, base_env=env)
+                    out.setdefault((label, n), []).append(_run(code.format(n=n), target, cache))
     return out
 
 

@@ -75,3 +75,68 @@ def band_std(planes_per_image, component: str) -> np.ndarray:
             blocks = p.reshape(p.shape[0] // 8, 8, p.shape[1] // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
             coefs.append(np.einsum("ij,bjk,lk->bil", c, blocks, c).reshape(-1, 64))
     return np.concatenate(coefs).std(axis=0).reshape(8, 8)
+
+
+def huffman_codes(spec) -> dict[int, str]:
+    """symbol -> code as a bit string, from a table's 16 counts and its symbols (T.81 Annex C)."""
+    codes, code, p = {}, 0, 0
+    for length in range(1, 17):
+        for _ in range(spec.bits[length - 1]):
+            codes[spec.values[p]] = format(code, f"0{length}b")
+            code += 1
+            p += 1
+        code <<= 1
+    return codes
+
+
+def huffman_scan(blocks, comp_in_mcu, dc_tbl, ac_tbl, dc_specs, ac_specs, restart_interval) -> bytes:
+    """A sequential scan's entropy-coded data written bit by bit as T.81 F.1.2 describes it: blocks are
+    in transmission order (rows of 64, natural order), 1-bit padding and RSTn at every restart, 0x00
+    after every 0xFF. A slow reference for encoder/entropy.py."""
+    from fdjpeg.base.zigzag import ZIGZAG
+
+    dc_codes = [huffman_codes(s) if s is not None else None for s in dc_specs]
+    ac_codes = [huffman_codes(s) if s is not None else None for s in ac_specs]
+    out, bits = bytearray(), []
+
+    def flush(pad):
+        if pad and len(bits) % 8:
+            bits.extend("1" * (8 - len(bits) % 8))
+        while len(bits) >= 8:
+            byte = int("".join(bits[:8]), 2)
+            del bits[:8]
+            out.append(byte)
+            if byte == 0xFF:
+                out.append(0)
+
+    def value_bits(v, size):
+        return format(v if v >= 0 else v + (1 << size) - 1, f"0{size}b") if size else ""
+
+    bpm = len(comp_in_mcu)
+    pred = [0] * 4
+    for m in range(len(blocks) // bpm):
+        if restart_interval and m and m % restart_interval == 0:
+            flush(True)
+            out.extend((0xFF, 0xD0 + (m // restart_interval - 1) % 8))
+            pred = [0] * 4
+        for i, c in enumerate(comp_in_mcu):
+            zz = [int(blocks[m * bpm + i][ZIGZAG[k]]) for k in range(64)]
+            diff, pred[c] = zz[0] - pred[c], zz[0]
+            size = abs(diff).bit_length()
+            bits.extend(dc_codes[dc_tbl[c]][size] + value_bits(diff, size))
+            run = 0
+            for k in range(1, 64):
+                if zz[k] == 0:
+                    run += 1
+                    continue
+                while run > 15:
+                    bits.extend(ac_codes[ac_tbl[c]][0xF0])
+                    run -= 16
+                size = abs(zz[k]).bit_length()
+                bits.extend(ac_codes[ac_tbl[c]][run << 4 | size] + value_bits(zz[k], size))
+                run = 0
+            if run:
+                bits.extend(ac_codes[ac_tbl[c]][0x00])
+            flush(False)
+    flush(True)
+    return bytes(out)

@@ -246,3 +246,45 @@ def test_batch_bench_section_formats_and_replaces_itself(tmp_path):
     batch.write_section(text.replace("| 90 |", "| 80 |"), str(path))
     out = path.read_text(encoding="utf-8")
     assert out.count(batch.TITLE) == 1 and "| 80 |" in out and "kept" in out
+
+
+def test_firstcall_says_which_environment_it_measured(tmp_path):
+    """The start-up figures depend on SciPy (Numba's BLAS probe imports scipy.linalg) and on whether
+    bytecode is cached: the bench records both, and the targets row and breakdown say them."""
+    import importlib.util
+    from importlib import metadata
+
+    target = firstcall.Target(str(tmp_path))
+    env = firstcall.environment(target)
+    has_scipy = importlib.util.find_spec("scipy") is not None
+    assert env["scipy"] == (metadata.version("scipy") if has_scipy else None)
+    assert env["numba"] == metadata.version("numba")
+    assert Path(env["fdjpeg"]) == Path(__file__).resolve().parents[1] / "fdjpeg"
+    assert env["bytecode_cached"] is False  # the private bytecode cache starts empty...
+    assert target.run("import fdjpeg.encoder.compress").returncode == 0
+    assert firstcall.environment(target)["bytecode_cached"] is True  # ...and the warm-up fills it
+
+    for scipy, words in (("1.17.1", "SciPy 1.17.1 installed"), (None, "no SciPy")):
+        env = {"python": "3.11", "numpy": "2", "numba": "0.6", "scipy": scipy, "fdjpeg": "x", "bytecode_cached": True}
+        first = {"rows": [{"key": "encode", "label": "e", "fdjpeg warm": {"median_s": 0.4}}], "environment": env}
+        text = report.turbo_targets_section(_meta(cores=2), [], first)
+        assert f"warm Numba cache (absolute limit; {words})" in text
+        assert words in report.firstcall_section({**first, "rows": []})
+    first["environment"] = {**env, "bytecode_cached": False}
+    assert "no SciPy, bytecode not cached)" in report.turbo_targets_section(_meta(cores=2), [], first)
+    assert "environment not recorded" in report.turbo_targets_section(_meta(cores=2), [], {"rows": []})
+
+
+def test_firstcall_breakdown_table_names_numbas_parts_and_the_environment():
+
+    part = {k: 0.010 for k in firstcall.PARTS} | {"cache loads": 0.005, "second call": 0.002, "total": 0.08}
+    part |= {"garbage collection": 0.02, "gc by part": {"look-up (lazy imports)": 0.02}, "kernels": {"_k": 0.005}}
+    env = {"python": "3.11", "numpy": "2", "numba": "0.6", "scipy": None, "fdjpeg": "x", "bytecode_cached": True}
+    text = firstcall.breakdown_section(
+        {"python -c pass": 0.01, "encode": part, "environment": env, "clock": "wall time"}
+    )
+    assert text.startswith("Measured in: Python 3.11, NumPy 2, Numba 0.6, no SciPy")
+    assert "| look-up (lazy imports) | 10.0 (GC 20) |" in text
+    assert "| exit (interpreter teardown) | 10.0 |" in text
+    assert "| of which Numba's own (import, BLAS probe, target set-up, exit) | 40 |" in text
+    assert "| sum (interpreter .. exit) | 90 |" in text and "`_k` 5.0" in text

@@ -106,14 +106,14 @@ def test_nonzero_map_is_the_zigzag_scan(seed, density):
         assert int(_nonzero_map(blocks, b)) == want
 
 
-def test_put32_writes_four_bytes_and_stuffs_only_when_asked():
-    from fdjpeg.encoder.entropy import _put32
+def test_put64_writes_eight_bytes_and_stuffs_only_when_asked():
+    from fdjpeg.encoder.entropy import _put64
 
-    out = np.zeros(16, np.uint8)
-    buf = np.uint64(0x5_12FF34AB)  # 35 bits: the top 32 are 0xA25FE695 (no FF); then with an FF byte
-    nbits, pos = _put32(buf, 35, out, 0, True)
-    assert (nbits, pos) == (3, 4) and out[:4].tolist() == [0xA2, 0x5F, 0xE6, 0x95]
-    nbits, pos = _put32(np.uint64(0x12FF34AB), 32, out, 0, True)
-    assert (nbits, pos) == (0, 5) and out[:5].tolist() == [0x12, 0xFF, 0x00, 0x34, 0xAB]
-    nbits, pos = _put32(np.uint64(0x12FF34AB), 32, out, 0, False)
-    assert (nbits, pos) == (0, 4) and out[:4].tolist() == [0x12, 0xFF, 0x34, 0xAB]
+    out = np.zeros(24, np.uint8)
+    pos = _put64(np.uint64(0xA25FE695_01020304), out, 0, True)
+    assert pos == 8 and out[:8].tolist() == [0xA2, 0x5F, 0xE6, 0x95, 1, 2, 3, 4]
+    pos = _put64(np.uint64(0x12FF34AB_FFFF00FF), out, 1, True)
+    want = [0x12, 0xFF, 0x00, 0x34, 0xAB, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0xFF, 0x00]
+    assert pos == 13 and out[1:13].tolist() == want
+    pos = _put64(np.uint64(0x12FF34AB_FFFF00FF), out, 0, False)
+    assert pos == 8 and out[:8].tolist() == [0x12, 0xFF, 0x34, 0xAB, 0xFF, 0xFF, 0x00, 0xFF]

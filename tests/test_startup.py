@@ -107,6 +107,51 @@ def test_a_kernel_is_typed_as_its_dispatcher_inside_another_kernel():
     assert inner.loaded is not None  # made when outer was typed
 
 
+#: A fresh process's first encode after another process filled the cache: what compiled, and which
+#: kernels got a dispatcher and how each got its code (cache hits / misses, Numba's own counters).
+_WARM_PROBE = r"""
+import json, sys
+import numpy as np
+import fdjpeg
+from numba.core import event
+from fdjpeg.base.jit import LazyKernel, ParallelKernel
+img = np.random.default_rng(1).integers(0, 256, (512, 512, 3), dtype=np.uint8)
+with event.install_recorder("numba:compile") as compiled:
+    fdjpeg.encode(img, quality=75, subsampling="4:2:0")
+    fdjpeg.encode(img[:64, :64], quality=90, subsampling="4:4:4")
+made = {}
+for mod in list(sys.modules.values()):
+    if getattr(mod, "__name__", "").startswith("fdjpeg"):
+        for value in list(vars(mod).values()):
+            kernels = [value] if isinstance(value, LazyKernel) else []
+            if isinstance(value, ParallelKernel):
+                kernels = [value.parallel, value.serial]
+            for k in kernels:
+                if k.loaded is not None:
+                    stats = k.loaded.stats
+                    made[k.loaded.py_func.__qualname__] = [sum(stats.cache_hits.values()), sum(stats.cache_misses.values())]
+names = [ev.data["dispatcher"].py_func.__qualname__ for _, ev in compiled.buffer if ev.is_start]
+print(json.dumps({"compiled": names, "made": made}))
+"""
+
+
+def test_warm_cache_first_encode_compiles_nothing_and_loads_only_the_kernels_it_calls():
+    """Start-up (issue 16): with the cache filled by an earlier process, a first encode loads each kernel it
+    calls from Python once and compiles nothing; kernels called only from other kernels (linked into
+    their callers' cached code) never get a dispatcher. A kernel that cannot be cached, or one typed
+    again on a warm cache, would show here."""
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    runs = []
+    for _ in range(2):  # the first fills the cache if this checkout's is cold
+        proc = subprocess.run([sys.executable, "-c", _WARM_PROBE], capture_output=True, text=True, env=env, timeout=900)
+        assert proc.returncode == 0, proc.stderr
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    warm = runs[1]
+    assert warm["compiled"] == []
+    assert warm["made"], "the encode made no kernel dispatcher"
+    assert {name: counts for name, counts in warm["made"].items() if counts != [1, 0]} == {}
+
+
 # -- banded encoding ----------------------------------------------------------------------------------
 
 

@@ -140,9 +140,9 @@ def validate_for_pixels(coefs: JPEGCoefficients) -> None:
             )
 
 
-def compose(planes, sampling, width: int, height: int, colorspace: str) -> np.ndarray:
-    """Component planes (the IDCT output, one per entry of ``sampling``) -> the output array: uint8
-    (H, W) for "L", (H, W, 3) RGB for "YCbCr"/"RGB", (H, W, 4) inverted CMYK for "CMYK"/"YCCK"."""
+def compose_params(sampling, width: int, height: int) -> tuple[np.ndarray, ...]:
+    """The per-component parameter arrays of _compose_range (methods, h and v expansions, downsampled
+    widths and heights), padded to 4 entries (``_four``)."""
     hmax = max(h for h, _ in sampling)
     vmax = max(v for _, v in sampling)
     params = []
@@ -150,8 +150,13 @@ def compose(planes, sampling, width: int, height: int, colorspace: str) -> np.nd
         dw = -(-width * h // hmax)
         dh = -(-height * v // vmax)
         params.append((METHOD_CODES[upsample_method(hmax // h, vmax // v, dw)], hmax // h, vmax // v, dw, dh))
+    return tuple(np.array(_four(list(p)), np.int64) for p in zip(*params))
+
+
+def compose(planes, sampling, width: int, height: int, colorspace: str) -> np.ndarray:
+    """Component planes (the IDCT output, one per entry of ``sampling``) -> the output array: uint8
+    (H, W) for "L", (H, W, 3) RGB for "YCbCr"/"RGB", (H, W, 4) inverted CMYK for "CMYK"/"YCCK"."""
     code, channels = _COMPOSE[colorspace]
     out = np.empty((height, width * channels), np.uint8)
-    methods, hexp, vexp, dws, dhs = (np.array(_four(list(p)), np.int64) for p in zip(*params))
-    _compose_rows(tuple(_four(list(planes))), methods, hexp, vexp, dws, dhs, code, out, width)
+    _compose_rows(tuple(_four(list(planes))), *compose_params(sampling, width, height), code, out, width)
     return out if channels == 1 else out.reshape(height, width, channels)

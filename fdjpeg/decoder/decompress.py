@@ -31,6 +31,7 @@ from .idct12 import coefficients_to_pixels12
 from .idct_scaled import reconstruct, scale_denominator
 from .lossless import decode_lossless, maybe_lossless
 from .orientation import apply_orientation, exif_orientation
+from .pipeline import read_pixels
 from .reader import read_coefficients
 from .smoothing import _idct_islow_plane_smoothed, smoothing_state
 
@@ -138,7 +139,13 @@ def decode(
             if denom != 1:
                 raise UnsupportedJPEG(f"scale={scale!r}: lossless files decode at full size only")
             return oriented(convert_high_precision(samples, mode))
-    coefs = read_coefficients(raw, max_pixels=max_pixels, max_scans=max_scans)
+    if defense is None and denom == 1 and mode != "YCbCr":
+        # One sequential scan: pixels made band by band as the scan is decoded (pipeline.py); else coefficients.
+        coefs = read_pixels(raw, max_pixels, max_scans)
+        if isinstance(coefs, np.ndarray):
+            return oriented(_finish(coefs, mode))
+    else:
+        coefs = read_coefficients(raw, max_pixels=max_pixels, max_scans=max_scans)
     if coefs.precision != 8:
         if defense is not None:
             raise UnsupportedJPEG("the feature-distillation defense supports 8-bit files only; this one is 12-bit")
@@ -153,8 +160,13 @@ def decode(
         pixels = coefficients_to_pixels(coefs)
     else:
         pixels = reconstruct(coefs, denom, raw_ycc=mode == "YCbCr")
+    if mode == "YCbCr":
+        return oriented(pixels)
+    return oriented(_finish(pixels, mode))
+
+
+def _finish(pixels: np.ndarray, mode: str | None) -> np.ndarray:
+    """The reconstructed pixels in the requested ``mode`` (None, "RGB", "L" or "BGR")."""
     if mode == "BGR":
-        pixels = np.ascontiguousarray(convert_mode(pixels, "RGB")[:, :, ::-1])
-    elif mode != "YCbCr":
-        pixels = convert_mode(pixels, mode)
-    return oriented(pixels)
+        return np.ascontiguousarray(convert_mode(pixels, "RGB")[:, :, ::-1])
+    return convert_mode(pixels, mode)

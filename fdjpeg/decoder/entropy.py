@@ -38,6 +38,18 @@ S_LAST_GOOD = 4  # libjpeg's last_good_iMCU_row: iMCU row of the last MCU starte
 S_ERROR_POS = 5  # where a kernel stopped with an error status
 STATE_SIZE = 8
 
+# --- Resume slots: a ``state`` of RESUME_STATE_SIZE makes _decode_sequential continue a scan -----------
+# from MCU row R_ROW0 with the bit buffer, restart countdown and DC predictors a previous call left
+# there (and leave them for the next call); banded.py decodes a scan band by band this way.
+R_ROW0 = STATE_SIZE  # first MCU row to decode (set to mcus_y on return)
+R_LB = STATE_SIZE + 1  # the bit buffer, left-aligned, and its bit count
+R_BITS = STATE_SIZE + 2
+R_INSUFFICIENT = STATE_SIZE + 3
+R_RESTARTS_TO_GO = STATE_SIZE + 4  # (start it at the restart interval)
+R_NEXT_RESTART = STATE_SIZE + 5
+R_DC = STATE_SIZE + 6  # four slots
+RESUME_STATE_SIZE = STATE_SIZE + 10
+
 # --- Warning codes in the log -----------------------------------------------------------------------
 W_HIT_MARKER = 1  # entropy data ended early: zero bits supplied
 W_BAD_CODE = 2  # no Huffman code matched (or a refinement symbol of size != 1)
@@ -322,10 +334,19 @@ def _decode_sequential(
     ``_decode_symbol`` / ``_get_bits``. Numba does not inline those helpers, so the common paths are
     written out here.
 
+    Measured and not kept (6.3 MP q75, one thread): a second table giving one or two coefficients per
+    read (both whole within FAST_BITS, 8 or more bits left after them) cut table reads per AC symbol to
+    0.68 but changed the time by 0.99-1.02x at q50/q75/q90: the loop is bound by its instruction count
+    and branch misses (a flat image, one DC and one EOB per block, already costs ~16 ns a block), not
+    by the shift -> read -> shift chain. Store rows computed once per MCU row: within noise.
+
     Here the buffer is held left-aligned (``lb``: the next ``bits`` bits of the stream at the top, zeros
     below), so that a table index is one shift of ``lb`` and consuming n bits is ``lb <<= n``: a
     shorter dependency chain per symbol than the helpers' right-aligned ``buf``. ``lb`` is converted
     to ``buf`` and back around every helper call.
+
+    With a ``state`` of RESUME_STATE_SIZE slots the call decodes MCU rows [state[R_ROW0], mcus_y) and
+    keeps what a sequential pass carries from MCU to MCU in the R_* slots, for the next call.
     """
     n = data.shape[0]
     pos = state[S_POS]
@@ -338,8 +359,19 @@ def _decode_sequential(
     last_dc = np.zeros(4, dtype=np.int64)
     restarts_to_go = restart_interval
     next_restart = np.int64(0)
+    row0 = np.int64(0)
+    resume = state.shape[0] >= RESUME_STATE_SIZE
+    if resume:
+        row0 = state[R_ROW0]
+        lb = state[R_LB]
+        bits = state[R_BITS]
+        insufficient = state[R_INSUFFICIENT]
+        restarts_to_go = state[R_RESTARTS_TO_GO]
+        next_restart = state[R_NEXT_RESTART]
+        for c in range(4):
+            last_dc[c] = state[R_DC + c]
     nblocks = blocks.shape[0]
-    for mcu_row in range(mcus_y):
+    for mcu_row in range(row0, mcus_y):
         row_good = mcu_row // imcu_div
         for mcu_col in range(mcus_x):
             if insufficient == 0:
@@ -542,4 +574,13 @@ def _decode_sequential(
     state[S_MARKER] = marker
     state[S_DISCARDED] = discarded
     state[S_LAST_GOOD] = last_good
+    if resume:
+        state[R_ROW0] = max(mcus_y, row0)
+        state[R_LB] = lb
+        state[R_BITS] = bits
+        state[R_INSUFFICIENT] = insufficient
+        state[R_RESTARTS_TO_GO] = restarts_to_go
+        state[R_NEXT_RESTART] = next_restart
+        for c in range(4):
+            state[R_DC + c] = last_dc[c]
     return OK

@@ -35,9 +35,17 @@ from ..base.fixedpoint import (
     _wrap16,
 )
 from ..base.fixedpoint import GROUP as _GROUP
-from ..base.jit import kernel
+from ..base.jit import NumbaGlobal, kernel
 from .idct_islow import _idct_islow_block
 
+idct_vec1 = NumbaGlobal("fdjpeg.decoder.idct_vec", "idct_vec1")  # (Numba loads on first use)
+idct_vec4 = NumbaGlobal("fdjpeg.decoder.idct_vec", "idct_vec4")
+idct_vec4_low_rows = NumbaGlobal("fdjpeg.decoder.idct_vec", "idct_vec4_low_rows")
+idct_vec4_low = NumbaGlobal("fdjpeg.decoder.idct_vec", "idct_vec4_low")
+nonzero_mask4 = NumbaGlobal("fdjpeg.decoder.idct_vec", "nonzero_mask4")
+#: Coefficient rows 4..7 / columns 4..7 in a mask of nonzero positions (natural order, bit i = position i).
+_HIGH_ROWS = np.uint64(0xFFFFFFFF00000000)
+_HIGH_COLS = np.uint64(0xF0F0F0F0F0F0F0F0)
 _LANES = 8 * _GROUP
 #: ANDed with a block's coefficients to test its AC coefficients for zero.
 _AC_MASK = np.array([0] + [-1] * 63, dtype=np.int16)
@@ -141,10 +149,79 @@ def _idct_group(deq, ws, words, acc):
 
 
 @kernel
+def _idct_dc_only(dc, q0, out64, r0, bx):
+    """A block whose AC coefficients are all zero: the AVX2 shortcut's column value (dc * Q0) << 2, both
+    wrapped to 16 bits, then pass 2 on a row (w, 0, ..., 0): (w << 13 + 2**17) >> 18 == (w + 16) >> 5."""
+    d = _wrap16(_wrap16(np.int64(dc) * q0) << PASS1_BITS)
+    s = np.uint64(min(max((d + 16) >> 5, -128), 127) + 128) * _BYTE_SPLAT
+    for r in range(8):
+        out64[r0 + r, bx] = s
+
+
+@kernel
+def _idct_one_vec(cf, k, qi, q, out, r0, bx, ostride, blk, scratch):
+    """Block k into out[r0:r0+8, 8 bx:8 bx+8] by idct_vec1, or by the reference path outside its range."""
+    a = idct_vec1(cf, k * 64, qi, out, r0 * ostride + bx * 8, ostride)
+    if (a >> 15) != 0:
+        for i in range(64):
+            blk[i] = cf[k, i]
+        _idct_islow_block(blk, q, out, r0, bx * 8, np.bool_(True), scratch)
+
+
+@kernel
 def _idct_rows_lanes(cf, nbx_pad, q, out, by0, by1, out_by0):
     """The "simd" arithmetic for block rows [by0, by1) of ``cf`` ((n, 64) int16, a grid nbx_pad blocks
     wide) into ``out`` (C-contiguous uint8, width a multiple of 8), whose row 0 is block row out_by0.
-    Exactly _idct_rows_exact(..., simd=True); see the comment above."""
+    Exactly _idct_rows_exact(..., simd=True): four blocks at a time in vector registers (idct_vec.py),
+    each block redone alone, and by the reference path if still out of range, when the group fails the
+    range test."""
+    nbx = out.shape[1] // 8
+    if nbx == 0 or by0 >= by1:
+        return
+    if cf.strides[1] != 2 or cf.strides[0] != 128 or out.strides[1] != 1:
+        _idct_rows_groups(cf, nbx_pad, q, out, by0, by1, out_by0)
+        return
+    qi = np.empty(64, np.int32)
+    for i in range(64):
+        qi[i] = q[i]
+    blk = np.empty(64, np.int64)
+    scratch = np.empty(128, np.int64)
+    ostride = out.strides[0]
+    out64 = out.view(np.uint64)
+    q0 = np.int64(q[0])
+    for by in range(by0, by1):
+        r0 = (by - out_by0) * 8
+        k0 = by * nbx_pad
+        bx = 0
+        while bx + 4 <= nbx:
+            k = k0 + bx
+            nz = nonzero_mask4(cf, k * 64)
+            o = r0 * ostride + bx * 8
+            if nz <= 1:  # four DC-only blocks
+                for h in range(4):
+                    _idct_dc_only(cf[k + h, 0], q0, out64, r0, bx + h)
+                bx += 4
+                continue
+            if (nz & _HIGH_ROWS) == 0:
+                if (nz & _HIGH_COLS) == 0:
+                    a = idct_vec4_low(cf, k * 64, qi, out, o, ostride)
+                else:
+                    a = idct_vec4_low_rows(cf, k * 64, qi, out, o, ostride)
+            else:
+                a = idct_vec4(cf, k * 64, qi, out, o, ostride)
+            if (a >> 15) != 0:
+                for h in range(4):
+                    _idct_one_vec(cf, k0 + bx + h, qi, q, out, r0, bx + h, ostride, blk, scratch)
+            bx += 4
+        while bx < nbx:
+            _idct_one_vec(cf, k0 + bx, qi, q, out, r0, bx, ostride, blk, scratch)
+            bx += 1
+
+
+@kernel
+def _idct_rows_groups(cf, nbx_pad, q, out, by0, by1, out_by0):
+    """_idct_rows_lanes with the block index as the SIMD lane: _GROUP blocks per _idct_group call, DC-only
+    blocks apart (for arrays that are not C-contiguous)."""
     i32 = np.int32
     nbx = out.shape[1] // 8
     if nbx == 0 or by0 >= by1:

@@ -348,18 +348,7 @@ class _CoefficientReader:
                     scan.offset,
                 )
             tables = self._tables(scan, dc=True, ac=True)
-            # Large clean scans: threads (parallel_entropy.py); anything else, or a failed sync, here.
-            # Imported here: read_header must not load Numba (spec/codec.md section 7).
-            from . import parallel_entropy as pe
-
-            if pe.try_decode(
-                data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, _NATURAL_U8, state, fresh
-            ):
-                status = ed.OK
-            else:
-                status = ed._decode_sequential(
-                    data, store, blocks, mcus_x, mcus_y, imcu_div, interval, *tables, _NATURAL_U8, state, log
-                )
+            status = self._sequential(blocks, mcus_x, mcus_y, imcu_div, interval, tables, fresh)
         else:
             self.progression.start_scan(
                 [sc.index for sc in scan.components], scan.ss, scan.se, scan.ah, scan.al, scan.offset, self._warn
@@ -419,6 +408,19 @@ class _CoefficientReader:
         parser.unread = int(state[ed.S_MARKER])
         parser.discarded = int(state[ed.S_DISCARDED])
         self.last_good = int(state[ed.S_LAST_GOOD])
+
+    def _sequential(self, blocks, mcus_x, mcus_y, imcu_div, interval, tables, fresh) -> int:
+        """One sequential Huffman scan into the store (pipeline.py overrides it to make pixels instead)."""
+        # Large clean scans: threads (parallel_entropy.py); anything else, or a failed sync, here.
+        # Imported here: read_header must not load Numba (spec/codec.md section 7).
+        from . import parallel_entropy as pe
+
+        data, store, state = self.data, self.store, self.state
+        if pe.try_decode(data, store, blocks, mcus_x, mcus_y, imcu_div, interval, tables, _NATURAL_U8, state, fresh):
+            return ed.OK
+        return ed._decode_sequential(
+            data, store, blocks, mcus_x, mcus_y, imcu_div, interval, *tables, _NATURAL_U8, state, self.log
+        )
 
     def _decode_arithmetic(
         self,
@@ -484,6 +486,10 @@ class _CoefficientReader:
     # --- result --------------------------------------------------------------------------------------
 
     def run(self) -> JPEGCoefficients:
+        return self._result(self._walk())
+
+    def _walk(self) -> JPEGHeader:
+        """Walk the file (decoding every scan); the warnings are issued at the end."""
         parser = self.parser
         try:
             parser.run()
@@ -494,8 +500,10 @@ class _CoefficientReader:
             # coefficient store, tens of MB) is freed by reference counting rather than by a later
             # cyclic garbage collection, and the allocator can reuse the memory.
             self.parser = None
-            _emit(self.collected, 3, len(self.raw))
-        hdr = parser.header
+            _emit(self.collected, 4, len(self.raw))
+        return parser.header
+
+    def _result(self, hdr: JPEGHeader) -> JPEGCoefficients:
         components = [
             self.store[base : base + gy * gx].reshape(gy, gx, 8, 8) for base, (gy, gx) in zip(self.bases, self.grids)
         ]

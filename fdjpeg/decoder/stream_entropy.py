@@ -1,13 +1,12 @@
 """Sequential Huffman decoding resumable at any MCU row, over a window of the file: what lets
 ``Decoder`` hold one band of coefficients of a baseline file instead of all of them.
 
-``_decode_rows`` is ``entropy._decode_sequential``'s decoding written with the bit-serial helpers of
-entropy.py (which refill at the same points as its fast path, so positions, warnings and values are
-the same), with everything a sequential pass keeps between MCUs in state slots: the bit buffer, the
-out-of-data flag, the restart countdown, the next RSTn number and the DC predictors. The data is a
-window of the file whose first byte is file offset ``base``; when a band reads past the window (the
-kernel then sees the fake EOI of a truncated file) and the file goes on, the band is decoded again
-from a snapshot of the state with a larger window.
+Each band is decoded by ``entropy._decode_sequential`` with its resume slots (the bit buffer, the
+out-of-data flag, the restart countdown, the next RSTn number and the DC predictors carried from call
+to call), so positions, warnings and values are one whole call's. The data is a window of the file
+whose first byte is file offset ``base``; when a band reads past the window (the kernel then sees the
+fake EOI of a truncated file) and the file goes on, the band is decoded again from a snapshot of the
+state with a larger window.
 """
 
 from __future__ import annotations
@@ -18,147 +17,13 @@ import os
 import numpy as np
 
 from ..base.errors import JPEGError
-from ..base.jit import kernel
 from ..base.layout import component_blocks, component_grid
 from . import entropy as ed
-from .entropy import _decode_symbol, _extend, _get_bits, _process_restart
+from .entropy import _decode_sequential
 from .reader import _NATURAL_U8, _CoefficientReader, _emit
-
-X_BUF = ed.STATE_SIZE
-X_BITS = X_BUF + 1
-X_INSUFFICIENT = X_BUF + 2
-X_RESTARTS_TO_GO = X_BUF + 3
-X_NEXT_RESTART = X_BUF + 4
-X_DC = X_BUF + 5  # four slots
-XSTATE_SIZE = X_DC + 4
 
 #: Worst case of one block's entropy-coded bytes (DC 16+11 bits, 63 AC codes of 16+10 bits, every byte stuffed).
 _BLOCK_BYTES = 2 * ((16 + 11 + 63 * (16 + 10)) // 8 + 1)
-
-
-@kernel
-def _decode_rows(
-    data, coef, blocks, mcus_x, row0, row1, local_row0, imcu_div, restart_interval, lookup, maxcode, valoffset, huffval,
-    natural, state, log,
-):  # fmt: skip
-    """Decode MCU rows [row0, row1) of a sequential scan into ``coef``, whose MCU row 0 is ``local_row0``."""
-    pos = state[ed.S_POS]
-    marker = state[ed.S_MARKER]
-    discarded = state[ed.S_DISCARDED]
-    last_good = state[ed.S_LAST_GOOD]
-    buf = state[X_BUF]
-    bits = state[X_BITS]
-    insufficient = state[X_INSUFFICIENT]
-    restarts_to_go = state[X_RESTARTS_TO_GO]
-    next_restart = state[X_NEXT_RESTART]
-    nblocks = blocks.shape[0]
-    for mcu_row in range(row0, row1):
-        row_good = mcu_row // imcu_div
-        lr = mcu_row - local_row0
-        for mcu_col in range(mcus_x):
-            if insufficient == 0:
-                last_good = row_good
-            if restart_interval != 0:
-                if restarts_to_go == 0:
-                    pos, marker, next_restart, discarded, insufficient = _process_restart(
-                        data, pos, bits, marker, next_restart, discarded, insufficient, log, state
-                    )
-                    buf = np.int64(0)
-                    bits = np.int64(0)
-                    for c in range(4):
-                        state[X_DC + c] = 0
-                    restarts_to_go = restart_interval
-                restarts_to_go -= 1
-            if insufficient != 0:
-                continue
-            for b in range(nblocks):
-                row = (
-                    blocks[b, ed.B_BASE]
-                    + (lr * blocks[b, ed.B_V] + blocks[b, ed.B_DY]) * blocks[b, ed.B_STRIDE]
-                    + mcu_col * blocks[b, ed.B_H]
-                    + blocks[b, ed.B_DX]
-                )
-                t = blocks[b, ed.B_DCTBL]
-                # The helpers' own steps written out for the common case (a code of up to 9 bits with
-                # at least 8 bits buffered; value bits already buffered): same refill points.
-                s = -1
-                if bits >= 8:
-                    look = (buf >> (bits - 9)) & 0x1FF if bits >= 9 else (buf << 1) & 0x1FF
-                    entry = lookup[t, look]
-                    if entry != 0 and (entry >> 8) <= bits:
-                        s = np.int64(entry & 0xFF)
-                        bits -= entry >> 8
-                if s < 0:
-                    s, pos, buf, bits, marker, insufficient = _decode_symbol(
-                        data, pos, buf, bits, marker, insufficient, t, lookup, maxcode, valoffset, huffval, log, state
-                    )
-                diff = np.int64(0)
-                if s != 0:
-                    if bits >= s:
-                        bits -= s
-                        v = (buf >> bits) & ((np.int64(1) << s) - 1)
-                    else:
-                        v, pos, buf, bits, marker, insufficient = _get_bits(
-                            data, pos, buf, bits, marker, insufficient, s, log, state
-                        )
-                    diff = _extend(v, s)
-                ci = blocks[b, ed.B_COMP]
-                dc = state[X_DC + ci] + diff
-                dc = ((dc + 2147483648) & 0xFFFFFFFF) - 2147483648  # C int arithmetic
-                state[X_DC + ci] = dc
-                coef[row, 0] = ((dc + 32768) & 0xFFFF) - 32768
-                t = blocks[b, ed.B_ACTBL]
-                k = 1
-                while k < 64:
-                    rs = -1
-                    if bits >= 8:
-                        look = (buf >> (bits - 9)) & 0x1FF if bits >= 9 else (buf << 1) & 0x1FF
-                        entry = lookup[t, look]
-                        if entry != 0 and (entry >> 8) <= bits:
-                            rs = np.int64(entry & 0xFF)
-                            bits -= entry >> 8
-                    if rs < 0:
-                        rs, pos, buf, bits, marker, insufficient = _decode_symbol(
-                            data,
-                            pos,
-                            buf,
-                            bits,
-                            marker,
-                            insufficient,
-                            t,
-                            lookup,
-                            maxcode,
-                            valoffset,
-                            huffval,
-                            log,
-                            state,
-                        )
-                    r = rs >> 4
-                    s = rs & 15
-                    if s != 0:
-                        k += r
-                        if bits >= s:
-                            bits -= s
-                            v = (buf >> bits) & ((np.int64(1) << s) - 1)
-                        else:
-                            v, pos, buf, bits, marker, insufficient = _get_bits(
-                                data, pos, buf, bits, marker, insufficient, s, log, state
-                            )
-                        coef[row, natural[k & 127]] = _extend(v, s)
-                    else:
-                        if r != 15:
-                            break
-                        k += 15
-                    k += 1
-    state[ed.S_POS] = pos
-    state[ed.S_MARKER] = marker
-    state[ed.S_DISCARDED] = discarded
-    state[ed.S_LAST_GOOD] = last_good
-    state[X_BUF] = buf
-    state[X_BITS] = bits
-    state[X_INSUFFICIENT] = insufficient
-    state[X_RESTARTS_TO_GO] = restarts_to_go
-    state[X_NEXT_RESTART] = next_restart
 
 
 class _Stop(Exception):
@@ -250,7 +115,7 @@ class SequentialScan:
         _emit(setup.collected, 2, len(self.window))
         self.header = setup.header
         self.blocks, self.mcus_x, self.mcus_y, self.imcu_div = setup.geometry
-        self.tables = setup.tables[:4]
+        self.tables = setup.tables
         self.quant = setup.latched
         self.real = setup.real
         self.vs = [c.v for c in self.header.components]
@@ -258,11 +123,11 @@ class SequentialScan:
         self._component_of_base = {b: ci for ci, b in enumerate(setup.bases)}
         self.store = None
         pos, unread, discarded, self.restart_interval = setup.entry
-        self.state = np.zeros(XSTATE_SIZE, np.int64)
+        self.state = np.zeros(ed.RESUME_STATE_SIZE, np.int64)
         self.state[ed.S_POS] = pos
         self.state[ed.S_MARKER] = unread
         self.state[ed.S_DISCARDED] = discarded
-        self.state[X_RESTARTS_TO_GO] = self.restart_interval
+        self.state[ed.R_RESTARTS_TO_GO] = self.restart_interval
         self.log = np.zeros((ed.LOG_SIZE, 4), np.int64)
         self.warned = set()  # messages already issued: each once per file, as read_coefficients does
         self.lo = 0  # first iMCU row held in the store
@@ -321,14 +186,18 @@ class SequentialScan:
         row0, row1 = self.hi * self.imcu_div, min(hi * self.imcu_div, self.mcus_y)
         need = (row1 - row0) * self.row_bytes // self.imcu_div
         snapshot = self.state.copy()
+        # MCU row self.lo * imcu_div lands on the store's first block row of each component.
+        blocks = self.blocks.copy()
+        blocks[:, ed.B_BASE] -= self.lo * self.imcu_div * blocks[:, ed.B_V] * blocks[:, ed.B_STRIDE]
         while True:
             rel = self.state.copy()
             rel[ed.S_POS] -= self.base
+            rel[ed.R_ROW0] = row0
             self._fill(int(rel[ed.S_POS]) + need)
             data = np.frombuffer(self.window, np.uint8)
-            _decode_rows(
-                data, self.store, self.blocks, self.mcus_x, row0, row1, self.lo * self.imcu_div, self.imcu_div,
-                self.restart_interval, *self.tables, _NATURAL_U8, rel, self.log,
+            _decode_sequential(
+                data, self.store, blocks, self.mcus_x, row1, self.imcu_div, self.restart_interval, *self.tables,
+                _NATURAL_U8, rel, self.log,
             )  # fmt: skip
             del data
             if rel[ed.S_POS] <= len(self.window) or self.eof:

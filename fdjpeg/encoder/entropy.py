@@ -77,17 +77,12 @@ def _zigzag_bit_tables() -> np.ndarray:
     """(8, 256) uint64: for row r of a block and a byte whose bit c says "coefficient (r, c) is nonzero",
     the same positions as bits of a zigzag-order map (bit i: zigzag position i). The DC (0, 0) is left
     out. Eight lookups turn a natural-order nonzero map into the zigzag-order one."""
-    zz_of = np.empty(64, np.int64)
-    zz_of[np.asarray(ZIGZAG, np.int64)] = np.arange(64)
-    table = np.zeros((8, 256), np.uint64)
-    for r in range(8):
-        for byte in range(256):
-            bits = 0
-            for c in range(8):
-                if byte >> c & 1 and r * 8 + c != 0:
-                    bits |= 1 << int(zz_of[r * 8 + c])
-            table[r, byte] = bits
-    return table
+    zz_of = np.empty(64, np.uint64)
+    zz_of[np.asarray(ZIGZAG, np.int64)] = np.arange(64, dtype=np.uint64)
+    weight = (np.uint64(1) << zz_of).reshape(8, 8)  # [r, c]: the zigzag bit of coefficient (r, c)
+    weight[0, 0] = 0
+    has = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(bool)  # [byte, c]: bit c of byte
+    return np.bitwise_or.reduce(np.where(has[None], weight[:, None, :], np.uint64(0)), axis=2)
 
 
 _ZIGZAG_BITS = _zigzag_bit_tables()
@@ -181,33 +176,28 @@ def _pad_to_byte(buf, nbits, out, pos):
     return pos
 
 
-#: For the 4-bytes-at-once flush: 0x01 and 0x80 in every byte of a 32-bit word.
-_ONES32 = np.uint64(0x01010101)
-_HIGHS32 = np.uint64(0x80808080)
-_LOW32 = np.uint64(0xFFFFFFFF)
+#: For the 8-bytes-at-once flush: 0x01 and 0x80 in every byte of a 64-bit word.
+_ONES64 = np.uint64(0x0101010101010101)
+_HIGHS64 = np.uint64(0x8080808080808080)
 
 
 @kernel
-def _put32(buf, nbits, out, pos, stuff):
-    """Write the top 32 of the ``nbits`` (32..64) buffered bits as 4 bytes (jchuff.c's 64-bit
-    put_buffer flush), with a 0x00 after any 0xFF when ``stuff``. Returns (bits left, new pos)."""
-    nbits -= 32
-    w = (buf >> np.uint64(nbits)) & _LOW32
-    x = ~w & _LOW32
-    if stuff and ((x - _ONES32) & ~x & _HIGHS32) != 0:  # some byte is 0xFF (rare)
-        for j in range(4):
-            byte = (w >> np.uint64(24 - 8 * j)) & np.uint64(0xFF)
+def _put64(buf, out, pos, stuff):
+    """Write the 64 buffered bits ``buf`` as 8 bytes (jchuff.c's FLUSH of a full 64-bit put_buffer),
+    with a 0x00 after any 0xFF when ``stuff``. Returns the new pos."""
+    x = ~buf
+    if stuff and ((x - _ONES64) & ~x & _HIGHS64) != 0:  # some byte is 0xFF (rare)
+        for j in range(8):
+            byte = (buf >> np.uint64(56 - 8 * j)) & np.uint64(0xFF)
             out[pos] = np.uint8(byte)
             pos += 1
             if byte == 0xFF:
                 out[pos] = 0
                 pos += 1
-        return nbits, pos
-    out[pos] = np.uint8(w >> np.uint64(24))
-    out[pos + 1] = np.uint8((w >> np.uint64(16)) & np.uint64(0xFF))
-    out[pos + 2] = np.uint8((w >> np.uint64(8)) & np.uint64(0xFF))
-    out[pos + 3] = np.uint8(w & np.uint64(0xFF))
-    return nbits, pos + 4
+        return pos
+    for j in range(8):
+        out[pos + j] = np.uint8((buf >> np.uint64(56 - 8 * j)) & np.uint64(0xFF))
+    return pos + 8
 
 
 @kernel
@@ -218,34 +208,35 @@ def _encode_range(
 
     ``ehufco``/``ehufsi`` are (4, 256) code/length tables: rows 0-1 DC tables, rows 2-3 AC tables.
     ``stuff``: insert 0x00 after 0xFF bytes; ``finish``: pad the last byte with 1-bits at the end,
-    otherwise leave the pending bits in ``state`` (S_BUF/S_BITS) for the caller. Returns (status, pos);
-    STATUS_NEED_SPACE when fewer than one MCU's worst case is left in ``out`` (state is kept, so
-    the call can be repeated with a larger buffer).
+    otherwise leave the pending bits (fewer than 8) in ``state`` (S_BUF/S_BITS) for the caller.
+    Returns (status, pos); STATUS_NEED_SPACE when fewer than one MCU's worst case is left in ``out``
+    (state is kept, so the call can be repeated with a larger buffer).
 
-    Bits collect right-aligned in a 64-bit accumulator; once it holds 32 or more, its top 32 go out as
-    4 bytes in one step (``_put32``, jchuff.c's 64-bit put_buffer), so at most 31 are pending when a
-    symbol and its extra bits (at most 16 + 11) are added. AC coefficients are found
-    through a 64-bit map of the nonzero zigzag positions, visiting only nonzero ones (the approach of
-    libjpeg-turbo's jchuff.c).
+    The bit buffer is jchuff.c's 64-bit put_buffer: ``free`` counts its empty bits; a symbol's code and
+    its extra bits (at most 16 + 11) go in with one shift and OR, and when they do not fit, the bits
+    that do fill the buffer, its 8 bytes go out in one step (``_put64``), and the rest start the next
+    word (bits above them are left over from earlier words and shift out unread). AC coefficients are
+    found through a 64-bit map of the nonzero zigzag positions, visiting only nonzero ones (the
+    approach of libjpeg-turbo's jchuff.c). The worst case per MCU is unchanged from a 32-bit flush:
+    up to 63 pending bits plus the MCU's own fit in MAX_BLOCK_BYTES' rounding slack.
     """
     bpm = comp_in_mcu.shape[0]
     margin = bpm * MAX_BLOCK_BYTES + 2 + 16
     buf = np.uint64(state[S_BUF])
-    nbits = state[S_BITS]
+    free = 64 - state[S_BITS]
     one = np.uint64(1)
     m = state[S_NEXT]
+    status = STATUS_OK
     while m < m_end:
         if pos + margin > out.shape[0]:
-            state[S_NEXT] = m
-            state[S_BUF] = np.int64(buf)
-            state[S_BITS] = nbits
-            return STATUS_NEED_SPACE, pos
+            status = STATUS_NEED_SPACE
+            break
         if restart_interval > 0:
             if state[S_RST_TO_GO] == 0:
                 # Pad to a byte boundary with 1-bits, then RSTn (T.81 F.1.2.3, B.2.1).
-                pos = _pad_to_byte(buf, nbits, out, pos)
+                pos = _pad_to_byte(buf, 64 - free, out, pos)
                 buf = np.uint64(0)
-                nbits = 0
+                free = 64
                 out[pos] = 0xFF
                 out[pos + 1] = 0xD0 + state[S_RST_NUM]
                 pos += 2
@@ -268,13 +259,23 @@ def _encode_range(
             size = np.int64(ehufsi[t, nb])
             if size == 0:
                 return STATUS_NO_CODE, pos
-            if diff < 0:
-                diff -= 1
-            bits = (np.uint64(ehufco[t, nb]) << np.uint64(nb)) | (np.uint64(diff & ((1 << nb) - 1)))
-            buf = (buf << np.uint64(size + nb)) | bits
-            nbits += size + nb
-            if nbits >= 32:
-                nbits, pos = _put32(buf, nbits, out, pos, stuff)
+            diff -= diff < 0
+            code = (np.uint64(ehufco[t, nb]) << np.uint64(nb)) | (np.uint64(diff) & ((one << np.uint64(nb)) - one))
+            size += nb
+            free -= size
+            if free < 0:  # jchuff.c PUT_AND_FLUSH
+                buf = (buf << np.uint64(size + free)) | (code >> np.uint64(-free))
+                x = ~buf
+                if stuff and ((x - _ONES64) & ~x & _HIGHS64) != 0:
+                    pos = _put64(buf, out, pos, stuff)
+                else:  # no 0xFF byte (the common case, written out)
+                    for j in range(8):
+                        out[pos + j] = np.uint8((buf >> np.uint64(56 - 8 * j)) & np.uint64(0xFF))
+                    pos += 8
+                buf = code
+                free += 64
+            else:
+                buf = (buf << np.uint64(size)) | code
             # AC: map the nonzero zigzag positions 1..63, then code (run, size) symbols.
             nz = _nonzero_map(blocks, b)
             t = 2 + ac_tbl[c]
@@ -288,37 +289,70 @@ def _encode_range(
                     size = np.int64(ehufsi[t, 0xF0])
                     if size == 0:
                         return STATUS_NO_CODE, pos
-                    buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0xF0])
-                    nbits += size
-                    if nbits >= 32:
-                        nbits, pos = _put32(buf, nbits, out, pos, stuff)
+                    code = np.uint64(ehufco[t, 0xF0])
+                    free -= size
+                    if free < 0:
+                        buf = (buf << np.uint64(size + free)) | (code >> np.uint64(-free))
+                        x = ~buf
+                        if stuff and ((x - _ONES64) & ~x & _HIGHS64) != 0:
+                            pos = _put64(buf, out, pos, stuff)
+                        else:  # no 0xFF byte (the common case, written out)
+                            for j in range(8):
+                                out[pos + j] = np.uint8((buf >> np.uint64(56 - 8 * j)) & np.uint64(0xFF))
+                            pos += 8
+                        buf = code
+                        free += 64
+                    else:
+                        buf = (buf << np.uint64(size)) | code
                     r -= 16
                 v = np.int64(blocks[b, ZIGZAG[i]])
-                nb = _category(abs(v))
+                nb = 64 - np.int64(leading_zeros(np.uint64(abs(v))))  # v != 0: no zero case
                 if nb > 10:
                     return STATUS_BAD_COEF, pos
-                sym = (r << 4) + nb
+                sym = ((r << 4) + nb) & 0xFF  # (the mask only tells LLVM the index is not negative)
                 size = np.int64(ehufsi[t, sym])
                 if size == 0:
                     return STATUS_NO_CODE, pos
-                if v < 0:
-                    v -= 1
-                bits = (np.uint64(ehufco[t, sym]) << np.uint64(nb)) | np.uint64(v & ((1 << nb) - 1))
-                buf = (buf << np.uint64(size + nb)) | bits
-                nbits += size + nb
-                if nbits >= 32:
-                    nbits, pos = _put32(buf, nbits, out, pos, stuff)
+                v -= v < 0
+                code = (np.uint64(ehufco[t, sym]) << np.uint64(nb)) | (np.uint64(v) & ((one << np.uint64(nb)) - one))
+                size += nb
+                free -= size
+                if free < 0:
+                    buf = (buf << np.uint64(size + free)) | (code >> np.uint64(-free))
+                    x = ~buf
+                    if stuff and ((x - _ONES64) & ~x & _HIGHS64) != 0:
+                        pos = _put64(buf, out, pos, stuff)
+                    else:  # no 0xFF byte (the common case, written out)
+                        for j in range(8):
+                            out[pos + j] = np.uint8((buf >> np.uint64(56 - 8 * j)) & np.uint64(0xFF))
+                        pos += 8
+                    buf = code
+                    free += 64
+                else:
+                    buf = (buf << np.uint64(size)) | code
             if last != 63:  # EOB
                 size = np.int64(ehufsi[t, 0])
                 if size == 0:
                     return STATUS_NO_CODE, pos
-                buf = (buf << np.uint64(size)) | np.uint64(ehufco[t, 0])
-                nbits += size
-                if nbits >= 32:
-                    nbits, pos = _put32(buf, nbits, out, pos, stuff)
+                code = np.uint64(ehufco[t, 0])
+                free -= size
+                if free < 0:
+                    buf = (buf << np.uint64(size + free)) | (code >> np.uint64(-free))
+                    x = ~buf
+                    if stuff and ((x - _ONES64) & ~x & _HIGHS64) != 0:
+                        pos = _put64(buf, out, pos, stuff)
+                    else:  # no 0xFF byte (the common case, written out)
+                        for j in range(8):
+                            out[pos + j] = np.uint8((buf >> np.uint64(56 - 8 * j)) & np.uint64(0xFF))
+                        pos += 8
+                    buf = code
+                    free += 64
+                else:
+                    buf = (buf << np.uint64(size)) | code
         m += 1
     state[S_NEXT] = m
-    if finish:
+    nbits = 64 - free
+    if finish and status == STATUS_OK:
         pos = _pad_to_byte(buf, nbits, out, pos)
         buf = np.uint64(0)
         nbits = 0
@@ -326,7 +360,7 @@ def _encode_range(
         nbits, pos = _flush_bytes(buf, nbits, out, pos, stuff)
     state[S_BUF] = np.int64(buf & ((one << np.uint64(nbits)) - one))
     state[S_BITS] = nbits
-    return STATUS_OK, pos
+    return status, pos
 
 
 @parallel_kernel(work=lambda blocks, *args: blocks.shape[0] if args[6].shape[0] > 2 else 0)  # args[6]: bounds

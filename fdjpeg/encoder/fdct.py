@@ -33,6 +33,7 @@ from ..base.fixedpoint import (
 from ..base.fixedpoint import GROUP as _GROUP
 from ..base.jit import kernel
 from ..base.lanes import mulhi_u16
+from .fdct_vec import fdct_quantize_vec1, fdct_quantize_vec4
 
 
 @kernel
@@ -297,8 +298,39 @@ def _fdct_lanes(pixw, ws, co):
 
 @kernel
 def _fdct_quantize_batched(plane, divisors, out):
-    """_fdct_quantize_plane for a C-contiguous plane whose width is a multiple of 8: _fdct_lanes on
-    batches of _GROUP blocks, then quantization, one coefficient position at a time for the batch."""
+    """_fdct_quantize_plane for a C-contiguous plane whose width is a multiple of 8: one block at a time
+    in vector registers (fdct_vec.py) when the quantizers allow 16-bit quantization (every table of
+    8-bit quantizers), else _fdct_quantize_groups."""
+    nby, nbx = out.shape[0], out.shape[1]
+    narrow = plane.strides[1] == 1
+    for k in range(64):
+        if divisors[1, k] >= 49152 or divisors[0, k] >= 65536 or not 17 <= divisors[2, k] <= 32:
+            narrow = False
+    if not narrow:
+        _fdct_quantize_groups(plane, divisors, out)
+        return
+    qrc = np.empty(64, np.uint16)
+    qcr = np.empty(64, np.uint16)
+    qsc = np.empty(64, np.uint16)
+    for k in range(64):
+        # (|x| + corr) * recip >> shift as ((|x| + corr) * recip >> 16) >> (shift - 16); shift 32 gives 0
+        # for every 16-bit |x| + corr, so its reciprocal becomes 0 (a shift by 16 is undefined in 16 bits).
+        qrc[k] = divisors[0, k] if divisors[2, k] < 32 else 0
+        qcr[k] = divisors[1, k]
+        qsc[k] = divisors[2, k] - 16 if divisors[2, k] < 32 else 0
+    stride = plane.strides[0]
+    flat = out.reshape(nby * nbx * 64)
+    for by in range(nby):
+        for bx in range(0, nbx - 3, 4):
+            fdct_quantize_vec4(plane, by * 8 * stride + bx * 8, stride, qrc, qcr, qsc, flat, (by * nbx + bx) * 64)
+        for bx in range(nbx - nbx % 4, nbx):
+            fdct_quantize_vec1(plane, by * 8 * stride + bx * 8, stride, qrc, qcr, qsc, flat, (by * nbx + bx) * 64)
+
+
+@kernel
+def _fdct_quantize_groups(plane, divisors, out):
+    """_fdct_quantize_batched with _fdct_lanes on batches of _GROUP blocks, then quantization, one
+    coefficient position at a time for the batch (32-bit or, for large quantizers, 64-bit)."""
     u16 = np.uint16
     nby, nbx = out.shape[0], out.shape[1]
     nblocks = nby * nbx
