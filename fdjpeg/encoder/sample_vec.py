@@ -32,7 +32,7 @@ from ..base.fixedpoint import (
     ONE_HALF,
     SCALEBITS,
 )
-from ..base.vecir import I8, I16, I32, V, data_ptr, load, permute, shuffle, store
+from ..base.vecir import I8, I16, I32, V, concat, data_ptr, load, permute, shuffle, split, store
 
 #: Pixels per colour call, outputs per downsampling call.
 COLOR_N = 32
@@ -51,7 +51,7 @@ def _ptr(context, b, aryty, ary, off, offty):
     return data_ptr(context, b, aryty, ary, context.cast(b, off, offty, types.int64), I8)
 
 
-def _make_rgb_ycc(n):
+def _make_rgb_ycc(n, native=True):
     def rgb_ycc_vec(typingctx, src, soff, y, cb, cr, doff):
         if not _u8(src, y, cb, cr) or not _ints(soff, doff):
             return None
@@ -60,14 +60,27 @@ def _make_rgb_ycc(n):
         def codegen(context, b, signature, args):
             a_src, a_soff, a_y, a_cb, a_cr, a_doff = args
             px = load(b, _ptr(context, b, src, a_src, a_soff, soff), I8, 3 * n)
-            r, g, bl = (permute(b, px, lambda i, k=k: 3 * i + k, n).cast(I32, signed=False) for k in range(3))
-            # jccolor.c: every sum is non-negative and below 2**24, so int32 lanes are exact
-            yy = (r * FIX_0_29900 + g * FIX_0_58700) + (bl * FIX_0_11400 + ONE_HALF)
+            # word pairs (r, g) and (b, g) of every pixel, zero-extended: one byte permutation each
+            z = 3 * n  # a lane of the zero vector
+            pairs = []
+            for first in (0, 2):
+                idx = [(3 * (i // 4) + (first if i % 4 == 0 else 1)) if i % 2 == 0 else z for i in range(4 * n)]
+                v = V(b, shuffle(b, px.v, ir.Constant(px.v.type, None), idx))
+                pairs.append(V(b, b.bitcast(v.v, ir.VectorType(I16, 2 * n))))
+            rg, bg = pairs
+            rgd, bgd = (V(b, b.bitcast(x.v, ir.VectorType(I32, n))) for x in pairs)
+            # jccolor.c in int32 lanes, each product pair one vpmaddwd as jccolext-avx2 (constants within
+            # int16: FIX(0.587) = FIX(0.337) + FIX(0.25) split over the two pairs, FIX(0.5) a shift):
+            # every sum is non-negative and below 2**24, so bits 16..23 (byte 2 of the lane) are the result.
             c_rnd = CBCR_OFFSET + ONE_HALF - 1
-            cbv = (r * -FIX_0_16874 + g * -FIX_0_33126) + (bl * FIX_0_50000 + c_rnd)
-            crv = (r * FIX_0_50000 + g * -FIX_0_41869) + (bl * -FIX_0_08131 + c_rnd)
+            g_hi = 1 << 14
+            yy = pmaddwd(context, b, rg, FIX_0_29900, FIX_0_58700 - g_hi, native) + pmaddwd(context, b, bg, FIX_0_11400, g_hi, native) + ONE_HALF
+            cbv = pmaddwd(context, b, rg, -FIX_0_16874, -FIX_0_33126, native) + (((bgd & 0xFFFF) << 15) + c_rnd)
+            crv = pmaddwd(context, b, bg, -FIX_0_08131, -FIX_0_41869, native) + (((rgd & 0xFFFF) << 15) + c_rnd)
+            assert FIX_0_50000 == 1 << 15
             for v, arr, a in ((yy, y, a_y), (cbv, cb, a_cb), (crv, cr, a_cr)):
-                store(b, (v >> SCALEBITS).cast(I8), _ptr(context, b, arr, a, a_doff, doff))
+                v8 = V(b, b.bitcast(v.v, ir.VectorType(I8, 4 * n)))
+                store(b, permute(b, v8, lambda i: 4 * i + SCALEBITS // 8, n), _ptr(context, b, arr, a, a_doff, doff))
             return context.get_dummy_value()
 
         return sig, codegen
@@ -76,6 +89,35 @@ def _make_rgb_ycc(n):
     rgb_ycc_vec.__doc__ = f"""rgb_ycc_vec{n}(src, soff, y, cb, cr, doff): the {n} interleaved RGB pixels at src[soff:soff + {3 * n}]
     -> y, cb, cr[doff:doff + {n}] (uint8 arrays), jccolor.c's arithmetic."""
     return intrinsic(rgb_ycc_vec)
+
+
+#: vpmaddwd as an LLVM intrinsic: (target feature, int16 lanes per instruction, intrinsic name).
+_PMADDWD = (("avx512bw", 32, "llvm.x86.avx512.pmaddw.d.512"), ("avx2", 16, "llvm.x86.avx2.pmadd.wd"), ("sse2", 8, "llvm.x86.sse2.pmadd.wd"))
+
+
+def _target_features(context):
+    return set(f[1:] for f in (getattr(context.codegen(), "_tm_features", "") or "").split(",") if f.startswith("+"))
+
+
+def pmaddwd(context, b, x, c0, c1, native=True):
+    """x[2 j] * c0 + x[2 j + 1] * c1 for each j: an <2 n x i16> vector and int16 constants -> <n x i32>
+    (vpmaddwd's arithmetic, the lanes of x as signed). Where the target has the instruction it is called
+    by name (LLVM does not find it in the even/odd formulation below, the fallback)."""
+    m = x.v.type.count
+    feats = _target_features(context) if native else ()
+    for feat, w, name in _PMADDWD:
+        if feat in feats and m % w == 0:
+            mod = b.module
+            fn = mod.globals.get(name)
+            if fn is None:
+                fn = ir.Function(mod, ir.FunctionType(ir.VectorType(I32, w // 2), [ir.VectorType(I16, w)] * 2), name)
+            c = ir.Constant(ir.VectorType(I16, w), [c0, c1] * (w // 2))
+            parts = [V(b, b.call(fn, [p.v, c])) for p in split(b, x, m // w)] if m > w else [V(b, b.call(fn, [x.v, c]))]
+            return concat(b, parts) if len(parts) > 1 else parts[0]
+    n = m // 2
+    even = V(b, shuffle(b, x.v, x.v, [2 * j for j in range(n)])).cast(I32)
+    odd = V(b, shuffle(b, x.v, x.v, [2 * j + 1 for j in range(n)])).cast(I32)
+    return even * c0 + odd * c1
 
 
 def _pair_sums(b, s, n):
