@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from test_encoder_stages import _stage_by_stage
 
 from fdjpeg.base.fixedpoint import (
     CBCR_OFFSET,
@@ -28,8 +29,6 @@ from fdjpeg.encoder.compress import image_to_coefficients
 from fdjpeg.encoder.downsample import downsample, pad_plane
 from fdjpeg.encoder.sample_vec import COLOR_N
 from fdjpeg.testing import images, quant_tables
-
-from test_encoder_stages import _stage_by_stage
 
 
 def _ycc_reference(rgb):
