@@ -35,7 +35,7 @@ from ..base.fixedpoint import (
 from ..base.vecir import I8, I16, I32, V, concat, data_ptr, load, permute, shuffle, split, store
 
 #: Pixels per colour call, outputs per downsampling call.
-COLOR_N = 32
+COLOR_N = 64
 DOWN_N = 32
 
 
@@ -74,7 +74,11 @@ def _make_rgb_ycc(n, native=True):
             # every sum is non-negative and below 2**24, so bits 16..23 (byte 2 of the lane) are the result.
             c_rnd = CBCR_OFFSET + ONE_HALF - 1
             g_hi = 1 << 14
-            yy = pmaddwd(context, b, rg, FIX_0_29900, FIX_0_58700 - g_hi, native) + pmaddwd(context, b, bg, FIX_0_11400, g_hi, native) + ONE_HALF
+            yy = (
+                pmaddwd(context, b, rg, FIX_0_29900, FIX_0_58700 - g_hi, native)
+                + pmaddwd(context, b, bg, FIX_0_11400, g_hi, native)
+                + ONE_HALF
+            )
             cbv = pmaddwd(context, b, rg, -FIX_0_16874, -FIX_0_33126, native) + (((bgd & 0xFFFF) << 15) + c_rnd)
             crv = pmaddwd(context, b, bg, -FIX_0_08131, -FIX_0_41869, native) + (((rgd & 0xFFFF) << 15) + c_rnd)
             assert FIX_0_50000 == 1 << 15
@@ -92,7 +96,11 @@ def _make_rgb_ycc(n, native=True):
 
 
 #: vpmaddwd as an LLVM intrinsic: (target feature, int16 lanes per instruction, intrinsic name).
-_PMADDWD = (("avx512bw", 32, "llvm.x86.avx512.pmaddw.d.512"), ("avx2", 16, "llvm.x86.avx2.pmadd.wd"), ("sse2", 8, "llvm.x86.sse2.pmadd.wd"))
+_PMADDWD = (
+    ("avx512bw", 32, "llvm.x86.avx512.pmaddw.d.512"),
+    ("avx2", 16, "llvm.x86.avx2.pmadd.wd"),
+    ("sse2", 8, "llvm.x86.sse2.pmadd.wd"),
+)
 
 
 def _target_features(context):
@@ -120,11 +128,11 @@ def pmaddwd(context, b, x, c0, c1, native=True):
     return even * c0 + odd * c1
 
 
-def _pair_sums(b, s, n):
-    """s (2 n int16 lanes) -> s[2 j] + s[2 j + 1] for j < n."""
-    even = V(b, shuffle(b, s.v, s.v, [2 * j for j in range(n)]))
-    odd = V(b, shuffle(b, s.v, s.v, [2 * j + 1 for j in range(n)]))
-    return even + odd
+def _pair_sums(b, x, n):
+    """The 2 n bytes x (an <2 n x i8> vector) -> x[2 j] + x[2 j + 1] for j < n as int16 lanes: the bytes
+    read as n little-endian words, whose low and high bytes are the pair (no permutation)."""
+    w = V(b, b.bitcast(x.v, ir.VectorType(I16, n)))
+    return (w & 0xFF) + V(b, b.lshr(w.v, w._o(8)))
 
 
 def _bias(n, a, c):
@@ -139,7 +147,7 @@ def _make_h2v1(n):
 
         def codegen(context, b, signature, args):
             a_src, a_soff, a_dst, a_doff = args
-            s = load(b, _ptr(context, b, src, a_src, a_soff, soff), I8, 2 * n).cast(I16, signed=False)
+            s = load(b, _ptr(context, b, src, a_src, a_soff, soff), I8, 2 * n)
             t = _pair_sums(b, s, n) + V(b, _bias(n, 0, 1))
             store(b, (t >> 1).cast(I8), _ptr(context, b, dst, a_dst, a_doff, doff))
             return context.get_dummy_value()
@@ -160,9 +168,9 @@ def _make_h2v2(n):
 
         def codegen(context, b, signature, args):
             a_src, a_o0, a_o1, a_dst, a_doff = args
-            s0 = load(b, _ptr(context, b, src, a_src, a_o0, soff0), I8, 2 * n).cast(I16, signed=False)
-            s1 = load(b, _ptr(context, b, src, a_src, a_o1, soff1), I8, 2 * n).cast(I16, signed=False)
-            t = _pair_sums(b, s0 + s1, n) + V(b, _bias(n, 1, 2))
+            s0 = load(b, _ptr(context, b, src, a_src, a_o0, soff0), I8, 2 * n)
+            s1 = load(b, _ptr(context, b, src, a_src, a_o1, soff1), I8, 2 * n)
+            t = _pair_sums(b, s0, n) + _pair_sums(b, s1, n) + V(b, _bias(n, 1, 2))
             store(b, (t >> 2).cast(I8), _ptr(context, b, dst, a_dst, a_doff, doff))
             return context.get_dummy_value()
 
