@@ -2,13 +2,14 @@
 h2v1 / h2v2 downsampling (jcsample.c), a fixed number of pixels per call, as libjpeg-turbo's
 jccolext-avx2 / jcsample-avx2 do them.
 
-* Colour: one load of 3 n interleaved bytes, three byte permutations into R, G and B vectors (the 3-byte
-  de-interleave: ``vpermt2b`` on AVX-512 VBMI), int32 lanes for the fixed-point sums exactly as
-  ``color._rgb_ycc_row`` writes them (every sum is below 2**24), three stores of n bytes.
-* Downsampling: 2 n bytes of one row (h2v1) or of two rows (h2v2) widened to int16 (sums below 1024),
-  the even and odd samples of the (vertical) sums separated by two permutations and added, the
-  alternating bias added as a constant vector (0, 1, ... for h2v1; 1, 2, ... for h2v2: output 0 of a
-  call must be an even output), shifted and narrowed to one store of n bytes.
+* Colour: one load of 3 n interleaved bytes, two byte permutations (with zeros) into the word pairs
+  (R, G) and (B, G) of every pixel (``vpermt2b`` on AVX-512 VBMI), five pair products (``vpmaddwd``,
+  see ``pmaddwd``) for the fixed-point sums in int32 lanes, byte 2 of each lane as the result (the sums
+  are non-negative and below 2**24), three stores of n bytes. spec/codec.md section 2.1.
+* Downsampling: 2 n bytes of one row (h2v1) or of two rows (h2v2) read as n int16 words, whose low and
+  high bytes are a horizontal pair: (w & 255) + (w >> 8) is the pair sum with no permutation (sums below
+  1024); the alternating bias is a constant vector (0, 1, ... for h2v1; 1, 2, ... for h2v2: output 0 of
+  a call must be an even output); shifted and narrowed to one store of n bytes.
 
 The callers (color.py, downsample.py) loop over whole calls and finish a row with their scalar code.
 """
