@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from test_encoder_stages import _stage_by_stage
 
 from fdjpeg.base.fixedpoint import (
     CBCR_OFFSET,
@@ -23,10 +22,11 @@ from fdjpeg.base.fixedpoint import (
     FIX_0_58700,
     ONE_HALF,
 )
-from fdjpeg.base.layout import SUBSAMPLING
+from fdjpeg.base.layout import SUBSAMPLING, FrameLayout
 from fdjpeg.encoder.color import rgb_to_ycbcr
 from fdjpeg.encoder.compress import image_to_coefficients
 from fdjpeg.encoder.downsample import downsample, pad_plane
+from fdjpeg.encoder.fdct import forward_dct_quantize
 from fdjpeg.encoder.sample_vec import COLOR_N
 from fdjpeg.testing import images, quant_tables
 
@@ -128,14 +128,30 @@ def test_downsample_with_edge_replication(width, height, factors, seed):
     assert np.array_equal(downsample(full, hexp, vexp), _down_reference(full, hexp, vexp))
 
 
+def _reference_front_end(image, q, subsampling):
+    """test_encoder_stages._stage_by_stage with the NumPy formulas above for colour and downsampling."""
+    height, width = image.shape[:2]
+    layout = FrameLayout(width, height, (SUBSAMPLING[subsampling], (1, 1), (1, 1)))
+    out = []
+    for c, plane in enumerate(_ycc_reference(image)):
+        h, v = layout.sampling[c]
+        hexp, vexp = layout.max_h // h, layout.max_v // v
+        by, bx = layout.blocks(c)
+        full = pad_plane(plane.astype(np.uint8), -(-height // layout.max_v) * layout.max_v, bx * 8 * hexp)
+        down = _down_reference(full, hexp, vexp).astype(np.uint8)
+        out.append(forward_dct_quantize(pad_plane(down, by * 8, bx * 8), q))
+    return out
+
+
 @given(
     image=images(min_side=60, max_side=140, channels=(3,)),
     subsampling=st.sampled_from(list(SUBSAMPLING)),
-    q=quant_tables(),
+    q=quant_tables(max_value=2),  # fine quantization: a one-level change of a sample shows
 )
 def test_fused_front_end_wide_images(image, subsampling, q):
-    """Widths where the fused front end's rows take the vector kernels (and their tails)."""
+    """Widths where the fused front end's rows take the vector kernels (and their tails), against the
+    NumPy formulas for colour and downsampling."""
     coefs = image_to_coefficients(image, [q], subsampling)
-    for c, ref in enumerate(_stage_by_stage(image, [q], subsampling)):
+    for c, ref in enumerate(_reference_front_end(image, q, subsampling)):
         by, bx = ref.shape[:2]
         assert np.array_equal(coefs.components[c][:by, :bx].reshape(by, bx, 64), ref), f"component {c}"
