@@ -7,6 +7,7 @@ paths."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,20 +78,27 @@ def test_colour_rows_of_any_width(width, height, seed):
         assert np.array_equal(g, r)
 
 
-def test_generic_pmaddwd_formulation():
-    """The fallback for targets without vpmaddwd (even/odd products) compiled and run here too."""
+@pytest.mark.parametrize("variant", [False, "sse2", "avx2", "avx512bw"])
+def test_pmaddwd_variants(variant):
+    """Each vpmaddwd variant the target has, and the fallback for targets without it (even/odd products),
+    compiled and run here on 2**21 triples (extremes of every channel included)."""
     from numba import njit
 
-    from fdjpeg.encoder.sample_vec import _make_rgb_ycc
+    from fdjpeg.encoder.sample_vec import _make_rgb_ycc, _target_features
 
-    generic = _make_rgb_ycc(COLOR_N, native=False)
+    if variant:
+        from numba.core.registry import cpu_target
+
+        if variant not in _target_features(cpu_target.target_context):
+            pytest.skip(f"this CPU has no {variant}")
+    vec = _make_rgb_ycc(COLOR_N, native=variant)
 
     @njit
     def run(src, y, cb, cr):
         for x in range(0, y.shape[0], COLOR_N):
-            generic(src, 3 * x, y, cb, cr, x)
+            vec(src, 3 * x, y, cb, cr, x)
 
-    img = _all_triples(COLOR_N * 1024)[:64]
+    img = _all_triples(COLOR_N * 1024)[list(range(0, 256, 8)) + [255]]  # rows of 65536 pixels: R = 0, 8, ..., 248, 255
     flat = img.reshape(-1)
     n = flat.shape[0] // 3
     y, cb, cr = (np.empty(n, np.uint8) for _ in range(3))

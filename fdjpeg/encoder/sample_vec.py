@@ -111,9 +111,12 @@ def _target_features(context):
 def pmaddwd(context, b, x, c0, c1, native=True):
     """x[2 j] * c0 + x[2 j + 1] * c1 for each j: an <2 n x i16> vector and int16 constants -> <n x i32>
     (vpmaddwd's arithmetic, the lanes of x as signed). Where the target has the instruction it is called
-    by name (LLVM does not find it in the even/odd formulation below, the fallback)."""
+    by name (LLVM does not find it in the even/odd formulation below, the fallback). ``native``: True
+    (the widest variant the target has), False (the fallback) or a feature name of ``_PMADDWD``."""
     m = x.v.type.count
-    feats = _target_features(context) if native else ()
+    feats = _target_features(context) if native else set()
+    if isinstance(native, str):  # tests: only this variant (where the target has it)
+        feats &= {native}
     for feat, w, name in _PMADDWD:
         if feat in feats and m % w == 0:
             mod = b.module
