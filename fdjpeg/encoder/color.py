@@ -22,12 +22,14 @@ from ..base.fixedpoint import (
     SCALEBITS,
 )
 from ..base.jit import kernel
+from .sample_vec import COLOR_N, rgb_ycc_vec
 
 
 @kernel
 def _rgb_ycc_row(src, yr, cbr, crr, width):
     """jccolor.c ``rgb_ycc_convert`` for one row: src[0:3*width] interleaved RGB (uint8) -> yr, cbr,
-    crr[0:width]. (A flat row and explicit casts let LLVM vectorize it.)
+    crr[0:width]. Whole groups of COLOR_N pixels go to the vector kernel (sample_vec.py), the rest of the
+    row to the scalar loop below, which is the reference formula.
 
     int32 lanes, as libjpeg-turbo's jccolext-avx2.asm accumulates (vpmaddwd of 16-bit samples and
     constants into 32-bit sums): every sum is below 2**24, so int32 is exact. Each constant is cast to
@@ -43,7 +45,11 @@ def _rgb_ycc_row(src, yr, cbr, crr, width):
     cr_b = i32(-FIX_0_08131)
     y_rnd = i32(ONE_HALF)
     c_rnd = i32(CBCR_OFFSET + ONE_HALF - 1)
-    for x in range(width):
+    x0 = 0
+    while x0 + COLOR_N <= width:
+        rgb_ycc_vec(src, 3 * x0, yr, cbr, crr, x0)
+        x0 += COLOR_N
+    for x in range(x0, width):
         r = i32(src[3 * x])
         g = i32(src[3 * x + 1])
         b = i32(src[3 * x + 2])

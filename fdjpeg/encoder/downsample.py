@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..base.jit import kernel
+from .sample_vec import DOWN_N, h2v1_vec, h2v2_vec
 
 
 def pad_plane(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -38,7 +39,11 @@ def _downsample_row(full, c, r0, hexp, vexp, dst):
         # Two outputs per iteration, so the alternating bias is a constant (a loop-carried toggle or a
         # bias computed from j kept LLVM from vectorizing, or made it use int64 lanes).
         src = full[c, r0]
-        for k in range(n >> 1):
+        k0 = 0  # whole groups of DOWN_N outputs (an even count: the bias pattern restarts) in vector IR
+        while 2 * k0 + DOWN_N <= n:
+            h2v1_vec(src, 4 * k0, dst, 2 * k0)
+            k0 += DOWN_N // 2
+        for k in range(k0, n >> 1):
             j = 2 * k
             dst[j] = np.uint8(i16(i16(i16(src[2 * j]) + i16(src[2 * j + 1])) >> i16(1)))
             dst[j + 1] = np.uint8(i16(i16(i16(i16(src[2 * j + 2]) + i16(src[2 * j + 3])) + i16(1)) >> i16(1)))
@@ -49,7 +54,13 @@ def _downsample_row(full, c, r0, hexp, vexp, dst):
         # int16 lanes likewise: the four-sample sums are below 1024; bias 1, 2, 1, 2, ...
         a = full[c, r0]
         b = full[c, r0 + 1]
-        for k in range(n >> 1):
+        k0 = 0
+        o0 = c * full.strides[0] + r0 * full.strides[1]  # uint8, unit inner stride: flat offsets
+        o1 = o0 + full.strides[1]
+        while 2 * k0 + DOWN_N <= n:
+            h2v2_vec(full, o0 + 4 * k0, o1 + 4 * k0, dst, 2 * k0)
+            k0 += DOWN_N // 2
+        for k in range(k0, n >> 1):
             j = 2 * k
             s0 = i16(i16(i16(a[2 * j]) + i16(a[2 * j + 1])) + i16(i16(b[2 * j]) + i16(b[2 * j + 1])))
             s1 = i16(i16(i16(a[2 * j + 2]) + i16(a[2 * j + 3])) + i16(i16(b[2 * j + 2]) + i16(b[2 * j + 3])))
