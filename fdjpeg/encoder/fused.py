@@ -15,6 +15,8 @@ import numpy as np
 
 from ..base.jit import kernel, parallel_kernel, prange
 from .entropy import (
+    _HIGHS64,
+    _ONES64,
     S_BITS,
     S_BUF,
     S_NEXT,
@@ -117,7 +119,7 @@ def _code_range(
     or its larger copy); result[R_STATUS], result[R_LENGTH] = status, end position."""
     bpm = comp_in_mcu.shape[0]
     buf = np.empty((band_strips * mcus_x * bpm, 64), np.int16)
-    state = np.zeros(STATE_SIZE, np.int64)  # local: LLVM keeps it in registers (see banded._encode_band)
+    state = np.zeros(STATE_SIZE, np.int64)  # local, not the caller's array: LLVM keeps it in registers
     if s0 > 0:  # predictors: the DCs of the last MCU of the iMCU row above
         _last_mcu(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, s0 - 1, buf)
         for i in range(bpm):
@@ -220,11 +222,6 @@ def _code_ranges(
             0,
             results[i],
         )
-
-
-#: For the 8-bytes-at-once join: 0x01 and 0x80 in every byte of a 64-bit word.
-_ONES64 = np.uint64(0x0101010101010101)
-_HIGHS64 = np.uint64(0x8080808080808080)
 
 
 @kernel
