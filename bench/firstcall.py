@@ -65,6 +65,12 @@ SNIPPETS = (
 )
 
 
+#: Appended to every measured snippet: the child prints its clocks once the result exists, so the time to
+#: the result is measured apart from the interpreter's exit (which follows it, and for a process that
+#: imported Numba costs a few tenths of a second: its final collection walks Numba's objects).
+RESULT_MARK = "; import time as _t; print('@result', _t.monotonic(), _t.process_time(), flush=True)"
+
+
 class Target:
     """How the measured processes are started: the interpreter, its environment (``base_env``, default
     this process's, minus ``NUMBA_CACHE_DIR``, which each measurement sets) and its working directory."""
@@ -147,15 +153,20 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _run(code: str, target: Target, cache_dir: str | None = None, timeout: float = 600, cpu: bool = False) -> float:
+def _run(code: str, target: Target, cache_dir: str | None = None, timeout: float = 600, cpu: bool = False):
     """Wall-clock seconds of one fresh ``python -c code`` process (``cpu``: its user + system CPU seconds);
-    raises on a non-zero exit."""
-    cpu0, t0 = _children_cpu(), time.perf_counter()
+    raises on a non-zero exit. When ``code`` ends with :data:`RESULT_MARK`, returns ``(whole, to_result)``:
+    the process's seconds until its result (wall: the parent's clock at the start to the child's at the
+    mark, both ``time.monotonic``, one system-wide clock; ``cpu``: the child's CPU seconds at the mark)."""
+    cpu0, t0 = _children_cpu(), time.monotonic()
     proc = target.run(code, cache_dir, timeout)
-    elapsed = (_children_cpu() - cpu0) if cpu else (time.perf_counter() - t0)
+    elapsed = (_children_cpu() - cpu0) if cpu else (time.monotonic() - t0)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
-    return elapsed
+    if not code.endswith(RESULT_MARK):
+        return elapsed
+    mark = next(line.split() for line in proc.stdout.splitlines() if line.startswith("@result "))
+    return elapsed, (float(mark[2]) if cpu else float(mark[1]) - t0)
 
 
 #: The child of :func:`breakdown`: prints one JSON object of seconds (and the kernels loaded). Each part's
@@ -376,12 +387,16 @@ def main(argv=None) -> int:
         )
         row = first["rows"][0]
         cells = {
-            k: (f"{row[k]['median_s']:.3f} s" if "median_s" in row[k] else str(row[k]))
+            k: (
+                f"{row[k]['to_result_s']:.3f} s to the result, {row[k]['median_s']:.3f} s whole"
+                if "median_s" in row[k]
+                else str(row[k])
+            )
             for k in ("fdjpeg warm", "Pillow")
         }
         print(
-            f"\nWhole fresh processes, import + first 512² encode (median of {args.runs}): fdjpeg (warm cache) "
-            f"{cells['fdjpeg warm']}, Pillow {cells['Pillow']}."
+            f"\nFresh processes, import + first 512² encode (median of {args.runs}): fdjpeg (warm cache) "
+            f"{cells['fdjpeg warm']}; Pillow {cells['Pillow']}."
         )
     return 0
 
@@ -394,10 +409,20 @@ def _fdjpeg_has(op: str | None, target: Target) -> bool:
 
 
 def _median_or_error(fn, runs: int) -> dict:
+    """``median_s`` and ``runs_s`` of ``runs`` calls of ``fn``; when it returns ``(whole, to_result)`` pairs
+    (:func:`_run` of a marked snippet), ``median_s`` is the whole process's and ``to_result_s`` the other."""
     try:
         times = [fn() for _ in range(runs)]
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    if times and isinstance(times[0], tuple):
+        whole, to_result = [t[0] for t in times], [t[1] for t in times]
+        return {
+            "median_s": median(whole),
+            "runs_s": whole,
+            "to_result_s": median(to_result),
+            "to_result_runs_s": to_result,
+        }
     return {"median_s": median(times), "runs_s": times}
 
 
@@ -425,7 +450,7 @@ def measure(
             if keys is not None and key not in keys:
                 continue
             log(f"  first call: {key}")
-            fd_code, pil_code = fd_code.format(**fmt), pil_code.format(**fmt)
+            fd_code, pil_code = fd_code.format(**fmt) + RESULT_MARK, pil_code.format(**fmt) + RESULT_MARK
             row = {"key": key, "label": label}
             if not _fdjpeg_has(op, target):
                 row["fdjpeg warm"] = row["fdjpeg empty"] = {"na": "n/a (not implemented yet)"}

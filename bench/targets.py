@@ -4,12 +4,15 @@ libjpeg-turbo, in a few minutes, so they can be rerun on a quiet machine without
     python -m bench.targets                 # writes bench/TARGETS.md
     python -m bench.targets --results       # also replaces (or adds) that table in bench/RESULTS.md
     python -m bench.targets --runs 11       # more runs per median (default 7)
+    python -m bench.targets --python /tmp/fresh/bin/python   # the first-call row in another environment
 
 It times the two reference cases (encode and decode of the 6.3 MP 4:2:0 q75 photo mosaic; Pillow writes
 the decode input, without restart markers) in the same worker processes as ``python -m bench`` (one
-thread, then all cores), and the fresh-process first encode with a warm Numba cache; that row says
-whether SciPy was installed (Numba's BLAS probe imports ``scipy.linalg``, ~0.1 s that a plain ``pip
-install fdjpeg`` does not pay; ``python -m bench.firstcall --python PATH`` measures another environment).
+thread, then all cores), and the fresh-process first encode with a warm Numba cache: the seconds to the
+result (the target) and the whole process with the interpreter's exit. That row says whether SciPy was
+installed (Numba's BLAS probe imports ``scipy.linalg``, ~0.1 s that a plain ``pip install fdjpeg`` does
+not pay); ``--python PATH`` measures it in another environment's installed fdjpeg instead, e.g. a venv
+made exactly as the README's Quick start makes one (install this checkout there first).
 The load average before and after is recorded: on a shared machine, rely on the ratios.
 """
 
@@ -92,6 +95,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=7, help="runs per median (default 7)")
     ap.add_argument("--output", default=DEFAULT_OUTPUT, help="Markdown file to write (default bench/TARGETS.md)")
     ap.add_argument("--results", action="store_true", help="also put the table into bench/RESULTS.md")
+    ap.add_argument("--python", help="the first-call row in this interpreter's installed fdjpeg (e.g. a fresh venv)")
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -113,7 +117,9 @@ def main(argv=None) -> int:
         store = images.ImageStore(os.path.join(tmp, "images"))
         timings = run_timings(plan, ("encode", "decode"), ["1", "all"], store, tmp, select=ids.__contains__)
         log("first call:")
-        first = firstcall.measure(images.mosaic(512, 512), 5, log=log, keys=("encode",), empty=False)
+        first = firstcall.measure(
+            images.mosaic(512, 512), 5, log=log, keys=("encode",), empty=False, python=args.python
+        )
     env["load average at end"] = load()
     meta["busy"] = busy_note(load_start, os.getloadavg()[0], meta["cores"])
     env["run time"] = f"{time.perf_counter() - started:.0f} s"
