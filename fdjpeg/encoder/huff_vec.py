@@ -10,7 +10,8 @@ loop that codes it.
   position, coded apart) says instead whether some AC coefficient is outside the 8-bit baseline range
   (|x| > 1023), so the coder checks the range once per block.
 * ``store_be64``: jchuff.c's 8-byte flush of its 64-bit put_buffer as one byte swap and one unaligned
-  store (``movbe``), instead of eight shifted byte stores.
+  store (``movbe``), instead of eight shifted byte stores; ``load_be64`` reads 8 bytes back as a word
+  the same way (fused._join, which appends raw bit strings).
 
 Arrays of another layout than C (a caller's strided view) take the scalar fallbacks, with equal results.
 """
@@ -94,6 +95,12 @@ def _zigzag_block_impl(blocks, b, scratch):
     return scalar
 
 
+def _bswap64(bld):
+    return bld.module.globals.get("llvm.bswap.i64") or ir.Function(
+        bld.module, ir.FunctionType(I64, [I64]), "llvm.bswap.i64"
+    )
+
+
 @intrinsic
 def _store_be64_vec(typingctx, out, pos, word):
     if not (_is_c(out, types.uint8, 1) and isinstance(pos, types.Integer) and isinstance(word, types.Integer)):
@@ -103,11 +110,8 @@ def _store_be64_vec(typingctx, out, pos, word):
     def codegen(context, bld, signature, args):
         a_out, a_pos, a_word = args
         w = context.cast(bld, a_word, word, types.uint64)
-        bswap = bld.module.globals.get("llvm.bswap.i64") or ir.Function(
-            bld.module, ir.FunctionType(I64, [I64]), "llvm.bswap.i64"
-        )
         ptr = data_ptr(context, bld, out, a_out, context.cast(bld, a_pos, pos, types.int64), I64)
-        bld.store(bld.call(bswap, [w]), ptr, align=1)
+        bld.store(bld.call(_bswap64(bld), [w]), ptr, align=1)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -129,5 +133,39 @@ def _store_be64_impl(out, pos, word):
         w = np.uint64(word)
         for j in range(8):
             out[pos + j] = np.uint8((w >> np.uint64(56 - 8 * j)) & np.uint64(0xFF))
+
+    return scalar
+
+
+@intrinsic
+def _load_be64_vec(typingctx, src, pos):
+    if not (_is_c(src, types.uint8, 1) and isinstance(pos, types.Integer)):
+        return None
+    sig = types.uint64(src, pos)
+
+    def codegen(context, bld, signature, args):
+        a_src, a_pos = args
+        ptr = data_ptr(context, bld, src, a_src, context.cast(bld, a_pos, pos, types.int64), I64)
+        return bld.call(_bswap64(bld), [bld.load(ptr, align=1)])
+
+    return sig, codegen
+
+
+def load_be64(src, pos):
+    """src[pos : pos + 8] (uint8) as one 64-bit word, the first byte most significant (no bounds check
+    in kernels)."""
+    return np.uint64(int.from_bytes(bytes(src[pos : pos + 8]), "big"))
+
+
+@overload(load_be64)
+def _load_be64_impl(src, pos):
+    if _is_c(src, types.uint8, 1):
+        return lambda src, pos: _load_be64_vec(src, pos)
+
+    def scalar(src, pos):
+        w = np.uint64(0)
+        for j in range(8):
+            w = (w << np.uint64(8)) | np.uint64(src[pos + j])
+        return w
 
     return scalar
