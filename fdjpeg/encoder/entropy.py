@@ -105,7 +105,8 @@ def _gather_range(blocks, comp_in_mcu, dc_tbl, ac_tbl, restart_interval, m0, m1,
                 while r > 15:
                     ac_freq[t, 0xF0] += 1
                     r -= 16
-                nb = 64 - np.int64(leading_zeros(np.uint64(abs(np.int64(zz[i])))))  # nonzero: nb 1..10
+                v = np.int64(zz[i])  # x - (x < 0): |x| = v ^ (v >> 63)
+                nb = 64 - np.int64(leading_zeros(np.uint64(v ^ (v >> 63))))  # x != 0: nb 1..10
                 ac_freq[t, (r << 4) + nb] += 1
             if last != 63:
                 ac_freq[t, 0] += 1
@@ -276,13 +277,12 @@ def _encode_range(
                     else:
                         buf = (buf << np.uint64(size)) | code
                     r -= 16
-                v = np.int64(zz[i])
-                nb = 64 - np.int64(leading_zeros(np.uint64(abs(v))))  # v != 0: no zero case; nb <= 10
+                v = np.int64(zz[i])  # x - (x < 0): |x| = v ^ (v >> 63)
+                nb = 64 - np.int64(leading_zeros(np.uint64(v ^ (v >> 63))))  # x != 0: no zero case; nb <= 10
                 sym = ((r << 4) + nb) & 0xFF  # (the mask only tells LLVM the index is not negative)
                 size = np.int64(ehufsi[t, sym])
                 if size == 0:
                     return STATUS_NO_CODE, pos
-                v -= v < 0
                 code = (np.uint64(ehufco[t, sym]) << np.uint64(nb)) | (np.uint64(v) & ((one << np.uint64(nb)) - one))
                 size += nb
                 free -= size

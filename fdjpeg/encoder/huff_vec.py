@@ -3,12 +3,14 @@ jchuff-avx2 / jchuff-sse2 (jsimd_huff_encode_one_block), which prepare a whole b
 loop that codes it.
 
 * ``zigzag_block``: a block's 64 coefficients (natural order, int16) are loaded as two vectors, put in
-  zigzag order by one word permutation (``vpermt2w``) and stored to a 64-entry scratch array; one
-  compare with zero gives the 64-bit map of the nonzero zigzag positions (``vptestmw`` + ``kunpck``).
-  The coder then visits only the nonzero positions (count trailing zeros) and reads each coefficient
-  from the scratch array in order (no zigzag table, no gather through it). Bit 0 of the map (the DC's
-  position, coded apart) says instead whether some AC coefficient is outside the 8-bit baseline range
-  (|x| > 1023), so the coder checks the range once per block.
+  zigzag order by one word permutation (``vpermt2w``), and every AC x replaced by x - (x < 0), the
+  form whose low SSSS bits follow the symbol (jchuff.c's temp2; |x| is recovered as y ^ (y >> 15), so
+  the scalar loop needs no sign test); the result goes to a 64-entry scratch array. One compare with
+  zero gives the 64-bit map of the nonzero zigzag positions (``vptestmw`` + ``kunpck``). The coder
+  then visits only the nonzero positions (count trailing zeros) and reads each value from the scratch
+  array in order (no zigzag table, no gather through it). Bit 0 of the map (the DC's position, coded
+  apart) says instead whether some AC coefficient is outside the 8-bit baseline range (|x| > 1023),
+  so the coder checks the range once per block.
 * ``store_be64``: jchuff.c's 8-byte flush of its 64-bit put_buffer as one byte swap and one unaligned
   store (``movbe``), instead of eight shifted byte stores; ``load_be64`` reads 8 bytes back as a word
   the same way (fused._join, which appends raw bit strings).
@@ -23,7 +25,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from ..base.vecir import I16, I64, data_ptr, load, permute, store
+from ..base.vecir import I16, I64, V, data_ptr, load, permute, store
 from ..base.zigzag import ZIGZAG
 
 _ZZ = [int(i) for i in ZIGZAG]
@@ -46,7 +48,9 @@ def _zigzag_block_vec(typingctx, blocks, b, scratch):
         off = bld.mul(context.cast(bld, a_b, b, types.int64), ir.Constant(I64, 64))
         coef = load(bld, data_ptr(context, bld, blocks, a_blocks, off, I16), I16, 64)
         zz = permute(bld, coef, lambda i: _ZZ[i])
-        store(bld, zz, data_ptr(context, bld, scratch, a_scratch, ir.Constant(I64, 0), I16))
+        dc_lane = ir.Constant(ir.VectorType(ir.IntType(1), 64), [1] + [0] * 63)
+        bits = V(bld, bld.select(dc_lane, zz.v, (zz + (zz >> 15)).v))  # x - (x < 0), the DC as it is
+        store(bld, bits, data_ptr(context, bld, scratch, a_scratch, ir.Constant(I64, 0), I16))
         lanes = zz.v.type
         nonzero = bld.bitcast(bld.icmp_signed("!=", zz.v, ir.Constant(lanes, [0] * 64)), _I64)
         big = bld.or_(
@@ -61,14 +65,15 @@ def _zigzag_block_vec(typingctx, blocks, b, scratch):
 
 
 def zigzag_block(blocks, b, scratch):
-    """Row ``b`` of the (n, 64) int16 array ``blocks`` in zigzag order into ``scratch[:64]`` (int16).
+    """Row ``b`` of the (n, 64) int16 array ``blocks`` in zigzag order into ``scratch[:64]`` (int16): the
+    DC as it is, each AC x as x - (x < 0) (wrapping to 32767 for -32768, which is out of range anyway).
     Returns a uint64 whose bit i (1..63) says that zigzag position i is nonzero, and whose bit 0 says
     that some AC coefficient lies outside -1023..1023. (This Python body is the reference; kernels get
     the vector intrinsic for C-contiguous arrays and the same loop compiled otherwise.)"""
     nz = 0
     for i in range(64):
         v = int(blocks[b, _ZZ[i]])
-        scratch[i] = v
+        scratch[i] = v if i == 0 else (v - (v < 0) + 32768) % 65536 - 32768
         if i and v:
             nz |= 1 << i
         if i and abs(v) > 1023:
@@ -87,7 +92,7 @@ def _zigzag_block_impl(blocks, b, scratch):
         bad = np.uint64(0)
         for i in range(64):
             v = blocks[b, zz[i]]
-            scratch[i] = v
+            scratch[i] = v if i == 0 else v - (v < 0)
             nz |= np.uint64(v != 0) << np.uint64(i)
             bad |= np.uint64(i > 0 and (v > 1023 or v < -1023))
         return (nz & np.uint64(_AC)) | bad
