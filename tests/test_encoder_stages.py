@@ -141,14 +141,12 @@ def test_store_be64_writes_the_word_most_significant_byte_first():
     assert strided[::2].tobytes() == b"\0" + want + b"\0\0"
 
 
-def test_put64_writes_eight_bytes_and_stuffs_only_when_asked():
-    from fdjpeg.encoder.entropy import _put64
+def test_stuff64_writes_eight_bytes_with_a_zero_after_each_ff():
+    from fdjpeg.encoder.entropy import _stuff64
 
     out = np.zeros(24, np.uint8)
-    pos = _put64(np.uint64(0xA25FE695_01020304), out, 0, True)
+    pos = _stuff64(np.uint64(0xA25FE695_01020304), out, 0)
     assert pos == 8 and out[:8].tolist() == [0xA2, 0x5F, 0xE6, 0x95, 1, 2, 3, 4]
-    pos = _put64(np.uint64(0x12FF34AB_FFFF00FF), out, 1, True)
+    pos = _stuff64(np.uint64(0x12FF34AB_FFFF00FF), out, 1)
     want = [0x12, 0xFF, 0x00, 0x34, 0xAB, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0xFF, 0x00]
     assert pos == 13 and out[1:13].tolist() == want
-    pos = _put64(np.uint64(0x12FF34AB_FFFF00FF), out, 0, False)
-    assert pos == 8 and out[:8].tolist() == [0x12, 0xFF, 0x34, 0xAB, 0xFF, 0xFF, 0x00, 0xFF]
