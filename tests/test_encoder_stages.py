@@ -93,27 +93,60 @@ def test_fused_front_end_equals_the_stage_kernels(image, subsampling, q, two):
         assert np.array_equal(got, ref), f"component {c}"
 
 
-@given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
-def test_nonzero_map_is_the_zigzag_scan(seed, density):
-    """encoder.entropy._nonzero_map (natural-order map + row tables) equals a plain zigzag walk of 1..63."""
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0), st.sampled_from([1023, 1024, 32767]))
+def test_zigzag_block_is_the_zigzag_scan(seed, density, top):
+    """encoder.huff_vec.zigzag_block (the vector intrinsic on C-contiguous blocks, the compiled loop on a
+    strided view, the Python reference) gives the zigzag order (AC values x as x - (x < 0)), the map of
+    nonzero AC positions, and in bit 0 whether an AC value lies outside -1023..1023 (never the DC)."""
+    from numba import njit
+
     from fdjpeg.base.zigzag import ZIGZAG
-    from fdjpeg.encoder.entropy import _nonzero_map
+    from fdjpeg.encoder.huff_vec import zigzag_block
+
+    @njit
+    def compiled(blocks, b, scratch):
+        return zigzag_block(blocks, b, scratch)
 
     rng = np.random.default_rng(seed)
-    blocks = (rng.integers(-1023, 1024, (4, 64)) * (rng.random((4, 64)) < density)).astype(np.int16)
+    blocks = (rng.integers(-top - 1, top + 1, (4, 64)) * (rng.random((4, 64)) < density)).astype(np.int16)
+    blocks[rng.integers(0, 4), 0] = -32768  # an out-of-range DC sets no bit
+    strided = np.repeat(blocks, 2, axis=0)[::2]
     for b in range(4):
-        want = sum(1 << i for i in range(1, 64) if blocks[b, ZIGZAG[i]] != 0)
-        assert int(_nonzero_map(blocks, b)) == want
+        x = blocks[b, ZIGZAG].astype(np.int64)
+        want_bits = np.concatenate([x[:1], x[1:] - (x[1:] < 0)]).astype(np.int16)  # -32769 wraps to 32767
+        want = sum(1 << i for i in range(1, 64) if x[i] != 0) | int(np.any(np.abs(x[1:]) > 1023))
+        for fn, arr in ((compiled, blocks), (compiled, strided), (zigzag_block, blocks)):
+            scratch = np.full(64, 7, np.int16)
+            assert int(fn(arr, b, scratch)) == want
+            assert np.array_equal(scratch, want_bits)
 
 
-def test_put64_writes_eight_bytes_and_stuffs_only_when_asked():
-    from fdjpeg.encoder.entropy import _put64
+def test_store_be64_writes_the_word_most_significant_byte_first():
+    from numba import njit
+
+    from fdjpeg.encoder.huff_vec import store_be64
+
+    @njit
+    def compiled(out, pos, word):
+        store_be64(out, pos, word)
+
+    word = np.uint64(0x0123456789ABCDEF)
+    want = bytes.fromhex("0123456789abcdef")
+    for fn, n in ((compiled, 11), (store_be64, 11)):
+        out = np.zeros(n, np.uint8)
+        fn(out, 2, word)
+        assert out.tobytes() == b"\0\0" + want + b"\0"
+    strided = np.zeros(22, np.uint8)
+    compiled(strided[::2], 1, word)  # the fallback for a non-contiguous array
+    assert strided[::2].tobytes() == b"\0" + want + b"\0\0"
+
+
+def test_stuff64_writes_eight_bytes_with_a_zero_after_each_ff():
+    from fdjpeg.encoder.entropy import _stuff64
 
     out = np.zeros(24, np.uint8)
-    pos = _put64(np.uint64(0xA25FE695_01020304), out, 0, True)
+    pos = _stuff64(np.uint64(0xA25FE695_01020304), out, 0)
     assert pos == 8 and out[:8].tolist() == [0xA2, 0x5F, 0xE6, 0x95, 1, 2, 3, 4]
-    pos = _put64(np.uint64(0x12FF34AB_FFFF00FF), out, 1, True)
+    pos = _stuff64(np.uint64(0x12FF34AB_FFFF00FF), out, 1)
     want = [0x12, 0xFF, 0x00, 0x34, 0xAB, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0xFF, 0x00]
     assert pos == 13 and out[1:13].tolist() == want
-    pos = _put64(np.uint64(0x12FF34AB_FFFF00FF), out, 0, False)
-    assert pos == 8 and out[:8].tolist() == [0x12, 0xFF, 0x34, 0xAB, 0xFF, 0xFF, 0x00, 0xFF]

@@ -6,6 +6,7 @@ restart intervals, and output buffers so small that the coder stops and resumes 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -110,14 +111,43 @@ def test_resuming_after_need_space_gives_the_same_bytes(seed, layout, nmcu, dens
 
 
 def test_out_of_range_values_are_reported():
-    """An AC value of 11 bits or a DC difference of 12 is refused (8-bit baseline), never coded."""
+    """An AC value of 11 bits or more (either sign, up to int16's extremes) or a DC difference of 12 is
+    refused (8-bit baseline), never coded, by the coder and by the frequency count; +-1023 is coded."""
     blocks, cim, tbl, dc_specs, ac_specs = _scan(1, "gray", 4, 0.5, "wide", False, 0)
     ehufco, ehufsi = _lookup_tables(dc_specs, ac_specs)
-    ac, dc = blocks.copy(), blocks.copy()
-    ac[2, 17] = 1024
+    dc = blocks.copy()
     dc[0, 0], dc[1, 0] = -1024, 1024
-    for bad in (ac, dc):
+    bads = [dc]
+    for pos, value in ((17, 1024), (63, -1024), (1, 32767), (40, -32768)):
+        ac = blocks.copy()
+        ac[2, pos] = value
+        bads.append(ac)
+    for bad in bads:
         state = np.zeros(STATE_SIZE, np.int64)
         out = np.empty(1 << 16, np.uint8)
         st_, _ = _encode_range(bad, cim, tbl, tbl, ehufco, ehufsi, 0, 4, True, True, out, 0, state)
         assert st_ == STATUS_BAD_COEF
+        with pytest.raises(ValueError, match="out of range"):
+            gather_frequencies(bad, cim, tbl, tbl, 0)
+    edge = blocks.copy()
+    edge[2, 17], edge[3, 63] = 1023, -1023
+    assert encode_scan(edge, cim, tbl, tbl, dc_specs, ac_specs, 0) == naive.huffman_scan(
+        edge, cim, tbl, tbl, dc_specs, ac_specs, 0
+    )
+
+
+def test_strided_blocks_and_output_give_the_same_bytes():
+    """Blocks and output buffers that are views with a step (not C-contiguous) take the kernels' scalar
+    fallbacks (huff_vec) and give the bytes of contiguous ones."""
+    blocks, cim, tbl, dc_specs, ac_specs = _scan(3, "4:2:0", 12, 0.3, "wide", False, 0)
+    ehufco, ehufsi = _lookup_tables(dc_specs, ac_specs)
+    results = []
+    for blk, out in (
+        (blocks, np.zeros(1 << 15, np.uint8)),
+        (np.repeat(blocks, 2, axis=0)[::2], np.zeros(1 << 16, np.uint8)[::2]),
+    ):
+        state = np.zeros(STATE_SIZE, np.int64)
+        st_, pos = _encode_range(blk, cim, tbl, tbl, ehufco, ehufsi, 0, 12, True, True, out, 0, state)
+        assert st_ == STATUS_OK
+        results.append(out[:pos].tobytes())
+    assert results[0] == results[1] == naive.huffman_scan(blocks, cim, tbl, tbl, dc_specs, ac_specs, 0)

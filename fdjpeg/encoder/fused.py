@@ -27,6 +27,7 @@ from .entropy import (
     _encode_range,
     _flush_bytes,
 )
+from .huff_vec import load_be64, store_be64
 from .prepare import _prepare_strips
 
 #: The front end's serial twin: the fused kernels call it per band (never a nested parallel region).
@@ -237,15 +238,12 @@ def _join(first, length, carry, ncarry, raw, raw_length, tail, ntail):
     c = np.uint64(carry)
     j = 0
     while j + 8 <= raw_length:
-        w = np.uint64(0)
-        for i in range(8):
-            w = (w << np.uint64(8)) | np.uint64(raw[j + i])
+        w = load_be64(raw, j)
         word = w if ncarry == 0 else (c << (np.uint64(64) - k)) | (w >> k)
         c = w & low
         x = ~word
         if ((x - _ONES64) & ~x & _HIGHS64) == 0:  # no 0xFF byte (the common case)
-            for i in range(8):
-                first[pos + i] = np.uint8((word >> np.uint64(56 - 8 * i)) & np.uint64(0xFF))
+            store_be64(first, pos, word)
             pos += 8
         else:
             for i in range(8):
