@@ -22,7 +22,7 @@ from PIL import Image
 
 import fdjpeg
 from fdjpeg import read_coefficients
-from fdjpeg.decoder import pipeline
+from fdjpeg.decoder import pipeline, split
 from fdjpeg.decoder.color import convert_mode
 from fdjpeg.decoder.decompress import coefficients_to_pixels
 
@@ -32,13 +32,16 @@ SUBSAMPLINGS = ["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"]
 
 
 @contextlib.contextmanager
-def forced(plan, band=None, chunk=None):
-    old = (pipeline._FORCE, pipeline._BAND_ROWS, pipeline._CHUNK_ROWS)
+def forced(plan, band=None, chunk=None, where=None):
+    """``plan`` with ``band`` rows per band, ``chunk`` rows per pipeline chunk (and per step of split's
+    calling thread), split's worker starting at the fraction ``where`` of the scan's bytes."""
+    old = (pipeline._FORCE, pipeline._BAND_ROWS, pipeline._CHUNK_ROWS, split._SPLIT, split._STEP_ROWS)
     pipeline._FORCE, pipeline._BAND_ROWS, pipeline._CHUNK_ROWS = plan, band, chunk
+    split._SPLIT, split._STEP_ROWS = where, chunk
     try:
         yield
     finally:
-        pipeline._FORCE, pipeline._BAND_ROWS, pipeline._CHUNK_ROWS = old
+        pipeline._FORCE, pipeline._BAND_ROWS, pipeline._CHUNK_ROWS, split._SPLIT, split._STEP_ROWS = old
 
 
 def _outcome(fn, data):
@@ -86,23 +89,25 @@ def _encode(h, w, kind, subsampling, interval, seed, quality=85):
     kind=st.sampled_from(["rgb", "rgb", "gray", "cmyk"]),
     subsampling=st.sampled_from(SUBSAMPLINGS),
     interval=st.sampled_from([0, 0, 1, 3]),
-    plan=st.sampled_from(["bands", "pipeline"]),
+    plan=st.sampled_from(["bands", "pipeline", "split"]),
     band=st.integers(1, 4),
     chunk=st.integers(1, 3),
+    where=st.floats(0.0, 1.0),
     seed=st.integers(0, 3),
 )
-def test_plans_match_the_coefficient_path(h, w, kind, subsampling, interval, plan, band, chunk, seed):
+def test_plans_match_the_coefficient_path(h, w, kind, subsampling, interval, plan, band, chunk, where, seed):
     data = _encode(h, w, kind, subsampling, interval, seed)
     ref = _outcome(_reference, data)
-    before = pipeline.STATS[plan]
-    with forced(plan, band, chunk):
+    taken = "bands" if plan == "split" and interval else plan  # (split: no restart markers)
+    before = pipeline.STATS[taken]
+    with forced(plan, band, chunk, where):
         got = _outcome(fdjpeg.decode, data)
-    assert pipeline.STATS[plan] == before + 1
+    assert pipeline.STATS[taken] == before + 1
     _assert_same(got, ref)
 
 
 @pytest.mark.parametrize("size", [(1, 1), (7, 13), (16, 16), (17, 31), (33, 1), (1, 47)])
-@pytest.mark.parametrize("plan", ["bands", "pipeline"])
+@pytest.mark.parametrize("plan", ["bands", "pipeline", "split"])
 def test_small_and_odd_sizes(size, plan):
     for subsampling in SUBSAMPLINGS:
         data = _encode(*size, "rgb", subsampling, 0, seed=1)
@@ -113,10 +118,10 @@ def test_small_and_odd_sizes(size, plan):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:2", "4:2:0"])
-@pytest.mark.parametrize("plan", ["bands", "pipeline"])
+@pytest.mark.parametrize("plan", ["bands", "pipeline", "split"])
 def test_pillow_files_match_pillow(subsampling, plan):
     data = pillow_encode(make_image(61, 77, seed=2), quality=75, subsampling=subsampling)
-    with forced(plan, 2, 2):
+    with forced(plan, 2, 2, 0.4):
         assert np.array_equal(fdjpeg.decode(data), pillow_decode(data))
 
 
@@ -124,11 +129,12 @@ def test_pillow_files_match_pillow(subsampling, plan):
     cut=st.one_of(st.just(1.0), st.floats(0.3, 1.0)),
     flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 255)), max_size=4),
     interval=st.sampled_from([0, 2]),
-    plan=st.sampled_from(["bands", "pipeline"]),
+    plan=st.sampled_from(["bands", "pipeline", "split", "split"]),
     band=st.integers(1, 3),
+    where=st.floats(0.0, 1.0),
     seed=st.integers(0, 3),
 )
-def test_damaged_streams_decode_and_warn_as_the_coefficient_path(cut, flips, interval, plan, band, seed):
+def test_damaged_streams_decode_and_warn_as_the_coefficient_path(cut, flips, interval, plan, band, where, seed):
     """Truncated data and random byte changes in the entropy-coded data (a marker, a bad code, a
     wrong RSTn...): same pixels, same warnings, same errors."""
     data = bytearray(_encode(64, 48, "rgb", "4:2:0", interval, seed))
@@ -138,7 +144,7 @@ def test_damaged_streams_decode_and_warn_as_the_coefficient_path(cut, flips, int
         data[start + int(where * (len(data) - start - 1))] = value
     data = bytes(data[: max(start, int(len(data) * cut))])
     ref = _outcome(_reference, data)
-    with forced(plan, band, 1):
+    with forced(plan, band, 1, where):
         _assert_same(_outcome(fdjpeg.decode, data), ref)
 
 
@@ -161,8 +167,8 @@ def test_a_second_scan_after_a_full_scan_is_refused_as_before():
     doubled = data[:eoi] + data[sos:]
     ref = _outcome(_reference, doubled)
     assert isinstance(ref[0], fdjpeg.JPEGError)
-    for plan in ("bands", "pipeline"):
-        with forced(plan, 1, 1):
+    for plan in ("bands", "pipeline", "split"):
+        with forced(plan, 1, 1, 0.5):
             _assert_same(_outcome(fdjpeg.decode, doubled), ref)
 
 
@@ -176,7 +182,7 @@ def test_modes_and_orientation_apply_to_banded_pixels():
 
 def test_default_plans_by_size_threads_and_restart_markers():
     """One thread or a small image: bands; two threads and a large file without restart markers: the
-    pipeline; with restart markers: the coefficient path (parallel_entropy.py splits the intervals)."""
+    split plan; with restart markers: the coefficient path (parallel_entropy.py splits the intervals)."""
     import numba
 
     if numba.config.NUMBA_NUM_THREADS < 2:
@@ -187,7 +193,7 @@ def test_default_plans_by_size_threads_and_restart_markers():
     ref = _reference(plain)
     old = numba.get_num_threads()
     try:
-        for threads, data, plan in [(1, plain, "bands"), (2, plain, "pipeline"), (2, restarts, None)]:
+        for threads, data, plan in [(1, plain, "bands"), (2, plain, "split"), (2, restarts, None)]:
             numba.set_num_threads(threads)
             before = dict(pipeline.STATS)
             assert np.array_equal(fdjpeg.decode(data), ref if data is plain else _reference(data))
@@ -206,8 +212,8 @@ def test_gray_files_with_sampling_factors(subsampling):
     """One component declared 2x2 or 2x1: a non-interleaved scan whose iMCU row is v block rows."""
     for size in [(37, 29), (100, 5), (1, 1)]:
         data = pillow_encode(make_image(*size, gray=True), quality=80, subsampling=subsampling)
-        for plan, band in [("bands", 1), ("bands", 3), ("pipeline", 2)]:
-            with forced(plan, band, 1):
+        for plan, band in [("bands", 1), ("bands", 3), ("pipeline", 2), ("split", 1)]:
+            with forced(plan, band, 1, 0.3):
                 _assert_same(_outcome(fdjpeg.decode, data), _outcome(_reference, data))
 
 
@@ -221,8 +227,8 @@ def test_mixed_sampling_factors(tmp_path, sample):
     Image.fromarray(make_image(45, 67, seed=6)).save(src)
     data = subprocess.run([CJPEG, "-sample", sample, str(src)], capture_output=True, check=True).stdout
     ref = _outcome(_reference, data)
-    for plan, band in [("bands", 1), ("bands", 2), ("pipeline", 1)]:
-        with forced(plan, band, 1):
+    for plan, band in [("bands", 1), ("bands", 2), ("pipeline", 1), ("split", 1)]:
+        with forced(plan, band, 1, 0.5):
             _assert_same(_outcome(fdjpeg.decode, data), ref)
 
 
