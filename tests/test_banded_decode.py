@@ -275,3 +275,75 @@ def test_sequential_decoder_resumes_where_it_stopped(rows, interval, cut, seed):
     assert np.array_equal(parts, whole)
     assert np.array_equal(state[: ed.STATE_SIZE], whole_state)
     assert np.array_equal(log, whole_log)
+
+
+def _split_outcome(data, where=0.5, step=1, band=2):
+    """Decode with the split plan: (its outcome counter that moved, (pixels, warnings))."""
+    before = dict(split.STATS)
+    with forced("split", band, step, where):
+        got = _outcome(fdjpeg.decode, data)
+    moved = [k for k in ("synced", "unsynced", "rejected") if split.STATS[k] != before[k]]
+    assert len(moved) == 1
+    return moved[0], got
+
+
+@pytest.mark.parametrize("where", [0.1, 0.5, 0.7])
+@pytest.mark.parametrize("kind", ["4:4:4", "4:2:2", "4:2:0", "4:1:1", "gray", "cmyk"])
+def test_split_synchronises_on_clean_scans(where, kind):
+    """The worker's speculative decoding from the middle of the scan is used: the calling thread finds a
+    sync point, stops there and both threads reconstruct."""
+    data = _encode(192, 160, "rgb" if kind not in ("gray", "cmyk") else kind, kind, 0, seed=2)
+    outcome, got = _split_outcome(data, where)
+    assert outcome == "synced"
+    assert 0 < split.STATS["rows"][0] < split.STATS["rows"][2]
+    _assert_same(got, _outcome(_reference, data))
+
+
+def _entropy_start(data):
+    sos = data.index(b"\xff\xda")
+    return sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
+
+
+@pytest.mark.parametrize(
+    "damage, outcome",
+    [
+        ("truncated", "rejected"),  # the worker's data ends before the last block: warning from the caller's state
+        ("ones", "rejected"),  # a bad code after the sync point
+        ("marker late", "unsynced"),  # a marker in the worker's data: it gives up
+        ("marker early", "unsynced"),  # a marker before the split: the caller's decoder is out of data
+        ("tail", "rejected"),  # bytes after the last block (the sequential decoder's read-ahead hides them)
+    ],
+)
+def test_split_falls_back_to_the_sequential_decoder_on_damage(damage, outcome):
+    data = bytearray(_encode(192, 160, "rgb", "4:2:0", 0, seed=3))
+    start, eoi = _entropy_start(data), data.rindex(b"\xff\xd9")
+    late = start + (eoi - start) * 9 // 10
+    if damage == "truncated":
+        data = data[:late] + b"\xff\xd9"
+    elif damage == "ones":
+        data[late : late + 8] = b"\xff\x00" * 4  # all-ones: no Huffman code of a JPEG table
+    elif damage == "marker late":
+        data[late : late + 2] = b"\xff\xd5"
+    elif damage == "marker early":
+        data[start + 40 : start + 42] = b"\xff\xd5"
+    else:
+        data = data[:eoi] + b"\x12\x34\x56" + data[eoi:]
+    data = bytes(data)
+    ref = _outcome(_reference, data)
+    assert bool(ref[1]) == (damage != "tail")  # (the others make the sequential decoder warn)
+    got_outcome, got = _split_outcome(data)
+    assert got_outcome == outcome
+    _assert_same(got, ref)
+
+
+def test_split_in_a_forked_child():
+    """The worker thread is made per call: a child forked after a two-thread decode decodes the same."""
+    import multiprocessing
+
+    data = _encode(192, 160, "rgb", "4:2:0", 0, seed=1)
+    with forced("split", 2, 1, 0.5):
+        ref = fdjpeg.decode(data)
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as pool:
+            got = pool.apply(fdjpeg.decode, (data,))
+    assert np.array_equal(got, ref)
