@@ -119,8 +119,9 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
         rows = max(1, total - total * (mid - start) // max(1, len(data) - start))  # (about) the worker's rows
         stop = min(nbits, nbits * FIRST_ROWS // rows + 64)
         piece = max(nbits // 4, 64)
+        kernel_args = (tdc, tac, fast, maxcode, _valoffset, _huffval, rec, dcs, cend, cv, dummy, _NATURAL_U8)
         while True:
-            _speculate(clean, nbits, stop, io, tdc, tac, fast, maxcode, _valoffset, _huffval, rec, dcs, cend, cv, dummy, _NATURAL_U8)
+            _speculate(clean, nbits, stop, io, *kernel_args)
             last = io[I_STATUS] != ST_OK or io[I_POS] >= nbits
             with cond:
                 shared["n"], shared["pos"] = int(io[I_N]), int(io[I_POS])
@@ -278,7 +279,7 @@ def _search(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, mid, cls, c
         p = 8 * (pos - mid - stuffed) - int(state[ed.R_BITS])
         if p < 0:
             continue
-        _wait(cond, lambda: shared["done"] or shared["pos"] > p)
+        _wait(cond, lambda p=p: shared["done"] or shared["pos"] > p)
         n = shared["n"]
         if "failed" in shared:
             searching = False

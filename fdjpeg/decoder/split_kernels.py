@@ -40,7 +40,9 @@ def _speculate(clean, nbits, stop, io, tdc, tac, fast, maxcode, valoffset, huffv
             status = ST_OVERFLOW
             break
         rec[0, n] = p * 16 + b
-        ok, p2, diff, nc2 = _block(clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv, 0, nc, dummy, -1, natural)
+        ok, p2, diff, nc2 = _block(
+            clean, p, tdc[b], tac[b], fast, maxcode, valoffset, huffval, cv, 0, nc, dummy, -1, natural
+        )
         if ok and p2 <= nbits:
             dcs[0, n] = diff
             cend[0, n] = nc2
