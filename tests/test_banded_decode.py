@@ -309,6 +309,7 @@ def _entropy_start(data):
     [
         ("truncated", "rejected"),  # the worker's data ends before the last block: warning from the caller's state
         ("ones", "rejected"),  # a bad code after the sync point
+        ("ones early", "synced"),  # a bad code before it: the caller's decoder warns, the worker's part is used
         ("marker late", "unsynced"),  # a marker in the worker's data: it gives up
         ("marker early", "unsynced"),  # a marker before the split: the caller's decoder is out of data
         ("tail", "rejected"),  # bytes after the last block (the sequential decoder's read-ahead hides them)
@@ -320,8 +321,9 @@ def test_split_falls_back_to_the_sequential_decoder_on_damage(damage, outcome):
     late = start + (eoi - start) * 9 // 10
     if damage == "truncated":
         data = data[:late] + b"\xff\xd9"
-    elif damage == "ones":
-        data[late : late + 8] = b"\xff\x00" * 4  # all-ones: no Huffman code of a JPEG table
+    elif damage.startswith("ones"):  # all-ones: no Huffman code of a JPEG table
+        at = late if damage == "ones" else start + 40
+        data[at : at + 8] = b"\xff\x00" * 4
     elif damage == "marker late":
         data[late : late + 2] = b"\xff\xd5"
     elif damage == "marker early":
