@@ -63,7 +63,9 @@ SEARCH_ROWS = 8
 _SPLIT: float | None = None
 _STEP_ROWS: int | None = None
 
-#: Counters and the last call's outcome and thread CPU seconds per thread (tests and bench read them).
+#: Counters and the last call's outcome (tests and bench read them). ``cpu``: thread CPU seconds of the
+#: calling thread and the worker, then the caller's until its decision (sync or not), the worker's until
+#: its speculation ended and until its records were checked; ``rows``: sync row (-1: none), k, iMCU rows.
 STATS = {"synced": 0, "unsynced": 0, "rejected": 0, "reason": "", "cpu": (0.0, 0.0), "rows": (0, 0, 0)}
 
 
