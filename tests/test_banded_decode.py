@@ -349,3 +349,35 @@ def test_split_in_a_forked_child():
         with ctx.Pool(1) as pool:
             got = pool.apply(fdjpeg.decode, (data,))
     assert np.array_equal(got, ref)
+
+
+@given(
+    h=st.integers(120, 260),
+    w=st.integers(8, 90),
+    kind=st.sampled_from(["4:2:0", "4:2:0", "4:4:4", "4:2:2", "4:4:0", "gray"]),
+    where=st.floats(0.05, 0.8),
+    share=st.floats(0.0, 1.0),
+    hold=st.sampled_from(["c", "w"]),
+    band=st.integers(1, 3),
+    seed=st.integers(0, 3),
+)
+def test_split_threads_take_rows_from_each_other(h, w, kind, where, share, hold, band, seed):
+    """A thread that finishes its rows first takes the second half of the other's unclaimed rows: the
+    worker from the calling thread's (whole store), the caller from the worker's (records placed from
+    the row above the first taken row, DC predictions carried over the rows skipped). ``_HOLD`` makes
+    the other thread finish first; ``_SHARE`` moves the first split of the rows anywhere."""
+    data = _encode(h, w, "rgb" if kind != "gray" else "gray", kind, 0, seed)
+    old = split._HOLD, split._SHARE
+    split._HOLD, split._SHARE = hold, share
+    try:
+        outcome, got = _split_outcome(data, where, 1, band)
+    finally:
+        split._HOLD, split._SHARE = old
+    _assert_same(got, _outcome(_reference, data))
+    _, k, total = split.STATS["rows"]
+    by_caller, by_worker = split.STATS["stolen"]
+    if hold == "c":  # the worker took the second half of the caller's rows [0, k)
+        assert by_caller == 0 and by_worker == (k - k // 2 if k >= 2 else 0)
+    else:  # the caller took (about) the second half of the worker's rows [k, total)
+        assert by_worker == 0 and by_caller < total - k
+        assert by_caller > 0 or total - k < 3

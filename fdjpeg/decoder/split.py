@@ -41,7 +41,7 @@ from .compose import _four
 from .parallel_entropy import _classes, _min_code_length, _unstuff
 from .parallel_kernels import _PAD, ST_END, ST_OK
 from .reader import _NATURAL_U8
-from .split_kernels import I_CLEAN, I_N, I_POS, I_STATUS, IO_SIZE, _place_and_reconstruct, _speculate
+from .split_kernels import I_CLEAN, I_N, I_POS, I_STATUS, IO_SIZE, _advance, _place_and_reconstruct, _speculate
 
 #: Where the worker starts, as a fraction of the bytes from the scan's start to the end of the file. The
 #: worker also copies the data, writes sparse records and places its blocks, so it gets less than half
@@ -56,16 +56,24 @@ STEP_ROWS = 4
 #: The worker publishes its records after about this many iMCU rows' worth of data, then in pieces of
 #: about a quarter of its data (a cancelled worker stops after the current piece).
 FIRST_ROWS = 4
+#: iMCU rows per claim when a thread reconstructs its rows (a thread that finishes first takes half of
+#: the other's unclaimed rows).
+CLAIM_ROWS = 8
 #: iMCU rows the caller goes on looking for a sync point after the worker's first byte.
 SEARCH_ROWS = 8
 
 # Private overrides for tests: the split fraction and the caller's step.
 _SPLIT: float | None = None
 _STEP_ROWS: int | None = None
+# (and: "c" or "w": that thread reconstructs only after the other has done its rows and tried to take
+# some of its own, so that every test run takes rows the same way; a private override for tests)
+_HOLD: str | None = None
+_SHARE: float | None = None
 
 #: Counters and the last call's outcome (tests and bench read them). ``cpu``: thread CPU seconds of the
 #: calling thread and the worker, then the caller's until its decision (sync or not), the worker's until
-#: its speculation ended and until its records were checked; ``rows``: sync row (-1: none), k, iMCU rows.
+#: its speculation ended and until its records were checked; ``rows``: sync row (-1: none), k, iMCU rows;
+#: ``stolen``: rows the caller took from the worker's share, and the worker from the caller's.
 STATS = {"synced": 0, "unsynced": 0, "rejected": 0, "reason": "", "cpu": (0.0, 0.0), "rows": (0, 0, 0)}
 
 
@@ -96,6 +104,8 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
     # The worker's published progress (records [0, n) final up to bit ``pos``; ``done``: no more), the
     # caller's decision (``sync``: None until made; then a dict) and the worker's outcome.
     shared = {"n": 0, "pos": -1, "done": False, "cancel": False, "sync": None, "error": None, "cpu": 0.0}
+    # The rows each thread reconstructs: [next row to claim, end) (claimed and stolen under ``cond``).
+    ranges = {"c": [0, 0], "w": [0, 0]}
     spec = {}
 
     def publish(**kw):
@@ -133,6 +143,12 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
                     return None if io[I_STATUS] in (ST_OK, ST_END) else "speculation overflowed"
             stop = min(nbits, stop + piece)
 
+    def whole(a, b, bufs):  # rows [a, b) of the caller's, from the whole-image store
+        _reconstruct_range(
+            cfs, 0, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, a, b,
+            total, band, False, True, 0, True,
+        )  # fmt: skip
+
     def worker():
         try:
             reason = speculate()
@@ -155,21 +171,36 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
                     g = total_blocks
             phases.append(time.thread_time())
             pred = wstate[ed.R_DC : ed.R_DC + 4].copy()
-            rec = spec.get("rec")
-            dcs, cend, cv = (spec["dcs"], spec["cend"], spec["cv"]) if rec is not None else (dummy32, dummy32, dummy32)
-            if k < total:
-                bblocks, bstore, bcfs = _band_store(reader, blocks, components, band)
-                r0 = g // (imcu_div * mcus_x * nb) if g < total_blocks else total
-                _place_and_reconstruct(
-                    i, g, total_blocks, r0, pred, blocks, mcus_x, imcu_div, _NATURAL_U8, dcs, cend, cv, cfs, bblocks,
-                    bstore, bcfs, nbxs, mults, new_bufs(), bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width,
-                    vmax, ncomp, k, total, total, band,
+            r0 = g // (imcu_div * mcus_x * nb) if g < total_blocks else total
+            if spec.get("rec") is None:
+                spec.update(dcs=dummy32, cend=dummy32, cv=dummy32)
+            with cond:  # from here the caller may take the end of the worker's rows
+                ranges["w"] = [k, total]
+                shared["from"] = (r0, i, g, pred.copy())
+                cond.notify_all()
+            bbl, bstore, bcfs = _band_store(reader, blocks, components, band + 2)
+            bufs = new_bufs()
+            at = [i, g]
+
+            def rows(a, b, cont, fin, fprev):
+                at[0], at[1], fprev = _place_and_reconstruct(
+                    at[0], at[1], total_blocks, r0, pred, blocks, mcus_x, imcu_div, _NATURAL_U8, spec["dcs"],
+                    spec["cend"], spec["cv"], cfs, bbl, bstore, bcfs, nbxs, mults, bufs, bhs, vs, methods, hexp,
+                    vexp, dws, dhs, code, out, width, vmax, ncomp, a, b, total, band, cont, fin, fprev,
                 )  # fmt: skip
+                return fprev
+
+            if _HOLD == "w":
+                _wait(cond, lambda: shared.get("c over"))
+            _own(cond, ranges, "w", rows)
+            stolen = _steal(cond, ranges, "c", None)
+            if stolen is not None:
+                shared["stolen w"] = stolen[1] - stolen[0]
+                whole(stolen[0], stolen[1], bufs)
         except BaseException as exc:  # re-raised on the calling thread
             shared["error"] = exc
-            with cond:
-                shared["done"] = True
-                cond.notify_all()
+        finally:
+            publish(done=True, **{"w over": True})
         shared["cpu"] = time.thread_time() - t_worker[0]
 
     clean = np.empty(max(len(data) - mid, 0) + _PAD, np.uint8)
@@ -189,20 +220,48 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
         sync = _search(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, mid, cls, cond, shared, spec)
     finally:
         if sync is None:  # the whole scan decoded here (or an error): the worker reconstructs rows [k, end)
-            publish(cancel=True, sync={"row": None, "k": total // 2, "g": total_blocks, "state": state})
+            sync = {"row": None, "k": total // 2, "g": total_blocks, "state": state}
+            ranges["c"] = [0, sync["k"]]
+            publish(cancel=True, sync=sync)
         else:
+            ranges["c"] = [0, sync["k"]]
             publish(sync=sync)
     t1 = time.thread_time()
-    k = sync["k"] if sync is not None else total // 2
-    if k > 0:
-        _reconstruct_range(
-            cfs, 0, nbxs, mults, new_bufs(), bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, 0,
-            k, total, band, False, True, 0, True,
+    bufs = new_bufs()
+
+    def mine(a, b, cont, fin, fprev):
+        return _reconstruct_range(
+            cfs, 0, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, code, out, width, vmax, ncomp, a, b,
+            total, band, cont, fin, fprev, True,
+        )  # fmt: skip
+
+    if _HOLD == "c":
+        _wait(cond, lambda: shared.get("w over"))
+    _own(cond, ranges, "c", mine)
+    if _HOLD == "w":  # (the worker has then published its rows and is waiting)
+        _wait(cond, lambda: "from" in shared or shared.get("w over"))
+    with cond:  # (once the worker has published where its records start)
+        source = shared.get("from")
+        stolen = _steal(cond, ranges, "w", source[0]) if source is not None else None
+    publish(**{"c over": True})
+    if stolen is not None:  # the end of the worker's rows
+        shared["stolen c"] = stolen[1] - stolen[0]
+        r0, i, g, pred = source
+        x, end = stolen
+        if x > r0:  # (the records from the row above x on)
+            g1 = (x - 1) * imcu_div * mcus_x * nb
+            i, g = _advance(i, g, g1, pred, blocks, spec["dcs"]), g1
+        bbl, bstore, bcfs = _band_store(reader, blocks, components, band + 2)
+        _place_and_reconstruct(
+            i, g, total_blocks, r0, pred, blocks, mcus_x, imcu_div, _NATURAL_U8, spec["dcs"], spec["cend"],
+            spec["cv"], cfs, bbl, bstore, bcfs, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, code, out,
+            width, vmax, ncomp, x, end, total, band, False, True, 0,
         )  # fmt: skip
     thread.join()
     if shared["error"] is not None:
         raise shared["error"]
-    if sync is not None and sync["row"] is not None:
+    k = sync["k"]
+    if sync["row"] is not None:
         if "reason" in shared:  # the worker decoded its rows sequentially from the caller's saved state
             state[:] = sync["state"]
             STATS["rejected"] += 1
@@ -217,7 +276,38 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
         STATS["unsynced"] += 1
         STATS["reason"] = shared.get("failed", "no sync point")
     STATS["cpu"] = (time.thread_time() - t0, shared["cpu"], t1 - t0, *(x - t_worker[0] for x in phases))
-    STATS["rows"] = (sync["row"] if sync is not None and sync["row"] is not None else -1, k, total)
+    STATS["stolen"] = (shared.get("stolen c", 0), shared.get("stolen w", 0))
+    STATS["rows"] = (sync["row"] if sync["row"] is not None else -1, k, total)
+
+
+def _own(cond, ranges, name, rows) -> None:
+    """Reconstruct this thread's rows ranges[name], CLAIM_ROWS at a time (``rows(a, b, cont, fin, fprev)``
+    returns fprev); the other thread may shorten the range meanwhile."""
+    cont, fprev = False, 0
+    while True:
+        with cond:
+            nxt, lim = ranges[name]
+            if nxt >= lim:
+                return
+            end = min(lim, nxt + CLAIM_ROWS)
+            ranges[name][0] = end
+        fprev = rows(nxt, end, cont, end == lim, fprev)
+        cont = True
+
+
+def _steal(cond, ranges, name, avoid):
+    """Take the second half of the rows the other thread has not claimed yet: (start, end), or None.
+    ``avoid``: a start row not allowed (the sync row: its row above is in neither the store's part nor
+    the records)."""
+    with cond:
+        nxt, lim = ranges[name]
+        x = nxt + (lim - nxt) // 2
+        if x == avoid:
+            x += 1
+        if lim - nxt < 2 or x >= lim:
+            return None
+        ranges[name][1] = x
+        return x, lim
 
 
 def _band_store(reader, blocks, components, band):
@@ -289,7 +379,7 @@ def _search(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, mid, cls, c
         rec = spec["rec"]
         i = int(np.searchsorted(rec[0, :n], p * 16))
         if i < n and int(rec[0, i]) >> 4 == p and cls[int(rec[0, i]) & 15] == cls[0]:
-            k = max(0, min(int(total * SHARE), row // imcu_div - 1))
+            k = max(0, min(int(total * (SHARE if _SHARE is None else _SHARE)), row // imcu_div - 1))
             g = row * mcus_x * blocks.shape[0]
             return {"row": row, "rec": i, "k": k, "g": g, "state": state.copy()}
     return None

@@ -108,32 +108,58 @@ def _place(i, g, gend, pred, blocks, mcus_x, natural, dcs, cend, cv, store):
 
 
 @kernel
+def _advance(i, g, gend, pred, blocks, dcs):
+    """The running DC prediction ``pred`` (updated) carried over records i, ... as the scan's blocks
+    g .. gend - 1, without placing them. Returns the next record."""
+    nb = blocks.shape[0]
+    b = g % nb
+    while g < gend:
+        ci = blocks[b, B_COMP]
+        dc = pred[ci] + dcs[0, i]
+        pred[ci] = ((dc + 2147483648) & 0xFFFFFFFF) - 2147483648
+        i += 1
+        g += 1
+        b += 1
+        if b == nb:
+            b = 0
+    return i
+
+
+@kernel
 def _place_and_reconstruct(
     i, g, gend, r0, pred, blocks, mcus_x, imcu_div, natural, dcs, cend, cv, cfs, bblocks, bstore, bcfs, nbxs, mults,
-    bufs, bhs, vs, methods, hexp, vexp, dws, dhs, cspace, out, width, vmax, ncomp, a, b, total, band,
+    bufs, bhs, vs, methods, hexp, vexp, dws, dhs, cspace, out, width, vmax, ncomp, a, b, total, band, cont, fin, fprev,
 ):  # fmt: skip
-    """Pixels of iMCU rows [a, b) (b: the last row): rows before ``r0`` from the whole-image store (cfs[c]:
-    component c's rows), the others band by band from the band store ``bstore`` (bcfs[c]; ``bblocks``: the
-    scan's MCU geometry with its bases there), into which the records from i on are placed as the
-    scan's blocks g .. gend - 1 (g: the first block of iMCU row r0) just before the band is reconstructed."""
-    fprev = 0
+    """Pixels of iMCU rows [a, b) (``cont``, ``fin``, ``fprev``: as banded._reconstruct_range's): rows
+    before ``r0`` from the whole-image store (cfs[c]: component c's rows), the others band by band from
+    the band store ``bstore`` (bcfs[c]; ``bblocks``: the scan's MCU geometry with its bases there; two
+    iMCU rows more than a band), into which the records from i on are placed as the scan's blocks g, ...
+    (up to ``gend``) just before the band is reconstructed. Block g must start the band's first row, or
+    the row above it when the range starts at or after r0 without ``cont`` (that band reads it); a
+    ``fin`` range ending before ``total`` places the row below its end too (and ends there).
+    Returns (next record, next block, fprev)."""
     if a < r0:
         fprev = _reconstruct_range(
             cfs, 0, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, cspace, out, width, vmax, ncomp, a,
-            min(r0, b), total, band, False, r0 >= b, fprev, True,
+            min(r0, b), total, band, cont, fin and r0 >= b, fprev, True,
         )  # fmt: skip
+        cont = True
     nb = blocks.shape[0]
     bl = bblocks.copy()
     for ma in range(max(a, r0), b, band):
         mb = min(b, ma + band)
+        lo = ma if (cont or ma == 0) else ma - 1  # (the row above, for a range's first band)
         bstore[:] = 0
-        for q in range(nb):  # the band's first MCU row lands on the band store's first block row
-            bl[q, B_BASE] = bblocks[q, B_BASE] - ma * imcu_div * bblocks[q, B_V] * bblocks[q, B_STRIDE]
-        need = min(gend, mb * imcu_div * mcus_x * nb)
+        for q in range(nb):  # row lo's first MCU row lands on the band store's first block row
+            bl[q, B_BASE] = bblocks[q, B_BASE] - lo * imcu_div * bblocks[q, B_V] * bblocks[q, B_STRIDE]
+        below = 1 if (fin and mb == b and mb < total) else 0  # (the row below, for a range's last band)
+        need = min(gend, (mb + below) * imcu_div * mcus_x * nb)
         if need > g:
             i = _place(i, g, need, pred, bl, mcus_x, natural, dcs, cend, cv, bstore)
             g = need
         fprev = _reconstruct_range(
-            bcfs, ma, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, cspace, out, width, vmax, ncomp, ma,
-            mb, total, band, ma != a, mb == b, fprev, True,
+            bcfs, lo, nbxs, mults, bufs, bhs, vs, methods, hexp, vexp, dws, dhs, cspace, out, width, vmax, ncomp, ma,
+            mb, total, band, cont, fin and mb == b, fprev, True,
         )  # fmt: skip
+        cont = True
+    return i, g, fprev
