@@ -7,8 +7,8 @@ One thread (or a small image): banded.py's ``_decode_bands``, entropy decoding a
 band of iMCU rows at a time in cache-sized buffers. Exactly two threads, at least PARALLEL_MIN_BLOCKS
 blocks and no restart markers: split.py (the scan's Huffman decoding split between the threads by
 self-synchronization, each thread then reconstructing its part). The former two-thread plan, kept for
-comparison (``_FORCE = "pipeline"``; it measured 1.22-1.23x simplejpeg at 2 threads where split
-measured ~0.6x of one thread's CPU on the critical path), is a pipeline. The calling thread decodes the scan in chunks of iMCU rows
+comparison (``_FORCE = "pipeline"``, bench/decode_two.py), is a pipeline: its critical path holds the
+whole scan's Huffman decoding. The calling thread decodes the scan in chunks of iMCU rows
 (entropy.py's resume slots), each into its own small coefficient store, and hands each chunk to a
 worker thread made for this call (a forked child works as its parent); the worker reconstructs the
 chunks in order (``_reconstruct_range``) and drops each one when done, so the allocator gives its

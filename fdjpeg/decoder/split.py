@@ -17,8 +17,12 @@ reconstructs about half of the image (spec/decoder-reconstruction.md, "Banded de
   ``_reconstruct_range``), k about half, below the sync row.
 * The worker checks the rest of its records (no bad code after the sync point, enough blocks, less
   than a byte left at the end: else the sequential decoder would warn), then reconstructs rows
-  [k, end), placing its blocks into the store (DC predictions from the caller's state) band by band
-  just before they are reconstructed (``_place_and_reconstruct``).
+  [k, end), placing its blocks into a band store (DC predictions from the caller's state) band by
+  band just before they are reconstructed (``_place_and_reconstruct``).
+* Each thread claims its rows CLAIM_ROWS at a time; one that finishes first takes the second half of
+  the other's unclaimed rows (``_steal``): the worker the caller's, from the whole store; the caller the
+  worker's, placing their blocks itself from the row above the first (``_advance`` carries the DC
+  predictions over the records it skips).
 
 Everything the speculation cannot vouch for goes the sequential way, so pixels, warnings and errors
 are the one-thread path's: no sync found (or the data before it was damaged), the caller decodes the
