@@ -375,12 +375,14 @@ def _search(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, mid, cls, c
         p = 8 * (pos - mid - stuffed) - int(state[ed.R_BITS])
         if p < 0:
             continue
-        _wait(cond, lambda p=p: shared["done"] or shared["pos"] > p)
-        n = shared["n"]
-        if "failed" in shared:
+        with cond:  # (the worker's records [0, n) are final)
+            while not (shared["done"] or shared["pos"] > p):
+                cond.wait()
+            n = shared["n"]
+        rec = spec.get("rec")
+        if "failed" in shared or rec is None:  # (None: the worker stopped with an error)
             searching = False
             continue
-        rec = spec["rec"]
         i = int(np.searchsorted(rec[0, :n], p * 16))
         if i < n and int(rec[0, i]) >> 4 == p and cls[int(rec[0, i]) & 15] == cls[0]:
             k = max(0, min(int(total * (SHARE if _SHARE is None else _SHARE)), row // imcu_div - 1))
