@@ -36,12 +36,15 @@ def forced(plan, band=None, chunk=None, where=None):
     """``plan`` with ``band`` rows per band, ``chunk`` rows per pipeline chunk (and per step of split's
     calling thread), split's worker starting at the fraction ``where`` of the scan's bytes."""
     old = (pipeline._FORCE, pipeline._BAND_ROWS, pipeline._CHUNK_ROWS, split._SPLIT, split._STEP_ROWS)
+    old_wait = split.TAKEOVER_WAIT
     pipeline._FORCE, pipeline._BAND_ROWS, pipeline._CHUNK_ROWS = plan, band, chunk
     split._SPLIT, split._STEP_ROWS = where, chunk
+    split.TAKEOVER_WAIT = None  # (the caller never takes the worker's part over on a busy machine)
     try:
         yield
     finally:
         pipeline._FORCE, pipeline._BAND_ROWS, pipeline._CHUNK_ROWS, split._SPLIT, split._STEP_ROWS = old
+        split.TAKEOVER_WAIT = old_wait
 
 
 def _outcome(fn, data):
@@ -381,3 +384,23 @@ def test_split_threads_take_rows_from_each_other(h, w, kind, where, share, hold,
     else:  # the caller took (about) the second half of the worker's rows [k, total)
         assert by_worker == 0 and by_caller < total - k
         assert by_caller > 0 or total - k < 3
+
+
+@pytest.mark.parametrize("where", [0.3, 0.6, 0.95])
+@pytest.mark.parametrize("kind", ["4:2:0", "gray"])
+def test_split_caller_takes_the_workers_part_over(where, kind):
+    """A worker that has not started its rows when the caller is done with its own (``_HOLD = "spec"``: as
+    if descheduled) is not waited for: the caller decodes the rest from the saved state and reconstructs
+    it, and the worker, when it runs, does nothing more."""
+    data = _encode(200, 120, "rgb" if kind != "gray" else "gray", kind, 0, seed=1)
+    old = split._HOLD
+    split._HOLD = "spec"
+    before = split.STATS["takeover"]
+    try:
+        with forced("split", 2, 1, where):
+            split.TAKEOVER_WAIT = 0.0
+            got = _outcome(fdjpeg.decode, data)
+    finally:
+        split._HOLD = old
+    assert split.STATS["takeover"] == before + 1
+    _assert_same(got, _outcome(_reference, data))

@@ -63,22 +63,29 @@ FIRST_ROWS = 4
 #: iMCU rows per claim when a thread reconstructs its rows (a thread that finishes first takes half of
 #: the other's unclaimed rows).
 CLAIM_ROWS = 8
+#: Seconds the calling thread, done with its rows, waits for a worker that has not started its own (a
+#: worker still speculating then, or descheduled, is slower than the caller decoding its part itself).
+#: None: wait as long as it takes (tests).
+TAKEOVER_WAIT: float | None = 0.003
 #: iMCU rows the caller goes on looking for a sync point after the worker's first byte.
 SEARCH_ROWS = 8
 
 # Private overrides for tests: the split fraction and the caller's step.
 _SPLIT: float | None = None
 _STEP_ROWS: int | None = None
-# (and: "c" or "w": that thread reconstructs only after the other has done its rows and tried to take
-# some of its own, so that every test run takes rows the same way; a private override for tests)
+# _HOLD: "c" or "w": that thread reconstructs only after the other has done its rows and tried to take
+# some of its own, so that every test run takes rows the same way; "spec": the worker waits, after the
+# sync point is published, until the caller is done (as if descheduled). _SHARE: SHARE's override.
 _HOLD: str | None = None
 _SHARE: float | None = None
 
 #: Counters and the last call's outcome (tests and bench read them). ``cpu``: thread CPU seconds of the
 #: calling thread and the worker, then the caller's until its decision (sync or not), the worker's until
 #: its speculation ended and until its records were checked; ``rows``: sync row (-1: none), k, iMCU rows;
-#: ``stolen``: rows the caller took from the worker's share, and the worker from the caller's.
-STATS = {"synced": 0, "unsynced": 0, "rejected": 0, "reason": "", "cpu": (0.0, 0.0), "rows": (0, 0, 0)}
+#: ``stolen``: rows the caller took from the worker's share, and the worker from the caller's;
+#: ``takeover``: calls whose caller, done with its rows while the worker had not started its own, decoded
+#: and reconstructed the worker's part itself (counted as ``rejected`` too when there was a sync point).
+STATS = {"synced": 0, "unsynced": 0, "rejected": 0, "takeover": 0, "reason": "", "cpu": (0.0, 0.0), "rows": (0, 0, 0)}
 
 
 def _wait(cond, ready):
@@ -160,6 +167,12 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
             if reason is not None:
                 publish(done=True, failed=reason)
             _wait(cond, lambda: shared["sync"] is not None)
+            if _HOLD == "spec":  # (tests: as if this thread were descheduled until the caller is done)
+                _wait(cond, lambda: shared.get("c over"))
+            with cond:  # from here the caller can no longer take this thread's part over
+                if shared.get("takeover"):
+                    return
+                shared["working"] = True
             sync = shared["sync"]
             k, g, wstate = sync["k"], sync["g"], sync["state"]
             i = g
@@ -242,12 +255,25 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
     if _HOLD == "c":
         _wait(cond, lambda: shared.get("w over"))
     _own(cond, ranges, "c", mine)
-    if _HOLD == "w":  # (the worker has then published its rows and is waiting)
-        _wait(cond, lambda: "from" in shared or shared.get("w over"))
-    with cond:  # (once the worker has published where its records start)
+    with cond:
+        # A worker still speculating (or waiting for a core) TAKEOVER_WAIT seconds after this thread is
+        # done: its part is decoded and reconstructed here instead, from the saved state at the sync point.
+        working = cond.wait_for(lambda: shared.get("working") or shared.get("w over"), TAKEOVER_WAIT)
+        if working:  # (then the worker soon publishes where its records start, or it has ended)
+            cond.wait_for(lambda: "from" in shared or shared.get("w over"))
         source = shared.get("from")
         stolen = _steal(cond, ranges, "w", source[0]) if source is not None else None
+        takeover = not working
+        shared["takeover"] = shared["cancel"] = takeover
     publish(**{"c over": True})
+    if takeover:
+        k = sync["k"]
+        if sync["row"] is not None:
+            ed._decode_sequential(
+                data, store, blocks, mcus_x, mcus_y, imcu_div, 0, *tables, _NATURAL_U8, sync["state"], log
+            )  # fmt: skip
+        if k < total:
+            whole(k, total, bufs)
     if stolen is not None:  # the end of the worker's rows
         shared["stolen c"] = stolen[1] - stolen[0]
         r0, i, g, pred = source
@@ -265,11 +291,13 @@ def decode_split(reader, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, 
     if shared["error"] is not None:
         raise shared["error"]
     k = sync["k"]
+    if takeover:
+        STATS["takeover"] += 1
     if sync["row"] is not None:
-        if "reason" in shared:  # the worker decoded its rows sequentially from the caller's saved state
+        if takeover or "reason" in shared:  # the rows after the sync point were decoded sequentially
             state[:] = sync["state"]
             STATS["rejected"] += 1
-            STATS["reason"] = shared["reason"]
+            STATS["reason"] = "taken over" if takeover else shared["reason"]
         else:
             state[ed.S_POS] = spec["end"]
             state[ed.S_MARKER] = 0
