@@ -22,7 +22,8 @@ reconstructs about half of the image (spec/decoder-reconstruction.md, "Banded de
 * Each thread claims its rows CLAIM_ROWS at a time; one that finishes first takes the second half of
   the other's unclaimed rows (``_steal``): the worker the caller's, from the whole store; the caller the
   worker's, placing their blocks itself from the row above the first (``_advance`` carries the DC
-  predictions over the records it skips).
+  predictions over the records it skips). A caller done with its rows while the worker has not
+  started its own waits at most TAKEOVER_WAIT, then decodes and reconstructs the worker's part itself.
 
 Everything the speculation cannot vouch for goes the sequential way, so pixels, warnings and errors
 are the one-thread path's: no sync found (or the data before it was damaged), the caller decodes the
