@@ -5,7 +5,10 @@ one sequential Huffman scan of 8-bit data holding every component, which is then
 
 One thread (or a small image): banded.py's ``_decode_bands``, entropy decoding and reconstruction one
 band of iMCU rows at a time in cache-sized buffers. Exactly two threads, at least PARALLEL_MIN_BLOCKS
-blocks and no restart markers: a pipeline. The calling thread decodes the scan in chunks of iMCU rows
+blocks and no restart markers: split.py (the scan's Huffman decoding split between the threads by
+self-synchronization, each thread then reconstructing its part). The former two-thread plan, kept for
+comparison (``_FORCE = "pipeline"``, bench/decode_two.py), is a pipeline: its critical path holds the
+whole scan's Huffman decoding. The calling thread decodes the scan in chunks of iMCU rows
 (entropy.py's resume slots), each into its own small coefficient store, and hands each chunk to a
 worker thread made for this call (a forked child works as its parent); the worker reconstructs the
 chunks in order (``_reconstruct_range``) and drops each one when done, so the allocator gives its
@@ -31,6 +34,7 @@ from .banded import BAND_ROWS, _decode_bands, _reconstruct_range
 from .compose import _COMPOSE, _four, compose_params, validate_for_pixels
 from .idct import idct_multipliers
 from .reader import _NATURAL_U8, _CoefficientReader
+from .split import decode_split
 
 # Private overrides for tests: iMCU rows per band and per pipeline chunk, and the plan for every file
 # that qualifies ("bands", "pipeline" or "coefficients"; None: _choose's).
@@ -39,7 +43,7 @@ _CHUNK_ROWS: int | None = None
 _FORCE: str | None = None
 
 #: Scans decoded by each plan (tests and bench read them).
-STATS = {"bands": 0, "pipeline": 0}
+STATS = {"bands": 0, "pipeline": 0, "split": 0}
 
 #: iMCU rows per pipeline chunk: the worker's wait before its first band, and the number of hand-offs.
 CHUNK_ROWS = 4
@@ -70,6 +74,8 @@ class _PixelReader(_CoefficientReader):
         except JPEGError:
             return None
         if _FORCE is not None:
+            if _FORCE == "split" and self.parser.restart_interval != 0:
+                return "bands"  # (split.py decodes scans without restart markers only)
             return None if _FORCE == "coefficients" else _FORCE
         hmax, vmax = hdr.max_sampling
         blocks = sum(int(np.prod(component_grid(hdr.width, hdr.height, c.h, c.v, hmax, vmax))) for c in hdr.components)
@@ -78,13 +84,14 @@ class _PixelReader(_CoefficientReader):
         threads = num_threads()
         if threads == 1:
             return "bands"
-        # Two threads: entropy decoding beside reconstruction. More threads, or restart markers (whose
-        # intervals parallel_entropy.py splits exactly): every stage on every thread (decompress.py).
-        return "pipeline" if threads == 2 and self.parser.restart_interval == 0 else None
+        # Two threads: entropy decoding split between them by self-synchronization, then reconstruction
+        # (split.py). More threads, or restart markers (whose intervals parallel_entropy.py splits
+        # exactly): every stage on every thread (decompress.py).
+        return "split" if threads == 2 and self.parser.restart_interval == 0 else None
 
     def _allocate(self, hdr, offset: int) -> None:
         self.plan = self._choose(hdr)
-        if self.plan is None:
+        if self.plan in (None, "split"):  # (split: the whole-image store)
             super()._allocate(hdr, offset)
             return
         rows = _rows(self.plan)
@@ -121,7 +128,14 @@ class _PixelReader(_CoefficientReader):
         geometry = (width, vmax, ncomp)
         rows = _rows(self.plan)
         spans = [(b, c.v * rows * gx) for b, c, (_, gx) in zip(self.bases, hdr.components, self.grids)]
-        if self.plan == "bands":
+        if self.plan == "split":
+            args = (nbxs, mults, bhs, vs, *params, code, out, *geometry, total, band)
+            cfs = tuple(_four([self.store[b : b + gy * gx] for b, (gy, gx) in zip(self.bases, self.grids)]))
+            decode_split(
+                self, blocks, mcus_x, mcus_y, imcu_div, tables, state, args, cfs, hdr.components,
+                lambda: _plane_buffers(self.real, hdr.components, band),
+            )  # fmt: skip
+        elif self.plan == "bands":
             cfs = tuple(_four([self.store[b : b + n] for b, n in spans]))
             bufs = _plane_buffers(self.real, hdr.components, band)
             _decode_bands(
