@@ -155,3 +155,66 @@ def mulhi_u16(x, y):
     """(x * y) >> 16 lane by lane of two i16 vectors as unsigned (vpmulhuw)."""
     p = x.cast(I32, signed=False) * y.cast(I32, signed=False)
     return V(p.b, p.b.lshr(p.v, p._o(16))).cast(I16)
+
+
+# x86 instructions LLVM does not form from their generic formulation, called by name where the target
+# has them: (target feature, int16 lanes per instruction, intrinsic name).
+_PMADDWD = (
+    ("avx512bw", 32, "llvm.x86.avx512.pmaddw.d.512"),
+    ("avx2", 16, "llvm.x86.avx2.pmadd.wd"),
+    ("sse2", 8, "llvm.x86.sse2.pmadd.wd"),
+)
+_PMULHRSW = (
+    ("avx512bw", 32, "llvm.x86.avx512.pmul.hr.sw.512"),
+    ("avx2", 16, "llvm.x86.avx2.pmul.hr.sw"),
+    ("ssse3", 8, "llvm.x86.ssse3.pmul.hr.sw.128"),
+)
+
+
+def _target_features(context):
+    return set(f[1:] for f in (getattr(context.codegen(), "_tm_features", "") or "").split(",") if f.startswith("+"))
+
+
+def _x86(context, b, x, consts, table, out_lanes, native):
+    """x (an <m x i16> vector) and a constant <m x i16> vector through the first instruction of
+    ``table`` the target has (``native``: True, False or one feature name), piece by piece; None where
+    there is none (the caller's generic formulation)."""
+    m = x.v.type.count
+    feats = _target_features(context) if native else set()
+    if isinstance(native, str):  # tests: only this variant (where the target has it)
+        feats &= {native}
+    for feat, w, name in table:
+        if feat in feats and m % w == 0:
+            fn = b.module.globals.get(name)
+            if fn is None:
+                ft = ir.FunctionType(vec(I32 if out_lanes else I16, w // 2 if out_lanes else w), [vec(I16, w)] * 2)
+                fn = ir.Function(b.module, ft, name)
+            c = ir.Constant(vec(I16, w), [consts[i % len(consts)] for i in range(w)])
+            parts = [V(b, b.call(fn, [p.v, c])) for p in split(b, x, m // w)] if m > w else [V(b, b.call(fn, [x.v, c]))]
+            return concat(b, parts) if len(parts) > 1 else parts[0]
+    return None
+
+
+def pmaddwd(context, b, x, c0, c1, native=True):
+    """x[2 j] * c0 + x[2 j + 1] * c1 for each j: an <2 n x i16> vector and int16 constants -> <n x i32>
+    (vpmaddwd's arithmetic, the lanes of x as signed). Where the target has the instruction it is called
+    by name (LLVM does not find it in the even/odd formulation below, the fallback). ``native``: True
+    (the widest variant the target has), False (the fallback) or a feature name of ``_PMADDWD``."""
+    r = _x86(context, b, x, (c0, c1), _PMADDWD, True, native)
+    if r is not None:
+        return r
+    n = x.v.type.count // 2
+    even = V(b, shuffle(b, x.v, x.v, [2 * j for j in range(n)])).cast(I32)
+    odd = V(b, shuffle(b, x.v, x.v, [2 * j + 1 for j in range(n)])).cast(I32)
+    return even * c0 + odd * c1
+
+
+def pmulhrsw(context, b, x, c, native=True):
+    """(x * c + 2**14) >> 15 lane by lane (vpmulhrsw: ((x * c >> 14) + 1) >> 1) of an <m x i16> vector
+    and an int16 constant -> <m x i16>; by name where the target has it, else this formulation
+    (``native`` as for pmaddwd)."""
+    r = _x86(context, b, x, (c,), _PMULHRSW, False, native)
+    if r is not None:
+        return r
+    p = x.cast(I32) * c
+    return (((p >> 14) + 1) >> 1).cast(I16)
