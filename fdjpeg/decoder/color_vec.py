@@ -18,7 +18,8 @@ bias):
   B - Y = (116130 cb + 32768) >> 16             = 2 cb + pmulhrsw(cb, -7471)
   G - Y = (-22554 cb - 46802 cr + 32768) >> 16  = high word of (pmaddwd((cb, cr), (-22554, 18734)) + 32768) - cr
 
-then Y added, clamped to 0..255 and narrowed to bytes, and one byte permutation interleaves R, G, B.
+then Y added, clamped to 0..255 and narrowed to bytes (vpackuswb), and one byte permutation interleaves
+R, G, B.
 
 Callers (compose.py) take a group only where every sample it reads exists (j - 1 >= 0, j + 1 < the
 chroma width) and do the row's ends with the scalar path (upsample.py, color.py). Rows are 1-D uint8
@@ -30,7 +31,23 @@ from __future__ import annotations
 from numba import types
 from numba.extending import intrinsic
 
-from ..base.vecir import I8, I16, V, concat, data_ptr, load, permute, pmaddwd, pmulhrsw, shuffle, store, vec
+from ..base.vecir import (
+    I8,
+    I16,
+    V,
+    concat,
+    data_ptr,
+    load,
+    packuswb,
+    packuswb_order,
+    permute,
+    pmaddwd,
+    pmulhrsw,
+    shuffle,
+    split,
+    store,
+    vec,
+)
 
 #: Output pixels per call.
 VEC_N = 64
@@ -74,12 +91,16 @@ def _colour(context, b, y, cb, cr, native):
         both = V(b, b.bitcast(concat(b, sums).v, vec(I16, 2 * m)))
         parts.append(permute(b, both, lambda i, m=m: (m if i % 8 >= 4 else 0) + 2 * ((i // 8) * 4 + i % 4) + 1, m))
     gv = y + concat(b, parts) - cr if len(parts) > 1 else y + parts[0] - cr
-    r8, g8, b8 = (v.smax(0).smin(255).cast(I8) for v in (rv, gv, bv))
+    # clamped and narrowed by vpackuswb (even half, odd half): lane c of [even | odd] lands on byte at[c]
+    r8, g8, b8 = (packuswb(context, b, *split(b, v, 2), native) for v in (rv, gv, bv))
+    at = [0] * n
+    for i in range(n):
+        at[packuswb_order(i, h)] = i
     allv = concat(b, [r8, g8, b8, b8])
 
     def src(i):  # output byte i = 3 x + k: pixel x's lane (even x = 2 m: m; odd: h + m) of channel k
         x, k = divmod(i, 3)
-        return k * n + (x >> 1) + (h if x & 1 else 0)
+        return k * n + at[(x >> 1) + (h if x & 1 else 0)]
 
     return permute(b, allv, src, 3 * n)
 
@@ -143,7 +164,7 @@ def _make_full(n, native=True):
         return sig, codegen
 
     ycc_vec.__name__ = f"ycc_vec{n}"
-    ycc_vec.__doc__ = f"""ycc_vec{n}(yr, cbr, crr, orow, x0): full-size Y, Cb, Cr samples x0 .. x0 + {n - 1} of a row (x0 even) as RGB
+    ycc_vec.__doc__ = f"""ycc_vec{n}(yr, cbr, crr, orow, x0): full-size Y, Cb, Cr samples x0 .. x0 + {n - 1} of a row as RGB
     into orow[3 x0:3 (x0 + {n})]."""
     return intrinsic(ycc_vec)
 

@@ -60,14 +60,19 @@ def _h2v2_px(near, far, dw, x):
 def _ycc_h2v2_row(yr, cbn, cbf, crn, crf, orow, width, dw, b1, b2):
     """One output row of a YCbCr file with full-size Y and h2v2-fancy-upsampled Cb, Cr (method 3, chroma
     width dw) -> orow[0:3 width] RGB: groups of VEC_N pixels by the vector kernel (color_vec.py) from
-    pixel 2 on while every chroma column they read exists, the two ends pixel by pixel (_h2v2_px into
-    the scratch rows b1, b2, then _ycc_rgb_row)."""
-    x = min(2, width)
-    if _unit(yr, cbn, cbf, crn, crf, orow):
-        while x + VEC_N <= width and (x >> 1) + VEC_N // 2 < dw:
+    pixel 2 on, the last one placed as far right as the chroma columns it reads allow (it may overlap
+    the one before: the same values again), and the ends pixel by pixel (_h2v2_px into the scratch rows
+    b1, b2, then _ycc_rgb_row): pixels 0, 1 and the last one or two."""
+    x0 = min(2, width)
+    x = x0
+    last = min(width - VEC_N, 2 * (dw - 1 - VEC_N // 2)) & ~1
+    if last >= 2 and _unit(yr, cbn, cbf, crn, crf, orow):
+        while x < last:
             ycc_h2v2_vec(yr, cbn, cbf, crn, crf, orow, x)
             x += VEC_N
-    for a, e in ((0, min(2, width)), (x, width)):
+        ycc_h2v2_vec(yr, cbn, cbf, crn, crf, orow, last)
+        x = last + VEC_N
+    for a, e in ((0, x0), (x, width)):
         if a < e:
             for k in range(a, e):
                 b1[k] = _h2v2_px(cbn, cbf, dw, k)
@@ -78,14 +83,14 @@ def _ycc_h2v2_row(yr, cbn, cbf, crn, crf, orow, width, dw, b1, b2):
 @kernel
 def _ycc_full_row(yr, cbr, crr, orow, width):
     """One output row of a YCbCr file with full-size components -> orow[0:3 width] RGB: groups of VEC_N
-    pixels by the vector kernel (color_vec.py), the rest by _ycc_rgb_row."""
-    x = 0
-    if _unit(yr, cbr, crr, orow, yr, yr):
-        while x + VEC_N <= width:
+    pixels by the vector kernel (color_vec.py), the last one ending at the row's end (it may overlap the
+    one before), a row narrower than a group by _ycc_rgb_row."""
+    if width >= VEC_N and _unit(yr, cbr, crr, orow, yr, yr):
+        for x in range(0, width - VEC_N, VEC_N):
             ycc_vec(yr, cbr, crr, orow, x)
-            x += VEC_N
-    if x < width:
-        _ycc_rgb_row(yr[x:], cbr[x:], crr[x:], orow[3 * x :], width - x)
+        ycc_vec(yr, cbr, crr, orow, width - VEC_N)
+    else:
+        _ycc_rgb_row(yr, cbr, crr, orow, width)
 
 
 @kernel
