@@ -87,7 +87,9 @@ def _colour(context, b, y, cb, cr, native):
         c0, c1 = (V(b, shuffle(b, x.v, x.v, range(k, k + m))) for x in (cb, cr))
         lo = [i for q in range(0, m, 8) for j in range(4) for i in (q + j, m + q + j)]
         hi = [i for q in range(0, m, 8) for j in range(4, 8) for i in (q + j, m + q + j)]
-        sums = [pmaddwd(context, b, V(b, shuffle(b, c0.v, c1.v, idx)), _G_CB, _G_CR, native) + 32768 for idx in (lo, hi)]
+        sums = [
+            pmaddwd(context, b, V(b, shuffle(b, c0.v, c1.v, idx)), _G_CB, _G_CR, native) + 32768 for idx in (lo, hi)
+        ]
         both = V(b, b.bitcast(concat(b, sums).v, vec(I16, 2 * m)))
         parts.append(permute(b, both, lambda i, m=m: (m if i % 8 >= 4 else 0) + 2 * ((i // 8) * 4 + i % 4) + 1, m))
     gv = y + concat(b, parts) - cr if len(parts) > 1 else y + parts[0] - cr

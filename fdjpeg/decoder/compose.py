@@ -40,7 +40,14 @@ def _plane_row(plane, method, h_expand, v_expand, dw, dh, y, width, cs, buf):
 
 @kernel
 def _unit(a, b, c, d, e, f):
-    return a.strides[0] == 1 and b.strides[0] == 1 and c.strides[0] == 1 and d.strides[0] == 1 and e.strides[0] == 1 and f.strides[0] == 1
+    return (
+        a.strides[0] == 1
+        and b.strides[0] == 1
+        and c.strides[0] == 1
+        and d.strides[0] == 1
+        and e.strides[0] == 1
+        and f.strides[0] == 1
+    )
 
 
 @kernel
