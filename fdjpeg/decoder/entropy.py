@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base.bytes64 import load_be64
 from ..base.huffman import FAST_BITS
 from ..base.jit import kernel
 
@@ -399,16 +400,7 @@ def _decode_sequential(
                 t = blocks[b, B_DCTBL]
                 if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
                     if marker == 0 and pos >= 0 and pos + 8 <= n:
-                        w = (
-                            (np.int64(data[pos]) << 56)
-                            | (np.int64(data[pos + 1]) << 48)
-                            | (np.int64(data[pos + 2]) << 40)
-                            | (np.int64(data[pos + 3]) << 32)
-                            | (np.int64(data[pos + 4]) << 24)
-                            | (np.int64(data[pos + 5]) << 16)
-                            | (np.int64(data[pos + 6]) << 8)
-                            | np.int64(data[pos + 7])
-                        )
+                        w = load_be64(data, pos)  # data[pos:pos + 8], big-endian
                         x = ~w
                         if ((x - _ONES) & ~x & _HIGHS) == 0:
                             if bits == 0:
@@ -483,16 +475,7 @@ def _decode_sequential(
                 while k < 64:
                     if bits < 8:  # refill, as above
                         if marker == 0 and pos >= 0 and pos + 8 <= n:
-                            w = (
-                                (np.int64(data[pos]) << 56)
-                                | (np.int64(data[pos + 1]) << 48)
-                                | (np.int64(data[pos + 2]) << 40)
-                                | (np.int64(data[pos + 3]) << 32)
-                                | (np.int64(data[pos + 4]) << 24)
-                                | (np.int64(data[pos + 5]) << 16)
-                                | (np.int64(data[pos + 6]) << 8)
-                                | np.int64(data[pos + 7])
-                            )
+                            w = load_be64(data, pos)  # data[pos:pos + 8], big-endian
                             x = ~w
                             if ((x - _ONES) & ~x & _HIGHS) == 0:
                                 if bits == 0:
