@@ -509,11 +509,23 @@ def _decode_sequential(
                         k += 16  # ZRL
                         continue
                     cl = (e >> 8) & 15
+                    size = np.int64(17)
+                    code = np.int64(0)
+                    if cl == 0 and bits >= 16:  # a code longer than FAST_BITS: _decode_slow's walk from 9
+                        size = np.int64(9)  # bits, here (no refill: a code of up to 16 bits is buffered)
+                        code = (lb >> 55) & 0x1FF
+                        while size <= 16 and code > maxcode[t, size]:
+                            size += 1
+                            code = (lb >> (64 - size)) & ((np.int64(1) << size) - 1)
                     if cl != 0 and cl <= bits:
                         lb <<= cl
                         bits -= cl
                         rs = e & 0xFF
-                    else:
+                    elif size <= 16:
+                        lb <<= size
+                        bits -= size
+                        rs = np.int64(huffval[t, (code + valoffset[t, size]) & 0xFF])
+                    else:  # bits run short or no code: the helpers (refills, zero bits, warnings)
                         buf = lb >> ((64 - bits) & 63)
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
                             data,
