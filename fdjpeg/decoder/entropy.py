@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.bytes64 import load_be64
+from ..base import bytes64
 from ..base.huffman import FAST_BITS
 from ..base.jit import kernel
 
@@ -400,7 +400,7 @@ def _decode_sequential(
                 t = blocks[b, B_DCTBL]
                 if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
                     if marker == 0 and pos >= 0 and pos + 8 <= n:
-                        w = load_be64(data, pos)  # data[pos:pos + 8], big-endian
+                        w = bytes64.load_be64(data, pos)  # data[pos:pos + 8], big-endian
                         x = ~w
                         if ((x - _ONES) & ~x & _HIGHS) == 0:
                             if bits == 0:
@@ -475,7 +475,7 @@ def _decode_sequential(
                 while k < 64:
                     if bits < 8:  # refill, as above
                         if marker == 0 and pos >= 0 and pos + 8 <= n:
-                            w = load_be64(data, pos)  # data[pos:pos + 8], big-endian
+                            w = bytes64.load_be64(data, pos)  # data[pos:pos + 8], big-endian
                             x = ~w
                             if ((x - _ONES) & ~x & _HIGHS) == 0:
                                 if bits == 0:
