@@ -329,9 +329,11 @@ def _decode_sequential(
       marker, not near the end of the data); otherwise ``_fill`` goes byte by byte;
     * ``fast`` (huffman.fast_lookup) decodes a code and its value bits with one table read whenever
       the buffer holds them all, which is exactly when the helpers would not refill in between;
-      codes up to FAST_BITS long with longer values take the code from the same entry.
+      codes up to FAST_BITS long with longer values take the code from the same entry;
+    * an AC code longer than FAST_BITS is walked here (``_decode_slow``'s walk from 9 bits) when 16
+      bits are buffered, so that no refill can fall inside it.
 
-    Everything else (long codes, codes cut by a refill, bad codes, data running out) goes through
+    Everything else (codes cut by a refill, bad codes, data running out) goes through
     ``_decode_symbol`` / ``_get_bits``. Numba does not inline those helpers, so the common paths are
     written out here.
 
