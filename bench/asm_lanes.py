@@ -78,6 +78,8 @@ def kernels():
         ("dec upsamp  _upsample_row", upsample._upsample_row),
         ("dec upsamp  _fancy_row", upsample._fancy_row),
         ("dec colour  _ycc_rgb_row", dcolor._ycc_rgb_row),
+        ("dec colour  _ycc_h2v2_row (vector IR)", compose._ycc_h2v2_row),
+        ("dec colour  _ycc_full_row (vector IR)", compose._ycc_full_row),
         ("dec compose _compose_range", compose._compose_range),
         ("(idct plane _idct_planes)", idct._idct_planes),
     ]

@@ -663,3 +663,22 @@ def test_inconsistent_progression_is_a_warning():
     assert any("inconsistent progression sequence for component 0 coefficient 0" in m for m in msgs)
     # The DC refinement scan still ran (over zeros) and recorded its Al, as libjpeg does.
     assert c.coef_bits[0][0] == 0 and c.components[0][..., 0, 0].max() <= 1
+
+
+def test_load_be64_contiguous_and_strided():
+    """base/bytes64.load_be64 (the decoder's 8-byte refill): one load + byte swap on a C-contiguous array,
+    byte by byte on a strided one; both the big-endian int64 of the 8 bytes (sign bit included)."""
+    from numba import njit
+
+    from fdjpeg.base.bytes64 import load_be64
+
+    @njit
+    def at(d, p):
+        return load_be64(d, p)
+
+    d = (np.arange(48, dtype=np.uint8) * 37 + 200).astype(np.uint8)
+    for arr in (d, d[::3], d[5:]):
+        for p in range(arr.shape[0] - 7):
+            assert at(arr, p) == int.from_bytes(bytes(arr[p : p + 8]), "big", signed=False) - (
+                (1 << 64) if arr[p] >= 128 else 0
+            )

@@ -84,7 +84,8 @@ def test_pmaddwd_variants(variant):
     compiled and run here on 2**21 triples (extremes of every channel included)."""
     from numba import njit
 
-    from fdjpeg.encoder.sample_vec import _make_rgb_ycc, _target_features
+    from fdjpeg.base.vecir import _target_features
+    from fdjpeg.encoder.sample_vec import _make_rgb_ycc
 
     if variant:
         from numba.core.registry import cpu_target

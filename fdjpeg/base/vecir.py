@@ -155,3 +155,92 @@ def mulhi_u16(x, y):
     """(x * y) >> 16 lane by lane of two i16 vectors as unsigned (vpmulhuw)."""
     p = x.cast(I32, signed=False) * y.cast(I32, signed=False)
     return V(p.b, p.b.lshr(p.v, p._o(16))).cast(I16)
+
+
+# x86 instructions LLVM does not form from their generic formulation, called by name where the target
+# has them: (target feature, int16 lanes per instruction, intrinsic name).
+_PMADDWD = (
+    ("avx512bw", 32, "llvm.x86.avx512.pmaddw.d.512"),
+    ("avx2", 16, "llvm.x86.avx2.pmadd.wd"),
+    ("sse2", 8, "llvm.x86.sse2.pmadd.wd"),
+)
+_PACKUSWB = (
+    ("avx512bw", 32, "llvm.x86.avx512.packuswb.512"),
+    ("avx2", 16, "llvm.x86.avx2.packuswb"),
+    ("sse2", 8, "llvm.x86.sse2.packuswb.128"),
+)
+_PMULHRSW = (
+    ("avx512bw", 32, "llvm.x86.avx512.pmul.hr.sw.512"),
+    ("avx2", 16, "llvm.x86.avx2.pmul.hr.sw"),
+    ("ssse3", 8, "llvm.x86.ssse3.pmul.hr.sw.128"),
+)
+
+
+def _target_features(context):
+    return set(f[1:] for f in (getattr(context.codegen(), "_tm_features", "") or "").split(",") if f.startswith("+"))
+
+
+def _x86(context, b, args, table, ret, native):
+    """The <m x i16> vectors ``args`` through the first instruction of ``table`` the target has
+    (``native``: True, False or one feature name), piece by piece (the pieces' results concatenated;
+    ``ret(w)``: one call's result type); None where there is none (the caller's generic formulation)."""
+    m = args[0].v.type.count
+    feats = _target_features(context) if native else set()
+    if isinstance(native, str):  # tests: only this variant (where the target has it)
+        feats &= {native}
+    for feat, w, name in table:
+        if feat in feats and m % w == 0:
+            fn = b.module.globals.get(name)
+            if fn is None:
+                fn = ir.Function(b.module, ir.FunctionType(ret(w), [vec(I16, w)] * len(args)), name)
+            pieces = zip(*(split(b, x, m // w) if m > w else [x] for x in args))
+            parts = [V(b, b.call(fn, [p.v for p in ps])) for ps in pieces]
+            return concat(b, parts) if len(parts) > 1 else parts[0]
+    return None
+
+
+def _splat(x, consts):
+    return V(x.b, ir.Constant(x.v.type, [consts[i % len(consts)] for i in range(x.v.type.count)]))
+
+
+def pmaddwd(context, b, x, c0, c1, native=True):
+    """x[2 j] * c0 + x[2 j + 1] * c1 for each j: an <2 n x i16> vector and int16 constants -> <n x i32>
+    (vpmaddwd's arithmetic, the lanes of x as signed). Where the target has the instruction it is called
+    by name (LLVM does not find it in the even/odd formulation below, the fallback). ``native``: True
+    (the widest variant the target has), False (the fallback) or a feature name of ``_PMADDWD``."""
+    r = _x86(context, b, [x, _splat(x, (c0, c1))], _PMADDWD, lambda w: vec(I32, w // 2), native)
+    if r is not None:
+        return r
+    n = x.v.type.count // 2
+    even = V(b, shuffle(b, x.v, x.v, [2 * j for j in range(n)])).cast(I32)
+    odd = V(b, shuffle(b, x.v, x.v, [2 * j + 1 for j in range(n)])).cast(I32)
+    return even * c0 + odd * c1
+
+
+def pmulhrsw(context, b, x, c, native=True):
+    """(x * c + 2**14) >> 15 lane by lane (vpmulhrsw: ((x * c >> 14) + 1) >> 1) of an <m x i16> vector
+    and an int16 constant -> <m x i16>; by name where the target has it, else this formulation
+    (``native`` as for pmaddwd)."""
+    r = _x86(context, b, [x, _splat(x, (c,))], _PMULHRSW, lambda w: vec(I16, w), native)
+    if r is not None:
+        return r
+    p = x.cast(I32) * c
+    return (((p >> 14) + 1) >> 1).cast(I16)
+
+
+def packuswb_order(i, m):
+    """Where packuswb puts byte i of its result: the lane of [x | y] (two <m x i16> vectors) it came from."""
+    lane, k = divmod(i, 16)
+    return 8 * lane + k if k < 8 else m + 8 * lane + k - 8
+
+
+def packuswb(context, b, x, y, native=True):
+    """Two <m x i16> vectors -> <2 m x i8>, each word saturated to 0..255 and in vpackuswb's order: the
+    16 bytes of each 128-bit lane L are x's words 8 L .. 8 L + 7, then y's (``packuswb_order``); by name
+    where the target has it, else clamp, truncate and one permutation (``native`` as for pmaddwd)."""
+    r = _x86(context, b, [x, y], _PACKUSWB, lambda w: vec(I8, 2 * w), native)
+    if r is not None:
+        return r
+    m = x.v.type.count
+    both = concat(b, [x, y]).smax(0).smin(255).cast(I8)
+    return permute(b, both, lambda i: packuswb_order(i, m))

@@ -12,6 +12,7 @@ from ..base.coefficients import JPEGCoefficients
 from ..base.errors import JPEGError, UnsupportedJPEG
 from ..base.jit import kernel, parallel_kernel, prange
 from .color import _ycc_rgb_row
+from .color_vec import VEC_N, ycc_h2v2_vec, ycc_vec
 from .upsample import METHOD_CODES, _upsample_row, upsample_method
 
 #: Colour space -> code of _compose_rows, and the number of output channels.
@@ -38,6 +39,68 @@ def _plane_row(plane, method, h_expand, v_expand, dw, dh, y, width, cs, buf):
 
 
 @kernel
+def _unit(a, b, c, d, e, f):
+    return (
+        a.strides[0] == 1
+        and b.strides[0] == 1
+        and c.strides[0] == 1
+        and d.strides[0] == 1
+        and e.strides[0] == 1
+        and f.strides[0] == 1
+    )
+
+
+@kernel
+def _h2v2_px(near, far, dw, x):
+    """Pixel x of a row of a component h2v2-fancy-upsampled from its nearer and further rows
+    (upsample.py's method 3, one pixel)."""
+    j = x >> 1
+    c3 = 3 * (3 * np.int32(near[j]) + np.int32(far[j]))
+    if x & 1:
+        k = min(j + 1, dw - 1)
+        return np.uint8((c3 + 3 * np.int32(near[k]) + np.int32(far[k]) + 7) >> 4)
+    k = max(j - 1, 0)
+    return np.uint8((c3 + 3 * np.int32(near[k]) + np.int32(far[k]) + 8) >> 4)
+
+
+@kernel
+def _ycc_h2v2_row(yr, cbn, cbf, crn, crf, orow, width, dw, b1, b2):
+    """One output row of a YCbCr file with full-size Y and h2v2-fancy-upsampled Cb, Cr (method 3, chroma
+    width dw) -> orow[0:3 width] RGB: groups of VEC_N pixels by the vector kernel (color_vec.py) from
+    pixel 2 on, the last one placed as far right as the chroma columns it reads allow (it may overlap
+    the one before: the same values again), and the ends pixel by pixel (_h2v2_px into the scratch rows
+    b1, b2, then _ycc_rgb_row): pixels 0, 1 and the last one or two."""
+    x0 = min(2, width)
+    x = x0
+    last = min(width - VEC_N, 2 * (dw - 1 - VEC_N // 2)) & ~1
+    if last >= 2 and _unit(yr, cbn, cbf, crn, crf, orow):
+        while x < last:
+            ycc_h2v2_vec(yr, cbn, cbf, crn, crf, orow, x)
+            x += VEC_N
+        ycc_h2v2_vec(yr, cbn, cbf, crn, crf, orow, last)
+        x = last + VEC_N
+    for a, e in ((0, x0), (x, width)):
+        if a < e:
+            for k in range(a, e):
+                b1[k] = _h2v2_px(cbn, cbf, dw, k)
+                b2[k] = _h2v2_px(crn, crf, dw, k)
+            _ycc_rgb_row(yr[a:], b1[a:], b2[a:], orow[3 * a :], e - a)
+
+
+@kernel
+def _ycc_full_row(yr, cbr, crr, orow, width):
+    """One output row of a YCbCr file with full-size components -> orow[0:3 width] RGB: groups of VEC_N
+    pixels by the vector kernel (color_vec.py), the last one ending at the row's end (it may overlap the
+    one before), a row narrower than a group by _ycc_rgb_row."""
+    if width >= VEC_N and _unit(yr, cbr, crr, orow, yr, yr):
+        for x in range(0, width - VEC_N, VEC_N):
+            ycc_vec(yr, cbr, crr, orow, x)
+        ycc_vec(yr, cbr, crr, orow, width - VEC_N)
+    else:
+        _ycc_rgb_row(yr, cbr, crr, orow, width)
+
+
+@kernel
 def _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0, y1):
     """Upsampling (upsample.py) and colour conversion (color.py) fused row by row for output rows
     [y0, y1): component planes (the IDCT output) -> out (H, W * channels) uint8, Pillow's layout.
@@ -61,8 +124,19 @@ def _compose_range(planes, methods, hexp, vexp, dws, dhs, cspace, out, width, y0
     b3 = np.empty(n, np.uint8)
     rgb = np.empty(3 * n, np.uint8)
     cs = np.empty(max(1, w0, w1, w2, w3), np.int16)
+    ycc = cspace == 1 and m0 == 0 and w1 == w2 and d1 == d2
+    h2v2 = ycc and m1 == 3 and m2 == 3  # 4:2:0 (the vector kernels of color_vec.py)
+    full = ycc and m1 == 0 and m2 == 0  # 4:4:4
     for y in range(y0, y1):
         orow = out[y]
+        if h2v2:
+            i = y >> 1
+            f = min(i + 1, d1 - 1) if y & 1 else max(i - 1, 0)
+            _ycc_h2v2_row(p0[y], p1[i], p1[f], p2[i], p2[f], orow, width, w1, b1, b2)
+            continue
+        if full:
+            _ycc_full_row(p0[y], p1[y], p2[y], orow, width)
+            continue
         r0 = _plane_row(p0, m0, h0, v0, w0, d0, y, width, cs, b0)
         if cspace == 0:
             for x in range(width):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base import bytes64
 from ..base.huffman import FAST_BITS
 from ..base.jit import kernel
 
@@ -328,9 +329,11 @@ def _decode_sequential(
       marker, not near the end of the data); otherwise ``_fill`` goes byte by byte;
     * ``fast`` (huffman.fast_lookup) decodes a code and its value bits with one table read whenever
       the buffer holds them all, which is exactly when the helpers would not refill in between;
-      codes up to FAST_BITS long with longer values take the code from the same entry.
+      codes up to FAST_BITS long with longer values take the code from the same entry;
+    * an AC code longer than FAST_BITS is walked here (``_decode_slow``'s walk from 9 bits) when 16
+      bits are buffered, so that no refill can fall inside it.
 
-    Everything else (long codes, codes cut by a refill, bad codes, data running out) goes through
+    Everything else (codes cut by a refill, bad codes, data running out) goes through
     ``_decode_symbol`` / ``_get_bits``. Numba does not inline those helpers, so the common paths are
     written out here.
 
@@ -399,16 +402,7 @@ def _decode_sequential(
                 t = blocks[b, B_DCTBL]
                 if bits < 8:  # refill (jpeg_fill_bit_buffer), 7-8 bytes at once when no FF is near
                     if marker == 0 and pos >= 0 and pos + 8 <= n:
-                        w = (
-                            (np.int64(data[pos]) << 56)
-                            | (np.int64(data[pos + 1]) << 48)
-                            | (np.int64(data[pos + 2]) << 40)
-                            | (np.int64(data[pos + 3]) << 32)
-                            | (np.int64(data[pos + 4]) << 24)
-                            | (np.int64(data[pos + 5]) << 16)
-                            | (np.int64(data[pos + 6]) << 8)
-                            | np.int64(data[pos + 7])
-                        )
+                        w = bytes64.load_be64(data, pos)  # data[pos:pos + 8], big-endian
                         x = ~w
                         if ((x - _ONES) & ~x & _HIGHS) == 0:
                             if bits == 0:
@@ -483,16 +477,7 @@ def _decode_sequential(
                 while k < 64:
                     if bits < 8:  # refill, as above
                         if marker == 0 and pos >= 0 and pos + 8 <= n:
-                            w = (
-                                (np.int64(data[pos]) << 56)
-                                | (np.int64(data[pos + 1]) << 48)
-                                | (np.int64(data[pos + 2]) << 40)
-                                | (np.int64(data[pos + 3]) << 32)
-                                | (np.int64(data[pos + 4]) << 24)
-                                | (np.int64(data[pos + 5]) << 16)
-                                | (np.int64(data[pos + 6]) << 8)
-                                | np.int64(data[pos + 7])
-                            )
+                            w = bytes64.load_be64(data, pos)  # data[pos:pos + 8], big-endian
                             x = ~w
                             if ((x - _ONES) & ~x & _HIGHS) == 0:
                                 if bits == 0:
@@ -526,11 +511,23 @@ def _decode_sequential(
                         k += 16  # ZRL
                         continue
                     cl = (e >> 8) & 15
+                    size = np.int64(17)
+                    code = np.int64(0)
+                    if cl == 0 and bits >= 16:  # a code longer than FAST_BITS: _decode_slow's walk from 9
+                        size = np.int64(9)  # bits, here (no refill: a code of up to 16 bits is buffered)
+                        code = (lb >> 55) & 0x1FF
+                        while size <= 16 and code > maxcode[t, size]:
+                            size += 1
+                            code = (lb >> (64 - size)) & ((np.int64(1) << size) - 1)
                     if cl != 0 and cl <= bits:
                         lb <<= cl
                         bits -= cl
                         rs = e & 0xFF
-                    else:
+                    elif size <= 16:
+                        lb <<= size
+                        bits -= size
+                        rs = np.int64(huffval[t, (code + valoffset[t, size]) & 0xFF])
+                    else:  # bits run short or no code: the helpers (refills, zero bits, warnings)
                         buf = lb >> ((64 - bits) & 63)
                         rs, pos, buf, bits, marker, insufficient = _decode_symbol(
                             data,

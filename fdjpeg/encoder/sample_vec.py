@@ -33,7 +33,7 @@ from ..base.fixedpoint import (
     ONE_HALF,
     SCALEBITS,
 )
-from ..base.vecir import I8, I16, I32, V, concat, data_ptr, load, permute, shuffle, split, store
+from ..base.vecir import I8, I16, I32, V, data_ptr, load, permute, pmaddwd, shuffle, store
 
 #: Pixels per colour call, outputs per downsampling call.
 COLOR_N = 64
@@ -94,42 +94,6 @@ def _make_rgb_ycc(n, native=True):
     rgb_ycc_vec.__doc__ = f"""rgb_ycc_vec{n}(src, soff, y, cb, cr, doff): the {n} interleaved RGB pixels at src[soff:soff + {3 * n}]
     -> y, cb, cr[doff:doff + {n}] (uint8 arrays), jccolor.c's arithmetic."""
     return intrinsic(rgb_ycc_vec)
-
-
-#: vpmaddwd as an LLVM intrinsic: (target feature, int16 lanes per instruction, intrinsic name).
-_PMADDWD = (
-    ("avx512bw", 32, "llvm.x86.avx512.pmaddw.d.512"),
-    ("avx2", 16, "llvm.x86.avx2.pmadd.wd"),
-    ("sse2", 8, "llvm.x86.sse2.pmadd.wd"),
-)
-
-
-def _target_features(context):
-    return set(f[1:] for f in (getattr(context.codegen(), "_tm_features", "") or "").split(",") if f.startswith("+"))
-
-
-def pmaddwd(context, b, x, c0, c1, native=True):
-    """x[2 j] * c0 + x[2 j + 1] * c1 for each j: an <2 n x i16> vector and int16 constants -> <n x i32>
-    (vpmaddwd's arithmetic, the lanes of x as signed). Where the target has the instruction it is called
-    by name (LLVM does not find it in the even/odd formulation below, the fallback). ``native``: True
-    (the widest variant the target has), False (the fallback) or a feature name of ``_PMADDWD``."""
-    m = x.v.type.count
-    feats = _target_features(context) if native else set()
-    if isinstance(native, str):  # tests: only this variant (where the target has it)
-        feats &= {native}
-    for feat, w, name in _PMADDWD:
-        if feat in feats and m % w == 0:
-            mod = b.module
-            fn = mod.globals.get(name)
-            if fn is None:
-                fn = ir.Function(mod, ir.FunctionType(ir.VectorType(I32, w // 2), [ir.VectorType(I16, w)] * 2), name)
-            c = ir.Constant(ir.VectorType(I16, w), [c0, c1] * (w // 2))
-            parts = [V(b, b.call(fn, [p.v, c])) for p in split(b, x, m // w)] if m > w else [V(b, b.call(fn, [x.v, c]))]
-            return concat(b, parts) if len(parts) > 1 else parts[0]
-    n = m // 2
-    even = V(b, shuffle(b, x.v, x.v, [2 * j for j in range(n)])).cast(I32)
-    odd = V(b, shuffle(b, x.v, x.v, [2 * j + 1 for j in range(n)])).cast(I32)
-    return even * c0 + odd * c1
 
 
 def _pair_sums(b, x, n):
