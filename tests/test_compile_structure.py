@@ -47,32 +47,49 @@ def test_a_boundary_call_computes_the_same_and_does_not_carry_the_callees_code()
     assert any(line.startswith("declare") and _weighted_sum_b.symbol in line for line in ir.splitlines())
 
 
+#: A kernel of another module that calls ``_caller`` (so, through it, the boundary).
+_OTHER_MODULE = """
+from fdjpeg.base.jit import kernel
+from test_compile_structure import _caller
+
+
+@kernel
+def outer(a):
+    return _caller(a) + 1
+"""
+
 _BOUNDARY_PROBE = r"""
 import json, sys
 import numpy as np
 from numba.core import event
-sys.path.insert(0, sys.argv[1])
-import test_compile_structure as m
+sys.path[:0] = sys.argv[1:3]
+import other_module
 with event.install_recorder("numba:compile") as rec:
-    value = int(m._caller(np.arange(5, dtype=np.int64)))
+    value = int(other_module.outer(np.arange(5, dtype=np.int64)))
 names = [ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer if ev.is_start]
 print(json.dumps({"value": value, "compiled": names}))
 """
 
 
 def test_a_cached_boundary_caller_loads_in_a_fresh_process(tmp_path):
-    """The second process loads the caller from the cache: its call to the symbol resolves (a missing
-    symbol would abort the process) and nothing compiles."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": ROOT}
+    """The second process loads from the cache a kernel of another module that calls the boundary through
+    ``_caller``: the symbol is registered before it loads (a missing one aborts the process) and nothing
+    compiles."""
+    (tmp_path / "other_module.py").write_text(_OTHER_MODULE)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": ROOT}
     runs = []
     for _ in range(2):
         proc = subprocess.run(
-            [sys.executable, "-c", _BOUNDARY_PROBE, HERE], capture_output=True, text=True, env=env, timeout=600
+            [sys.executable, "-c", _BOUNDARY_PROBE, HERE, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
         )
         assert proc.returncode == 0, proc.stderr
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    assert [r["value"] for r in runs] == [50, 50]
-    assert "_caller" in runs[0]["compiled"]
+    assert [r["value"] for r in runs] == [51, 51]
+    assert "outer" in runs[0]["compiled"] and "_caller" in runs[0]["compiled"]
     assert runs[1]["compiled"] == []
 
 

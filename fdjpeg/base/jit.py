@@ -193,13 +193,21 @@ _RESOLVED_GLOBALS: set[int] = set()
 
 def _resolve_globals(namespace: dict) -> None:
     """Swap every :class:`NumbaGlobal` in a module's globals for the object it stands for, and register
-    the symbol of every :class:`BoundaryKernel` there (once per module)."""
+    the symbol of every :class:`BoundaryKernel` there and in the modules of the kernels it holds, and
+    theirs (once per module): a cached kernel may call a boundary through kernels of other modules."""
     if id(namespace) in _RESOLVED_GLOBALS:
         return
     for key, value in list(namespace.items()):
         if isinstance(value, NumbaGlobal):
             namespace[key] = value.resolve()
     _RESOLVED_GLOBALS.add(id(namespace))  # before the boundaries: their targets may live in this module
+    for value in list(namespace.values()):
+        if isinstance(value, ParallelKernel):
+            value = value.parallel
+        elif isinstance(value, BoundaryKernel):
+            value = value.target
+        if isinstance(value, LazyKernel):
+            _resolve_globals(value.py_func.__globals__)
     _ensure_boundaries(namespace)
 
 
@@ -265,11 +273,11 @@ class BoundaryKernel:
     its one ``signature`` (arguments are converted to it as in any call), and registered with LLVM
     (``llvmlite.binding.add_symbol``) by :meth:`ensure`. Calls from Python go to the target kernel.
 
-    A cached caller refers to the symbol, which must be registered before the caller loads: every module
-    whose kernels call a BoundaryKernel, directly or through its other kernels, must hold it as a
-    global (the first :meth:`LazyKernel.dispatcher` of that module calls :meth:`ensure`), and kernels of
-    other modules must not call those callers. A boundary costs one call per call (no inlining): put it
-    around work of many blocks, not inside per-block loops."""
+    A cached caller refers to the symbol, which must be registered before the caller loads: a module whose
+    kernels call a BoundaryKernel must hold it as a global. The first :meth:`LazyKernel.dispatcher` of a
+    module calls :meth:`ensure` for the boundaries of that module and of every module whose kernels it
+    holds as globals, transitively (so a kernel of another module may call those callers). A boundary
+    costs one call per call (no inlining): put it around work of many blocks, not in per-block loops."""
 
     def __init__(self, target: LazyKernel, signature: str):
         import hashlib
