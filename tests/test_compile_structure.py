@@ -115,7 +115,7 @@ def test_fused_encode_compiles_no_literal_specialization(monkeypatch):
         fdjpeg.encode(img, quality=75, subsampling="4:2:0")
     for kern in (
         _prepare_strips.serial,
-        fused._code_range.target,
+        fused._code_range,
         fused._last_mcu,
         fused._front_band,
         entropy._encode_range,

@@ -178,16 +178,6 @@ def _code_range(
     return out
 
 
-#: ``_code_ranges``' parallel body calls it through a boundary (else the prange body and the kernel would
-#: each carry a copy of it, the Huffman coder included); banded.py's calls use this signature too.
-_code_range = boundary(
-    _code_range,
-    "uint8[::1](uint8[:, :, ::1], int64, int64, int64[:, ::1], int64[:, :, ::1], int64, int64, int64, int64[::1],"
-    " int64[::1], uint32[:, ::1], uint8[:, ::1], int64, int64, int64, boolean, boolean, boolean, uint8[::1],"
-    " int64, int64[::1])",
-)
-
-
 def _ranges_work(*args):
     """Blocks coded by ``_code_ranges`` (0 for a single range: nothing to share)."""
     bounds, strip_blocks = args[12], args[-1]
