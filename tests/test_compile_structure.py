@@ -157,3 +157,14 @@ def test_fused_kernels_pass_no_literal_to_kernels():
     kernels around the front end and the coder (``_join``'s calls of the small ``_flush_bytes`` left)."""
     callers = ("_front_band", "_last_mcu", "_code_range", "_code_ranges")
     assert _literal_kernel_arguments(os.path.join(ROOT, "fdjpeg", "encoder", "fused.py"), callers) == []
+
+
+def test_a_read_only_image_goes_through_the_front_end_boundary():
+    """The boundary's pixel argument is typed read-only, which a writable array converts to (a writable
+    type there refused read-only images: a TypingError)."""
+    import fdjpeg
+
+    img = np.random.default_rng(6).integers(0, 256, (90, 70, 3), dtype=np.uint8)
+    frozen = img.copy()
+    frozen.setflags(write=False)
+    assert fdjpeg.encode(frozen, quality=80) == fdjpeg.encode(img, quality=80)

@@ -31,9 +31,10 @@ from .prepare import _prepare_strips
 
 #: The front end's serial twin (never a nested parallel region), called per band through a boundary:
 #: compiled once, not again inside each fused kernel (and in ``_code_ranges`` twice, its body and itself).
+#: The pixels are typed read-only: a writable array converts to that, not the other way.
 _prepare_serial = boundary(
     _prepare_strips.serial,
-    "void(uint8[:, :, ::1], int64, int64, int64[:, ::1], int64[:, :, ::1], int64, int64, int64, int64, int64,"
+    "void(Array(uint8, 3, 'C', readonly=True), int64, int64, int64[:, ::1], int64[:, :, ::1], int64, int64, int64, int64, int64,"
     " int16[:, ::1])",
 )
 
