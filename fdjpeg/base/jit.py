@@ -192,13 +192,30 @@ _RESOLVED_GLOBALS: set[int] = set()
 
 
 def _resolve_globals(namespace: dict) -> None:
-    """Swap every :class:`NumbaGlobal` in a module's globals for the object it stands for (once)."""
+    """Swap every :class:`NumbaGlobal` in a module's globals for the object it stands for, and register
+    the symbol of every :class:`BoundaryKernel` there and in the modules of the kernels it holds, and
+    theirs (once per module): a cached kernel may call a boundary through kernels of other modules."""
     if id(namespace) in _RESOLVED_GLOBALS:
         return
     for key, value in list(namespace.items()):
         if isinstance(value, NumbaGlobal):
             namespace[key] = value.resolve()
-    _RESOLVED_GLOBALS.add(id(namespace))
+    _RESOLVED_GLOBALS.add(id(namespace))  # before the boundaries: their targets may live in this module
+    for value in list(namespace.values()):
+        if isinstance(value, ParallelKernel):
+            value = value.parallel
+        elif isinstance(value, BoundaryKernel):
+            value = value.target
+        if isinstance(value, LazyKernel):
+            _resolve_globals(value.py_func.__globals__)
+    _ensure_boundaries(namespace)
+
+
+def _ensure_boundaries(namespace: dict) -> None:
+    """:meth:`BoundaryKernel.ensure` every boundary kernel in a module's globals."""
+    for value in list(namespace.values()):
+        if isinstance(value, BoundaryKernel):
+            value.ensure()
 
 
 class LazyKernel:
@@ -242,6 +259,115 @@ class LazyKernel:
 
     def __repr__(self):
         return f"<fdjpeg kernel {self.__module__}.{self.__qualname__} ({'loaded' if self.loaded else 'not loaded'})>"
+
+
+class BoundaryKernel:
+    """A kernel that other kernels call through a symbol instead of carrying a copy of its code.
+
+    Numba links the LLVM module of every kernel a kernel calls into the caller's and optimizes and
+    compiles all of it again there (and a parallel kernel's ``prange`` body is a module of its own,
+    linked into the kernel: twice). A large callee with several callers is therefore compiled several
+    times on an empty cache. Calls from kernels to a BoundaryKernel instead declare the external symbol
+    :attr:`symbol` and call it with Numba's calling convention (an intrinsic): LLVM neither sees its
+    code nor inlines it. The symbol is the target kernel compiled (or loaded from its cache) once, for
+    its one ``signature`` (arguments are converted to it as in any call), and registered with LLVM
+    (``llvmlite.binding.add_symbol``) by :meth:`ensure`. Calls from Python go to the target kernel.
+
+    A cached caller refers to the symbol, which must be registered before the caller loads: a module whose
+    kernels call a BoundaryKernel must hold it as a global. The first :meth:`LazyKernel.dispatcher` of a
+    module calls :meth:`ensure` for the boundaries of that module and of every module whose kernels it
+    holds as globals, transitively (so a kernel of another module may call those callers). A boundary
+    costs one call per call (no inlining): put it around work of many blocks, not in per-block loops."""
+
+    def __init__(self, target: LazyKernel, signature: str):
+        import hashlib
+
+        self.target = target
+        self.signature = signature
+        digest = hashlib.sha1(signature.encode()).hexdigest()[:12]
+        self.symbol = f"fdjpeg_boundary.{target.__module__}.{target.__qualname__}.{digest}"
+        self.__doc__ = target.__doc__
+        self.__name__ = target.__name__
+        self.__qualname__ = target.__qualname__
+        self.__module__ = target.__module__
+        self._sig = None  # Numba's signature of the compiled target, once registered
+        self._busy = False
+        self._intrinsic = None
+
+    def ensure(self):
+        """Compile or load the target for its signature and register its symbol (once); returns the
+        signature."""
+        if self._sig is None:
+            numba = _numba()
+            with _LOAD_LOCK:
+                if self._sig is None and not self._busy and not numba.config.DISABLE_JIT:
+                    from llvmlite import binding
+                    from numba.core.sigutils import normalize_signature
+
+                    dispatcher = self.target.dispatcher()
+                    self._busy = True  # the target may call the other boundaries of its module: those first
+                    try:
+                        _ensure_boundaries(self.target.py_func.__globals__)
+                        dispatcher.compile(self.signature)
+                    finally:
+                        self._busy = False
+                    cres = dispatcher.overloads[tuple(normalize_signature(self.signature)[0])]
+                    address = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
+                    binding.add_symbol(self.symbol, address)
+                    self._sig = cres.signature
+        return self._sig
+
+    def __call__(self, *args):
+        return self.target(*args)
+
+    @property
+    def _numba_type_(self):  # how Numba types this object when a kernel calls it: an intrinsic's type
+        if self._intrinsic is None:
+            with _LOAD_LOCK:
+                if self._intrinsic is None:
+                    self._intrinsic = self._make_type()
+        return self._intrinsic
+
+    def _make_type(self):
+        from numba.core import cgutils, types
+        from numba.core.typing.templates import make_intrinsic_template
+
+        sig = self.ensure()
+        symbol = self.symbol
+
+        def type_call(typingctx, args):
+            if len(args) != len(sig.args):
+                return None
+            if not all(typingctx.can_convert(a, e) for a, e in zip(args, sig.args)):
+                return None
+
+            def codegen(context, builder, signature, values):
+                conv = context.call_conv
+                fn = cgutils.get_or_insert_function(
+                    builder.module, conv.get_function_type(sig.return_type, sig.args), symbol
+                )
+                status, res = conv.call_function(builder, fn, sig.return_type, sig.args, values)
+                with cgutils.if_unlikely(builder, status.is_error):
+                    conv.return_status_propagate(builder, status)
+                return res
+
+            return sig, codegen
+
+        # An intrinsic's definition names its arguments (Numba folds calls by its signature): one with
+        # exactly the target's, made here.
+        names = ", ".join(f"a{i}" for i in range(len(sig.args)))
+        scope = {"type_call": type_call}
+        exec(f"def {self.__name__}(typingctx, {names}):\n    return type_call(typingctx, ({names},))\n", scope)
+        return types.Function(make_intrinsic_template(self, scope[self.__name__], self.__name__))
+
+    def __repr__(self):
+        return f"<fdjpeg boundary kernel {self.__module__}.{self.__qualname__} {self.signature}>"
+
+
+def boundary(target: LazyKernel, signature: str) -> BoundaryKernel:
+    """``target`` called from other kernels through a symbol (:class:`BoundaryKernel`), compiled once for
+    ``signature`` (a Numba signature string)."""
+    return BoundaryKernel(target, signature)
 
 
 def kernel(fn=None, **extra):

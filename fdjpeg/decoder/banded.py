@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.jit import kernel
+from ..base.jit import boundary, kernel
 from . import entropy as ed
 from .compose import _compose_range
 from .entropy import _decode_sequential
@@ -80,6 +80,16 @@ def _reconstruct_band(
     y1 = min(y1, height)
     if y0 < y1:
         _compose_range(bufs, methods, hexp, vexp, dws, dhl, cspace, out[yf:], width, y0 - yf, y1 - yf)
+
+
+#: ``_reconstruct_range`` and ``_decode_bands`` call it through a boundary (base/jit.py): the IDCT and the
+#: fused upsample + colour kernel are compiled once, not again inside each of them.
+_reconstruct_band = boundary(
+    _reconstruct_band,
+    "void(UniTuple(int16[:, ::1], 4), int64[::1], UniTuple(int64[::1], 4), int64[::1], UniTuple(uint8[:, ::1], 4),"
+    " int64[::1], int64[::1], int64[::1], int64[::1], int64[::1], int64[::1], int64[::1], int64[::1], int64,"
+    " uint8[:, ::1], int64, int64, int64, int64, int64, boolean, boolean, int64, int64, boolean)",
+)
 
 
 @kernel

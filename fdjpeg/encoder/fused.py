@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.jit import kernel, parallel_kernel, prange
+from ..base.jit import boundary, kernel, parallel_kernel, prange
 from .entropy import (
     _HIGHS64,
     _ONES64,
@@ -30,8 +30,20 @@ from .entropy import (
 from .huff_vec import load_be64, store_be64
 from .prepare import _prepare_strips
 
-#: The front end's serial twin: the fused kernels call it per band (never a nested parallel region).
-_prepare_serial = _prepare_strips.serial
+#: The front end's serial twin (never a nested parallel region), called per band through a boundary:
+#: compiled once, not again inside each fused kernel (and in ``_code_ranges`` twice, its body and itself).
+#: The pixels are typed read-only: a writable array converts to that, not the other way.
+_prepare_serial = boundary(
+    _prepare_strips.serial,
+    "void(Array(uint8, 3, 'C', readonly=True), int64, int64, int64[:, ::1], int64[:, :, ::1], int64, int64, int64, int64, int64,"
+    " int16[:, ::1])",
+)
+
+# Compile time: a literal argument in a call from one kernel to another (``f(x, 0)``, ``f(x, False)``, or a
+# variable first assigned a literal and changed later) makes Numba compile the callee for that literal
+# type, apart from the int64 / bool signature that Python callers get: a second copy of the whole
+# callee (the front end, the Huffman coder) on a cold cache. The calls below therefore pass np.int64(...)
+# and non-literal bools.
 
 # Rows of ``_code_ranges``'s per-range results.
 R_STATUS, R_LENGTH, R_BUF, R_BITS = range(4)
@@ -81,12 +93,13 @@ def _last_mcu(pixels, height, width, geom, divisors, mcus_x, bpm, max_v, s, buf)
             for ch in range(nch):
                 sub[y, x, ch] = pixels[r0 + y, x0 + x, ch]
     g = geom.copy()
-    padded = 0
+    padded = np.int64(0)
     for c in range(g.shape[0]):
         g[c, 2] = geom[c, 2] - (mcus_x - 1) * geom[c, 0]
         g[c, 3] = min(geom[c, 3] - s * geom[c, 1], geom[c, 1])
         padded = max(padded, g[c, 2] * 8 * g[c, 4])
-    _prepare_serial(sub, nrows, width - x0, g, divisors, 1, 1, bpm, max_v, padded, buf[:bpm])
+    one = np.int64(1)  # not the literal 1 (see the note on literals above)
+    _prepare_serial(sub, nrows, width - x0, g, divisors, one, one, bpm, max_v, padded, buf[:bpm])
 
 
 @kernel
@@ -140,7 +153,7 @@ def _code_range(
                 htbl,
                 ehufco,
                 ehufsi,
-                0,
+                np.int64(0),
                 nstrips * mcus_x,
                 stuff,
                 finish and done,
@@ -218,9 +231,9 @@ def _code_ranges(
             band_strips,
             i == 0,
             n == 1,
-            False,
+            n < 0,  # False, typed as the bool banded.py passes (a literal would compile its own copy)
             out[offs[i] : offs[i + 1]],
-            0,
+            np.int64(0),
             results[i],
         )
 
