@@ -6,7 +6,7 @@ path on a shared machine where two-thread wall times are only indicative.
 
     NUMBA_NUM_THREADS=2 python -m bench.decode_two [--rounds 21] [--plans split,pipeline,coefficients,bands]
 
-The input: the 6.3 MP (3072x2048) photo mosaic written by Pillow at q75 4:2:0, no restart markers.
+The input: the 6.3 MP (3072x2048; ``--size``) photo mosaic written by Pillow at q75 4:2:0, no restart markers.
 Plans: split (the default at 2 threads: split.py), pipeline (the former default), coefficients
 (parallel_entropy.py + whole-image stages, the plan for more threads), bands (one thread).
 """
@@ -32,10 +32,12 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=21)
     ap.add_argument("--plans", default="split,pipeline,coefficients,bands")
+    ap.add_argument("--size", default="3072x2048", help="the mosaic's WIDTHxHEIGHT (default 3072x2048, 6.3 MP)")
     args = ap.parse_args(argv)
     plans = args.plans.split(",")
     buf = io.BytesIO()
-    Image.fromarray(images.mosaic(3072, 2048)).save(buf, "JPEG", quality=75)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    Image.fromarray(images.mosaic(width, height)).save(buf, "JPEG", quality=75)
     raw = buf.getvalue()
     ref = simplejpeg.decode_jpeg(raw, fastdct=False, fastupsample=False)
     for plan in plans:  # (compiles; checks the pixels)
@@ -59,7 +61,7 @@ def main(argv=None) -> None:
             wall[plan].append(1e3 * (t1 - t0))
             peer.append(1e3 * (t2 - t1))
     pipeline._FORCE = None
-    print(f"load average {load0:.2f} -> {os.getloadavg()[0]:.2f}; {args.rounds} rounds; 6.3 MP q75 4:2:0")
+    print(f"load average {load0:.2f} -> {os.getloadavg()[0]:.2f}; {args.rounds} rounds; {width}x{height} q75 4:2:0")
     print(f"simplejpeg (1 thread): median {statistics.median(peer):.2f} ms")
     print("| plan | median ratio to simplejpeg | range | median ms |")
     print("|---|---|---|---|")
