@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base import bytes64
 from ..base.jit import boundary, kernel, parallel_kernel, prange
 from .entropy import (
     _HIGHS64,
@@ -26,8 +27,9 @@ from .entropy import (
     STATUS_OK,
     _encode_range,
     _flush_bytes,
+    _stuff64,
 )
-from .huff_vec import load_be64, store_be64
+from .huff_vec import store_be64
 from .prepare import _prepare_strips
 
 #: The front end's serial twin (never a nested parallel region), called per band through a boundary:
@@ -251,7 +253,7 @@ def _join(first, length, carry, ncarry, raw, raw_length, tail, ntail):
     c = np.uint64(carry)
     j = 0
     while j + 8 <= raw_length:
-        w = load_be64(raw, j)
+        w = np.uint64(bytes64.load_be64(raw, j))
         word = w if ncarry == 0 else (c << (np.uint64(64) - k)) | (w >> k)
         c = w & low
         x = ~word
@@ -259,13 +261,7 @@ def _join(first, length, carry, ncarry, raw, raw_length, tail, ntail):
             store_be64(first, pos, word)
             pos += 8
         else:
-            for i in range(8):
-                byte = (word >> np.uint64(56 - 8 * i)) & np.uint64(0xFF)
-                first[pos] = np.uint8(byte)
-                pos += 1
-                if byte == 0xFF:
-                    first[pos] = 0
-                    pos += 1
+            pos = _stuff64(word, first, pos)
         j += 8
     acc = c
     nbits = ncarry

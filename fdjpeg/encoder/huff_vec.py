@@ -12,8 +12,8 @@ loop that codes it.
   apart) says instead whether some AC coefficient is outside the 8-bit baseline range (|x| > 1023),
   so the coder checks the range once per block.
 * ``store_be64``: jchuff.c's 8-byte flush of its 64-bit put_buffer as one byte swap and one unaligned
-  store (``movbe``), instead of eight shifted byte stores; ``load_be64`` reads 8 bytes back as a word
-  the same way (fused._join, which appends raw bit strings).
+  store (``movbe``), instead of eight shifted byte stores (fused._join, which appends raw bit strings,
+  reads its words back with the decoder's base/bytes64.load_be64).
 
 Arrays of another layout than C (a caller's strided view) take the scalar fallbacks, with equal results.
 """
@@ -138,39 +138,5 @@ def _store_be64_impl(out, pos, word):
         w = np.uint64(word)
         for j in range(8):
             out[pos + j] = np.uint8((w >> np.uint64(56 - 8 * j)) & np.uint64(0xFF))
-
-    return scalar
-
-
-@intrinsic
-def _load_be64_vec(typingctx, src, pos):
-    if not (_is_c(src, types.uint8, 1) and isinstance(pos, types.Integer)):
-        return None
-    sig = types.uint64(src, pos)
-
-    def codegen(context, bld, signature, args):
-        a_src, a_pos = args
-        ptr = data_ptr(context, bld, src, a_src, context.cast(bld, a_pos, pos, types.int64), I64)
-        return bld.call(_bswap64(bld), [bld.load(ptr, align=1)])
-
-    return sig, codegen
-
-
-def load_be64(src, pos):
-    """src[pos : pos + 8] (uint8) as one 64-bit word, the first byte most significant (no bounds check
-    in kernels)."""
-    return np.uint64(int.from_bytes(bytes(src[pos : pos + 8]), "big"))
-
-
-@overload(load_be64)
-def _load_be64_impl(src, pos):
-    if _is_c(src, types.uint8, 1):
-        return lambda src, pos: _load_be64_vec(src, pos)
-
-    def scalar(src, pos):
-        w = np.uint64(0)
-        for j in range(8):
-            w = (w << np.uint64(8)) | np.uint64(src[pos + j])
-        return w
 
     return scalar
