@@ -168,3 +168,37 @@ def test_a_read_only_image_goes_through_the_front_end_boundary():
     frozen = img.copy()
     frozen.setflags(write=False)
     assert fdjpeg.encode(frozen, quality=80) == fdjpeg.encode(img, quality=80)
+
+
+def test_a_dispatcher_is_made_under_numbas_compiler_lock():
+    """Regression: dispatchers were made under a lock of fdjpeg's own, inside which a boundary's target
+    may be compiled (taking Numba's compiler lock), while a compilation in another thread (holding
+    Numba's lock) that types an fdjpeg kernel makes that kernel's dispatcher (taking fdjpeg's lock): a
+    cold-cache two-thread decode, whose worker thread compiles while the caller compiles, hung. Now both
+    take only Numba's reentrant lock: a dispatcher waits for another thread's compilation to end, and is
+    made at once inside this thread's own."""
+    import threading
+
+    from numba.core.compiler_lock import global_compiler_lock
+
+    from fdjpeg.base import jit
+
+    first, second = jit.kernel(lambda x: x + 1), jit.kernel(lambda x: x * 2)
+    held, release, made = threading.Event(), threading.Event(), threading.Event()
+
+    def compiling_elsewhere():
+        with global_compiler_lock:
+            held.set()
+            release.wait(60)
+
+    threading.Thread(target=compiling_elsewhere, daemon=True).start()
+    assert held.wait(60)
+    threading.Thread(target=lambda: (first.dispatcher(), made.set()), daemon=True).start()
+    try:
+        assert not made.wait(0.5)  # it waits for the other thread's compilation (before: made at once)
+    finally:
+        release.set()
+    assert made.wait(60) and first(2) == 3
+    with global_compiler_lock:  # inside a compilation of this thread: no wait
+        assert second.dispatcher() is not None
+    assert second(3) == 6

@@ -117,6 +117,19 @@ def _numba():
     return _NUMBA
 
 
+def _compile_lock():
+    """The lock held while a dispatcher is made or a boundary compiled: Numba's own compiler lock (a
+    reentrant lock; Numba is loaded by then). Making a dispatcher may compile (a boundary's target), and
+    a compilation in another thread, which holds Numba's lock, may type one of our kernels and so make
+    its dispatcher: with a lock of our own taken first, the two threads would wait on each other
+    forever (a cold-cache decode whose worker thread compiles while the caller compiles did)."""
+    try:
+        from numba.core.compiler_lock import global_compiler_lock
+    except ImportError:  # a Numba without it: ours (the deadlock above needs Numba's lock anyway)
+        return _LOAD_LOCK
+    return global_compiler_lock
+
+
 def when_numba_loaded(callback) -> None:
     """Run ``callback()`` once Numba is imported through :func:`_numba` (now, if it already is)."""
     with _LOAD_LOCK:
@@ -238,7 +251,7 @@ class LazyKernel:
         loaded = self.loaded
         if loaded is None:
             numba = _numba()
-            with _LOAD_LOCK:
+            with _compile_lock():
                 if self.loaded is None:
                     _resolve_globals(self.py_func.__globals__)
                     self.loaded = numba.njit(**self._options)(self.py_func)
@@ -299,7 +312,7 @@ class BoundaryKernel:
         signature."""
         if self._sig is None:
             numba = _numba()
-            with _LOAD_LOCK:
+            with _compile_lock():
                 if self._sig is None and not self._busy and not numba.config.DISABLE_JIT:
                     from llvmlite import binding
                     from numba.core.sigutils import normalize_signature
@@ -323,7 +336,8 @@ class BoundaryKernel:
     @property
     def _numba_type_(self):  # how Numba types this object when a kernel calls it: an intrinsic's type
         if self._intrinsic is None:
-            with _LOAD_LOCK:
+            _numba()
+            with _compile_lock():
                 if self._intrinsic is None:
                     self._intrinsic = self._make_type()
         return self._intrinsic

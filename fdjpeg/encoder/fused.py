@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import bytes64
+from ..base.bytes64 import load_be64  # (made here: the encoder imports Numba for its intrinsics anyway)
 from ..base.jit import boundary, kernel, parallel_kernel, prange
 from .entropy import (
     _HIGHS64,
@@ -253,7 +253,7 @@ def _join(first, length, carry, ncarry, raw, raw_length, tail, ntail):
     c = np.uint64(carry)
     j = 0
     while j + 8 <= raw_length:
-        w = np.uint64(bytes64.load_be64(raw, j))
+        w = np.uint64(load_be64(raw, j))
         word = w if ncarry == 0 else (c << (np.uint64(64) - k)) | (w >> k)
         c = w & low
         x = ~word
