@@ -348,7 +348,7 @@ def _encode_chunks(
             not raw,
             not raw,
             outs[i],
-            0,
+            np.int64(0),  # (a literal 0 would compile the coder again for it)
             state,
         )
         status[i] = st
