@@ -158,6 +158,7 @@ def _encode_task(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, length
     c = cim[i, : ncim[i]]
     state = np.zeros(STATE_SIZE, np.int64)
     _start_state(b, c, np.int64(0), np.int64(0), state)
+    whole = i >= 0  # True (stuffed, finished), typed as a plain bool: a literal would compile the coder again
     st, pos = _encode_range(
         b,
         c,
@@ -167,8 +168,8 @@ def _encode_task(blocks, boff, cim, ncim, tbl, ehufco, ehufsi, out, ooff, length
         ehufsi[i],
         np.int64(0),
         b.shape[0] // ncim[i],
-        True,
-        True,
+        whole,
+        whole,
         out[ooff[i] : ooff[i + 1]],
         np.int64(0),
         state,
